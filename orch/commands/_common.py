@@ -1,0 +1,34 @@
+"""Options and helpers shared by every command module."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from orch.deps import Deps
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (stable keys, a 'schema' version key).")]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Print the writes it would make (GitHub calls, git commands) and make none.")
+]
+
+
+def deps(ctx: typer.Context) -> Deps:
+    """The Deps built by the root callback (tests may put their own in ctx.obj)."""
+    obj = ctx.find_root().obj
+    if not isinstance(obj, Deps):  # pragma: no cover - the root callback always sets it
+        raise RuntimeError("orch: no Deps in the typer context")
+    return obj
+
+
+def group(name: str, help: str) -> typer.Typer:
+    """A command group with plain (fast, pipe-friendly) help."""
+    return typer.Typer(
+        name=name,
+        help=help,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )

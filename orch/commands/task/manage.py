@@ -1,0 +1,1 @@
+"""`orch task add|list|get|retry|unblock|assign|close`."""

@@ -1,0 +1,82 @@
+"""The dependency bundle built once in the root callback and passed to every command.
+
+Tests build their own `Deps` (another state dir, a fixed clock, a store of their own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from orch.clock import Clock, SystemClock
+from orch.output import Console
+from orch.paths import Paths, default_paths
+
+if TYPE_CHECKING:
+    from orch.config import Config
+    from orch.project import Project
+    from orch.store import Store
+
+
+@dataclass
+class Deps:
+    paths: Paths = field(default_factory=default_paths)
+    clock: Clock = field(default_factory=SystemClock)
+    console: Console = field(default_factory=Console)
+    config_file: Path | None = None  # --config; default: <config>/config.yml
+    project_spec: str | None = None  # --project
+    cwd: Path = field(default_factory=Path.cwd)
+    store_factory: Callable[[Project], Store] | None = None
+    _project: Project | None = None
+    _global_config: Config | None = None
+
+    @property
+    def global_file(self) -> Path:
+        return self.config_file or self.paths.config_file
+
+    def project(self) -> Project:
+        """The project this command works on (loaded and validated once)."""
+        if self._project is None:
+            from orch import project
+
+            self._project = project.resolve(self.project_spec, self.cwd, self.global_file)
+            for warning in self._project.config.warnings:
+                self.console.warn(warning)
+        return self._project
+
+    def global_config(self) -> Config:
+        """The global config alone (for commands that span projects)."""
+        if self._global_config is None:
+            from orch.config import load_config
+
+            self._global_config = load_config(self.global_file, None)
+        return self._global_config
+
+    def store(self, project: Project | None = None, *, dry_run: bool = False) -> Store:
+        """The Store for a project; with dry_run, writes are printed and not made."""
+        project = project or self.project()
+        store = self.store_factory(project) if self.store_factory else make_store(project, self)
+        if dry_run:
+            from orch.store.dryrun import DryRunStore
+
+            return DryRunStore(store, self.console)
+        return store
+
+
+def make_store(project: Project, deps: Deps) -> Store:
+    if project.config.store == "local":
+        from orch.store.local import LocalStore
+
+        return LocalStore(project.local_store_dir, project.repo, deps.clock)
+    from orch.gh import Gh
+    from orch.store.github import GitHubStore
+
+    gh = Gh(
+        host=project.config.gh.host,
+        backoff=project.config.gh.backoff,
+        paths=deps.paths,
+        clock=deps.clock,
+    )
+    return GitHubStore(gh, project.repo)

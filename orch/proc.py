@@ -1,0 +1,141 @@
+"""Running external programs: the only module that imports `sh`.
+
+`run()` is for short commands whose output we read (git, gh, `--version` probes). Agent
+processes, which need their own process group, live streams and timeouts, are started by
+the supervisor through `spawn()`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from orch.errors import OrchError
+
+
+@dataclass(frozen=True)
+class ProcResult:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+
+class CommandNotFound(OrchError):
+    """The executable is not on PATH."""
+
+    def __init__(self, program: str) -> None:
+        super().__init__(f"{program}: command not found; install it or fix PATH")
+        self.program = program
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    input: str | bytes | None = None,
+    timeout: float | None = None,
+) -> ProcResult:
+    """Run argv to completion and capture its output; never raises on a non-zero exit."""
+    import sh
+
+    program, *args = (str(a) for a in argv)
+    try:
+        command = sh.Command(program)
+    except sh.CommandNotFound as exc:
+        raise CommandNotFound(program) from exc
+    try:
+        done = command(
+            *args,
+            _cwd=str(cwd) if cwd else None,
+            _env=dict(env) if env is not None else None,
+            _in=input if input is not None else "",
+            _timeout=timeout,
+            _ok_code=list(range(256)),
+            _return_cmd=True,
+            _tty_out=False,
+            _decode_errors="replace",
+        )
+    except sh.TimeoutException as exc:
+        return ProcResult(
+            (program, *args), -int(getattr(exc, "exit_code", 9) or 9), "", "", timed_out=True
+        )
+    except sh.SignalException as exc:
+        return ProcResult(
+            (program, *args),
+            exc.exit_code,
+            _text(exc.stdout),
+            _text(exc.stderr),
+        )
+    return ProcResult((program, *args), done.exit_code, _text(done.stdout), _text(done.stderr))
+
+
+def _text(data: bytes | str | None) -> str:
+    if data is None:
+        return ""
+    if isinstance(data, bytes):
+        return data.decode("utf-8", errors="replace")
+    return data
+
+
+def which(program: str, path: str | None = None) -> str | None:
+    import shutil
+
+    return shutil.which(program, path=path)
+
+
+def spawn(
+    argv: Sequence[str],
+    *,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: int | None = subprocess.DEVNULL,
+    stdout: int | None = None,
+    stderr: int | None = None,
+    new_session: bool = True,
+) -> subprocess.Popen[bytes]:
+    """Start a long-running child in its own session (so its whole group can be killed)."""
+    try:
+        return subprocess.Popen(
+            [str(a) for a in argv],
+            cwd=str(cwd) if cwd else None,
+            env=dict(env) if env is not None else None,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=new_session,
+            close_fds=True,
+        )
+    except FileNotFoundError as exc:
+        raise CommandNotFound(str(argv[0])) from exc
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def process_start_time(pid: int) -> str | None:
+    """A token that changes when a pid is reused (Linux: starttime from /proc/PID/stat)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        result = run(["ps", "-o", "lstart=", "-p", str(pid)]) if which("ps") else None
+        return result.stdout.strip() or None if result and result.ok else None
+    # Field 22 (starttime) comes after the parenthesised command, which may hold spaces.
+    fields = stat.rsplit(")", 1)[1].split()
+    return fields[19] if len(fields) > 19 else None

@@ -1,0 +1,142 @@
+"""The Store protocol and the plain records it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from orch.labels import LabelSpec
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    issue: int
+    author: str
+    body: str
+    created_at: datetime
+    updated_at: datetime
+    author_type: str = "User"  # "Bot" for GitHub Apps / bots
+
+
+@dataclass(frozen=True)
+class Issue:
+    number: int
+    title: str
+    body: str
+    state: str  # "open" | "closed"
+    labels: tuple[str, ...]
+    author: str
+    created_at: datetime
+    updated_at: datetime
+    comments: int = 0  # how many comments the issue has
+    url: str = ""
+    author_type: str = "User"
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    title: str
+    body: str
+    state: str  # "open" | "closed" | "merged"
+    head: str
+    base: str
+    url: str = ""
+    head_sha: str = ""
+    merged_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one tick reads about a project in as few requests as the store allows.
+
+    `issues`: every open issue carrying an orch label; `comments`: for each issue whose
+    `updated_at` moved since the caller's cache, its recent comments (oldest first).
+    """
+
+    issues: tuple[Issue, ...]
+    comments: dict[int, tuple[Comment, ...]] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    """Issues, labels, comments and PRs of one repository (`repo` = OWNER/REPO)."""
+
+    repo: str
+
+    # labels
+    def ensure_labels(self, specs: Iterable[LabelSpec]) -> list[str]:
+        """Create the labels that are missing; return the names created."""
+        ...
+
+    def list_labels(self) -> list[str]: ...
+
+    def delete_label(self, name: str) -> None: ...
+
+    # issues
+    def create_issue(self, title: str, body: str, labels: Sequence[str]) -> Issue: ...
+
+    def get_issue(self, number: int) -> Issue:
+        """The issue; raises NotFound for a missing number or a pull request."""
+        ...
+
+    def list_issues(
+        self, *, state: str = "open", labels: Sequence[str] = (), author: str | None = None
+    ) -> list[Issue]:
+        """Issues (never PRs), oldest first. `labels`: all must be present."""
+        ...
+
+    def update_issue(
+        self,
+        number: int,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        state: str | None = None,
+    ) -> Issue: ...
+
+    def set_labels(self, number: int, labels: Sequence[str]) -> Issue:
+        """Replace the issue's whole label set in one write (SPEC §2.1)."""
+        ...
+
+    # comments
+    def list_comments(self, number: int, since: datetime | None = None) -> list[Comment]:
+        """Comments oldest first; `since` keeps those updated at or after it."""
+        ...
+
+    def create_comment(self, number: int, body: str) -> Comment: ...
+
+    def update_comment(self, comment_id: int, body: str) -> Comment: ...
+
+    def delete_comment(self, comment_id: int) -> None: ...
+
+    def react(self, comment_id: int, content: str) -> None:
+        """Add a reaction (e.g. "eyes") to a comment; best effort."""
+        ...
+
+    # pull requests
+    def find_pr(self, head: str, state: str = "open") -> PullRequest | None:
+        """The newest PR from branch `head` in `state` (open | closed | merged | all)."""
+        ...
+
+    def create_pr(self, head: str, base: str, title: str, body: str) -> PullRequest: ...
+
+    def update_pr(self, number: int, *, title: str | None = None, body: str | None = None) -> PullRequest: ...
+
+    def get_pr(self, number: int) -> PullRequest: ...
+
+    def merge_pr(self, number: int, method: str = "squash") -> None: ...
+
+    # people
+    def permission(self, login: str) -> str:
+        """The user's permission on the repo: admin | maintain | write | triage | read | none."""
+        ...
+
+    def default_branch(self) -> str: ...
+
+    # one-request view for tick
+    def snapshot(self, known: dict[int, datetime] | None = None) -> Snapshot:
+        """Open orch issues; comments only for issues changed since `known[number]`."""
+        ...

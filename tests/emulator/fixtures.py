@@ -1,0 +1,1 @@
+"""pytest fixtures for the GitHub emulator (filled in by the emulator's owner)."""
