@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -41,16 +41,30 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     project: Annotated[
-        str | None, typer.Option("--project", metavar="PATH|OWNER/REPO", help="Project checkout PATH or registered OWNER/REPO.")
+        str | None,
+        typer.Option(
+            "--project",
+            metavar="PATH|OWNER/REPO",
+            help="Project checkout PATH or registered OWNER/REPO.",
+        ),
     ] = None,
     config: Annotated[
-        Path | None, typer.Option("--config", metavar="FILE", help="Global config file (default: <config dir>/config.yml).")
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="Global config file (default: <config dir>/config.yml).",
+        ),
     ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Say more on stderr.")] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Say nothing but errors on stderr.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="Say nothing but errors on stderr.")
+    ] = False,
     version: Annotated[
         bool,
-        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."),
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Turn GitHub issues into pull requests by delegating them to AI coding agent CLIs."""
@@ -102,10 +116,20 @@ def _register() -> None:
 _register()
 
 
+def _click_exceptions() -> Any:
+    """The click exception module typer uses (recent typer vendors click as typer._click)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # older typer runs on the click package
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions
+
+
 def run(argv: list[str] | None = None, obj: object = None) -> int:
     """Run orch with `argv`; return the exit code instead of exiting (tests use this)."""
-    import click
-
+    click_exc = _click_exceptions()
+    exits = tuple({typer.Exit, getattr(click_exc, "Exit", typer.Exit)})
+    aborts = tuple({typer.Abort, getattr(click_exc, "Abort", typer.Abort), KeyboardInterrupt})
     try:
         command = typer.main.get_command(app)
         result = command.main(args=argv, prog_name="orch", standalone_mode=False, obj=obj)
@@ -113,15 +137,12 @@ def run(argv: list[str] | None = None, obj: object = None) -> int:
     except OrchError as exc:
         sys.stderr.write(f"orch: {exc.message}\n")
         return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
+    except exits as exc:
+        return int(exc.exit_code)
+    except click_exc.ClickException as exc:
         exc.show()
-        return EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
-    except click.exceptions.Abort:
-        sys.stderr.write("orch: aborted\n")
-        return 130
-    except KeyboardInterrupt:
+        return EXIT_USAGE if isinstance(exc, click_exc.UsageError) else int(exc.exit_code)
+    except aborts:
         sys.stderr.write("orch: interrupted\n")
         return 130
     except BrokenPipeError:

@@ -300,13 +300,14 @@ class _Sources:
 
     def file_for(self, path: tuple[str | int, ...]) -> str:
         """Which file set this key (project wins), for error messages."""
-        for file, raw in ((self.project_file, self.project_raw), (self.global_file, self.global_raw)):
+        for file, raw in (
+            (self.project_file, self.project_raw),
+            (self.global_file, self.global_raw),
+        ):
             node: Any = raw
             found = True
             for part in path:
-                if isinstance(node, Mapping) and part in node:
-                    node = node[part]
-                elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                if (isinstance(node, Mapping) and part in node) or (isinstance(node, list) and isinstance(part, int) and part < len(node)):
                     node = node[part]
                 else:
                     found = False
@@ -347,7 +348,12 @@ class _Validator:
     def value(self, path: tuple[str | int, ...]) -> Any:
         node: Any = self.merged
         for part in path:
-            node = node[part] if isinstance(node, Mapping) or isinstance(part, int) else None
+            if isinstance(node, Mapping):
+                node = node.get(part)
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+            else:
+                return None
         return node
 
     def section(self, path: tuple[str | int, ...], known: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -439,7 +445,9 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
         project_id=v.string(("gh", "project_id"), optional=True),
         project_status_field_id=v.string(("gh", "project_status_field_id"), optional=True),
         project_status_names=MappingProxyType(dict(gh["project_status_names"])),
-        project_status_map=MappingProxyType({str(k): str(x) for k, x in gh["project_status_map"].items()}),
+        project_status_map=MappingProxyType(
+            {str(k): str(x) for k, x in gh["project_status_map"].items()}
+        ),
     )
 
     wf = v.section(("workflow",), DEFAULTS["workflow"])
@@ -459,10 +467,16 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
         use_tmux=v.boolean(("workflow", "use_tmux")),
         enable_review_agent=v.boolean(("workflow", "enable_review_agent")),
         auto_merge=v.boolean(("workflow", "auto_merge")),
-        merge_strategy=v.string(("workflow", "merge_strategy"), choices=("squash", "merge", "rebase")),
+        merge_strategy=v.string(
+            ("workflow", "merge_strategy"), choices=("squash", "merge", "rebase")
+        ),
         max_review_cycles=v.number(("workflow", "max_review_cycles")),
-        max_cost_per_task_usd=v.number(("workflow", "max_cost_per_task_usd"), integer=False, optional=True),
-        max_cost_per_day_usd=v.number(("workflow", "max_cost_per_day_usd"), integer=False, optional=True),
+        max_cost_per_task_usd=v.number(
+            ("workflow", "max_cost_per_task_usd"), integer=False, optional=True
+        ),
+        max_cost_per_day_usd=v.number(
+            ("workflow", "max_cost_per_day_usd"), integer=False, optional=True
+        ),
         required_tools=v.strings(("workflow", "required_tools")),
         sandbox=v.boolean(("workflow", "sandbox")),
         disallowed_tools=v.strings(("workflow", "disallowed_tools")),
@@ -498,7 +512,9 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
         raise v.fail(("notify", "command"), "must be a command string or a list of arguments")
 
     if router.agent not in agents:
-        raise v.fail(("router", "agent"), f"unknown agent {router.agent!r}; configured: {', '.join(agents)}")
+        raise v.fail(
+            ("router", "agent"), f"unknown agent {router.agent!r}; configured: {', '.join(agents)}"
+        )
 
     return Config(
         projects=tuple(str(Path(p).expanduser()) for p in v.strings(("projects",))),
@@ -519,8 +535,16 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
 
 
 _AGENT_KEYS = {
-    "command": 0, "like": 0, "input": 0, "output": 0, "allowed_tools": 0, "extra_args": 0,
-    "sandbox": 0, "models": 0, "permission": 0, "env": 0,
+    "command": 0,
+    "like": 0,
+    "input": 0,
+    "output": 0,
+    "allowed_tools": 0,
+    "extra_args": 0,
+    "sandbox": 0,
+    "models": 0,
+    "permission": 0,
+    "env": 0,
 }
 
 
@@ -552,7 +576,9 @@ def _agents(v: _Validator) -> dict[str, AgentConfig]:
             import shlex
 
             command = tuple(shlex.split(command[0]))
-        like = v.string((*path, "like"), optional=True, choices=("claude", "codex", "opencode", *CLAUDE_LIKE))
+        like = v.string(
+            (*path, "like"), optional=True, choices=("claude", "codex", "opencode", *CLAUDE_LIKE)
+        )
         permission = entry.get("permission") or {}
         if not isinstance(permission, Mapping):
             raise v.fail((*path, "permission"), "must be a mapping")
@@ -563,13 +589,21 @@ def _agents(v: _Validator) -> dict[str, AgentConfig]:
             name=str(name),
             family=agent_family(str(name), like),
             command=command,
-            input=v.string((*path, "input"), choices=("stdin", "arg")) if "input" in entry else "stdin",
-            output=v.string((*path, "output"), choices=("text", "json")) if "output" in entry else "text",
+            input=v.string((*path, "input"), choices=("stdin", "arg"))
+            if "input" in entry
+            else "stdin",
+            output=v.string((*path, "output"), choices=("text", "json"))
+            if "output" in entry
+            else "text",
             allowed_tools=v.strings((*path, "allowed_tools")) if "allowed_tools" in entry else (),
             extra_args=v.strings((*path, "extra_args")) if "extra_args" in entry else (),
-            sandbox=v.string((*path, "sandbox"), optional=True,
-                             choices=("read-only", "workspace-write", "danger-full-access"))
-            if "sandbox" in entry else None,
+            sandbox=v.string(
+                (*path, "sandbox"),
+                optional=True,
+                choices=("read-only", "workspace-write", "danger-full-access"),
+            )
+            if "sandbox" in entry
+            else None,
             models=v.strings((*path, "models")) if "models" in entry else (),
             permission=MappingProxyType(dict(permission)),
             env=MappingProxyType({str(k): str(x) for k, x in env.items()}),
@@ -598,15 +632,27 @@ def _model_map(v: _Validator) -> Mapping[str, Mapping[str, str]]:
             if model in (None, "", "..."):
                 continue  # empty = the CLI's default model
             if not isinstance(model, str):
-                raise v.fail(("model_map", tier, agent), f"must be a model name (got {_type_name(model)})")
+                raise v.fail(
+                    ("model_map", tier, agent), f"must be a model name (got {_type_name(model)})"
+                )
             clean[str(agent)] = model
         result[str(tier)] = MappingProxyType(clean)
     return MappingProxyType(result)
 
 
 _JOB_KEYS = {
-    "id": 0, "schedule": 0, "type": 0, "title": 0, "body": 0, "labels": 0, "agent": 0,
-    "command": 0, "timeout_seconds": 0, "enabled": 0, "timezone": 0, "created_at": 0,
+    "id": 0,
+    "schedule": 0,
+    "type": 0,
+    "title": 0,
+    "body": 0,
+    "labels": 0,
+    "agent": 0,
+    "command": 0,
+    "timeout_seconds": 0,
+    "enabled": 0,
+    "timezone": 0,
+    "created_at": 0,
 }
 JOB_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -641,7 +687,9 @@ def _jobs(v: _Validator) -> tuple[JobConfig, ...]:
             labels=v.strings((*path, "labels")) if "labels" in entry else (),
             agent=v.string((*path, "agent"), optional=True) if "agent" in entry else None,
             command=v.string((*path, "command"), optional=True) if "command" in entry else None,
-            timeout_seconds=v.number((*path, "timeout_seconds"), minimum=1) if "timeout_seconds" in entry else 600,
+            timeout_seconds=v.number((*path, "timeout_seconds"), minimum=1)
+            if "timeout_seconds" in entry
+            else 600,
             enabled=v.boolean((*path, "enabled")) if "enabled" in entry else True,
             timezone=timezone,
             created_at=str(entry["created_at"]) if entry.get("created_at") is not None else None,
@@ -652,7 +700,15 @@ def _jobs(v: _Validator) -> tuple[JobConfig, ...]:
     return tuple(jobs)
 
 
-_SCHEDULE_ALIASES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+_SCHEDULE_ALIASES = (
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+)
 
 
 def schedule_problem(schedule: str) -> str | None:
@@ -661,7 +717,9 @@ def schedule_problem(schedule: str) -> str | None:
     if text.startswith("@"):
         if text in _SCHEDULE_ALIASES:
             return None
-        return f"unknown schedule {text!r}; use 5-field cron or one of {', '.join(_SCHEDULE_ALIASES)}"
+        return (
+            f"unknown schedule {text!r}; use 5-field cron or one of {', '.join(_SCHEDULE_ALIASES)}"
+        )
     fields = text.split()
     if len(fields) != 5:
         return (

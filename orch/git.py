@@ -114,3 +114,123 @@ def exclude_locally(root: Path, pattern: str) -> bool:
     prefix = "" if not existing or existing.endswith("\n") else "\n"
     exclude.write_text(existing + prefix + pattern + "\n", encoding="utf-8")
     return True
+
+
+# ---------------------------------------------------------------------------------------
+# Task worktrees, commits and pushes (used by orch.worktree and orch.publish).
+
+
+def fetch(root: Path | str, remote: str = "origin", *refs: str) -> None:
+    """`git fetch --prune REMOTE [REFS…]`; raises GitError with git's message."""
+    git("fetch", "--prune", "--quiet", remote, *refs, cwd=root)
+
+
+def rev_parse(path: Path | str, ref: str) -> str | None:
+    """The commit sha `ref` names, or None when it does not exist."""
+    result = git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=path, check=False)
+    return result.stdout.strip() or None if result.ok else None
+
+
+def branch_exists(root: Path | str, branch: str) -> bool:
+    return rev_parse(root, f"refs/heads/{branch}") is not None
+
+
+def remote_head_branch(root: Path | str, remote: str = "origin") -> str | None:
+    """The default branch `remote` advertises (origin/HEAD), or None when unknown."""
+    result = git("symbolic-ref", "--quiet", f"refs/remotes/{remote}/HEAD", cwd=root, check=False)
+    if result.ok and result.stdout.strip():
+        return result.stdout.strip().removeprefix(f"refs/remotes/{remote}/")
+    result = git("ls-remote", "--symref", remote, "HEAD", cwd=root, check=False, timeout=60)
+    for line in result.stdout.splitlines():
+        if line.startswith("ref: refs/heads/") and line.endswith("\tHEAD"):
+            return line[len("ref: refs/heads/"):-len("\tHEAD")]
+    return None
+
+
+def worktree_prune(root: Path | str) -> None:
+    git("worktree", "prune", cwd=root, check=False)
+
+
+def worktree_paths(root: Path | str) -> list[Path]:
+    """Every worktree the repository knows about (the main checkout first)."""
+    result = git("worktree", "list", "--porcelain", cwd=root, check=False)
+    return [
+        Path(line[len("worktree "):])
+        for line in result.stdout.splitlines()
+        if line.startswith("worktree ")
+    ]
+
+
+def worktree_add(root: Path | str, path: Path, branch: str, start: str | None = None) -> None:
+    """Add a worktree at `path` on `branch`; create the branch from `start` when given."""
+    if start is None:
+        git("worktree", "add", "--quiet", str(path), branch, cwd=root)
+    else:
+        git("worktree", "add", "--quiet", "-b", branch, str(path), start, cwd=root)
+
+
+def worktree_remove(root: Path | str, path: Path) -> None:
+    git("worktree", "remove", "--force", str(path), cwd=root, check=False)
+
+
+def current_branch(path: Path | str) -> str | None:
+    result = git("symbolic-ref", "--quiet", "--short", "HEAD", cwd=path, check=False)
+    return result.stdout.strip() or None if result.ok else None
+
+
+def has_changes(path: Path | str) -> bool:
+    """True when the work tree has staged, unstaged or untracked changes."""
+    result = git("status", "--porcelain", "--untracked-files=all", cwd=path)
+    return bool(result.stdout.strip())
+
+
+def commit_all(path: Path | str, message: str, identity: Mapping[str, str]) -> str | None:
+    """`git add -A` and commit everything left in the work tree; the new sha or None."""
+    if not has_changes(path):
+        return None
+    git("add", "-A", cwd=path)
+    git("commit", "--quiet", "--no-verify", "-m", message, cwd=path, env=identity)
+    return rev_parse(path, "HEAD")
+
+
+def commits_ahead(path: Path | str, base: str, head: str = "HEAD") -> int:
+    """How many commits `head` has that `base` does not."""
+    result = git("rev-list", "--count", f"{base}..{head}", cwd=path, check=False)
+    return int(result.stdout.strip() or 0) if result.ok else 0
+
+
+def changed_files(path: Path | str, base: str, head: str = "HEAD") -> list[str]:
+    """Files that differ between the merge base of `base` and `head`, and `head`."""
+    result = git("diff", "--name-only", f"{base}...{head}", cwd=path, check=False)
+    return [line for line in result.stdout.splitlines() if line.strip()] if result.ok else []
+
+
+def push_branch(path: Path | str, branch: str, remote: str = "origin") -> None:
+    """`git push -u REMOTE BRANCH` with git's own credential setup (never a token in a URL)."""
+    git("push", "--quiet", "-u", remote, f"{branch}:refs/heads/{branch}", cwd=path, timeout=600)
+
+
+def remote_branch_sha(path: Path | str, branch: str, remote: str = "origin") -> str | None:
+    """The sha of `branch` on the remote (asks the remote, not the local tracking ref)."""
+    result = git("ls-remote", "--heads", remote, f"refs/heads/{branch}", cwd=path, check=False, timeout=60)
+    for line in result.stdout.splitlines():
+        sha, _, ref = line.partition("\t")
+        if ref == f"refs/heads/{branch}":
+            return sha
+    return None
+
+
+def delete_branch(root: Path | str, branch: str) -> None:
+    git("branch", "-D", branch, cwd=root, check=False)
+
+
+def default_branch(root: Path | str) -> str:
+    """origin's default branch as this checkout knows it (no network), else main/master."""
+    head = git("symbolic-ref", "--short", "refs/remotes/origin/HEAD", cwd=root, check=False)
+    if head.ok and head.stdout.strip().startswith("origin/"):
+        return head.stdout.strip().removeprefix("origin/")
+    for candidate in ("main", "master"):
+        if git("rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{candidate}", cwd=root, check=False).ok:
+            return candidate
+    current = git("symbolic-ref", "--short", "HEAD", cwd=root, check=False)
+    return current.stdout.strip() if current.ok and current.stdout.strip() else "main"
