@@ -70,7 +70,7 @@ def spec_for(name: str) -> LabelSpec:
         (JOB_PREFIX, "created by scheduled job"),
     ):
         if name.startswith(prefix):
-            return LabelSpec(name, META_COLOR, f"orch: {what} {name[len(prefix):]}")
+            return LabelSpec(name, META_COLOR, f"orch: {what} {name[len(prefix) :]}")
     return LabelSpec(name, "ededed", "")
 
 
@@ -86,7 +86,7 @@ def statuses_in(labels: Iterable[str]) -> list[Status]:
     for name in labels:
         if name.startswith(STATUS_PREFIX):
             try:
-                found.append(Status(name[len(STATUS_PREFIX):]))
+                found.append(Status(name[len(STATUS_PREFIX) :]))
             except ValueError:
                 continue
     return found
@@ -102,7 +102,7 @@ def value_of(labels: Iterable[str], prefix: str) -> str | None:
     """The value of the first `prefix:value` label, e.g. the agent of `agent:codex`."""
     for name in labels:
         if name.startswith(prefix):
-            return name[len(prefix):]
+            return name[len(prefix) :]
     return None
 
 

@@ -26,7 +26,9 @@ def setup(paths: Paths) -> logging.Logger:
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+        logging.Formatter(
+            "%(asctime)s %(process)d %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z"
+        )
     )
     logger.addHandler(handler)
     logger.propagate = False

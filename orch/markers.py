@@ -52,7 +52,7 @@ def parse(body: str | None) -> Marker | None:
         return None
     if not isinstance(data, dict):
         return None
-    return Marker(kind=kind, data=data, text=body[match.end():])
+    return Marker(kind=kind, data=data, text=body[match.end() :])
 
 
 def body_hash(body: str) -> str:

@@ -26,7 +26,9 @@ def emit_json(data: Any) -> None:
 
 def emit_json_line(data: dict[str, Any]) -> None:
     """One compact JSON object per line (streams such as `tick --json`)."""
-    sys.stdout.write(json.dumps({"schema": JSON_SCHEMA, **data}, sort_keys=True, default=str) + "\n")
+    sys.stdout.write(
+        json.dumps({"schema": JSON_SCHEMA, **data}, sort_keys=True, default=str) + "\n"
+    )
     sys.stdout.flush()
 
 
@@ -58,6 +60,4 @@ def table(rows: list[list[str]]) -> list[str]:
     if not rows:
         return []
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return [
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows
-    ]
+    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]

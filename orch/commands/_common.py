@@ -8,9 +8,15 @@ import typer
 
 from orch.deps import Deps
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (stable keys, a 'schema' version key).")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print JSON (stable keys, a 'schema' version key).")
+]
 DryRunOpt = Annotated[
-    bool, typer.Option("--dry-run", help="Print the writes it would make (GitHub calls, git commands) and make none.")
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Print the writes it would make (GitHub calls, git commands) and make none.",
+    ),
 ]
 
 

@@ -1,0 +1,27 @@
+"""What a tick phase did (or, with --dry-run, would do): one record per action.
+
+Rendered by `orch tick` as a human line or, with --json, one object per line
+(`project`, `phase`, `task`, `action`, `detail`); also written to the orch log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Action:
+    project: str  # OWNER/REPO
+    phase: str  # snapshot | repair | owner | reap | intake | route | dispatch | review | merge | rejoin | jobs
+    action: str  # a short verb phrase: "routed", "dispatched", "would dispatch", "error", …
+    task: int | None = None
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def line(self) -> str:
+        where = f"#{self.task}" if self.task is not None else "-"
+        text = f"{self.project} {self.phase} {where} {self.action}"
+        return f"{text}: {self.detail}" if self.detail else text
