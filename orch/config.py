@@ -299,7 +299,15 @@ class _Sources:
     project_raw: Mapping[str, Any]
 
     def file_for(self, path: tuple[str | int, ...]) -> str:
-        """Which file set this key (project wins), for error messages."""
+        """Which file set this key (project wins), for error messages. A missing key is
+        blamed on the file that holds its nearest parent (e.g. the job lacking it)."""
+        for length in range(len(path), 0, -1):
+            found = self._file_holding(path[:length])
+            if found:
+                return found
+        return str(self.project_file or self.global_file or "defaults")
+
+    def _file_holding(self, path: tuple[str | int, ...]) -> str | None:
         for file, raw in (
             (self.project_file, self.project_raw),
             (self.global_file, self.global_raw),
@@ -314,7 +322,7 @@ class _Sources:
                     break
             if found and file is not None:
                 return str(file)
-        return "defaults"
+        return None
 
 
 def _type_name(value: Any) -> str:

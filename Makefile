@@ -1,0 +1,18 @@
+.PHONY: test lint bench demo docs
+
+test:
+	python -m pytest
+
+lint:
+	ruff check orch tests
+	ruff format --check orch
+	mypy orch
+
+bench:
+	python bench/requests.py
+
+demo:
+	orch demo
+
+docs:
+	python docs/gen_commands.py > docs/commands.md
