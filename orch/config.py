@@ -315,7 +315,9 @@ class _Sources:
             node: Any = raw
             found = True
             for part in path:
-                if (isinstance(node, Mapping) and part in node) or (isinstance(node, list) and isinstance(part, int) and part < len(node)):
+                if isinstance(node, Mapping) and part in node:
+                    node = node[part]
+                elif isinstance(node, list) and isinstance(part, int) and part < len(node):
                     node = node[part]
                 else:
                     found = False

@@ -84,7 +84,8 @@ def read_versioned(
         data = step(data)
         found += 1
     data["schema"] = version
-    return data
+    result: JsonDict = data
+    return result
 
 
 def write_versioned(path: Path, version: int, data: JsonDict) -> None:

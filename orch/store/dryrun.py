@@ -101,7 +101,12 @@ class DryRunStore:
         }
         self._would("PATCH", f"issues/{number}", changes)
         issue = self.inner.get_issue(number)
-        return replace(issue, **changes)
+        return replace(
+            issue,
+            title=title if title is not None else issue.title,
+            body=body if body is not None else issue.body,
+            state=state if state is not None else issue.state,
+        )
 
     def set_labels(self, number: int, labels: Sequence[str]) -> Issue:
         self._would("PUT", f"issues/{number}/labels", {"labels": sorted(labels)})
@@ -132,7 +137,12 @@ class DryRunStore:
     ) -> PullRequest:
         changes = {k: v for k, v in (("title", title), ("body", body)) if v is not None}
         self._would("PATCH", f"pulls/{number}", changes)
-        return replace(self.inner.get_pr(number), **changes)
+        pr = self.inner.get_pr(number)
+        return replace(
+            pr,
+            title=title if title is not None else pr.title,
+            body=body if body is not None else pr.body,
+        )
 
     def merge_pr(self, number: int, method: str = "squash") -> None:
         self._would("PUT", f"pulls/{number}/merge", {"merge_method": method})
