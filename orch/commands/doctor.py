@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from orch.errors import OrchError
+from orch.commands._common import JsonOpt, deps
 
 
-def command(ctx: typer.Context) -> None:
-    raise OrchError("orch doctor is not built yet")
+def command(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """One line per check (ok/warn/fail and what to do); exit 0 when nothing fails."""
+    from orch.doctor import run_checks
+    from orch.output import emit_json
+
+    d = deps(ctx)
+    report = run_checks(d)
+    if json:
+        emit_json(report.to_json())
+    else:
+        width = max(len(c.name) for c in report.checks)
+        for check in report.checks:
+            d.console.out(check.line(width))
+    if not report.ok:
+        raise typer.Exit(1)
