@@ -144,8 +144,7 @@ def test_dry_run_writes_nothing(orch: Orch, project: Repo) -> None:
     assert result.out.splitlines() == [
         "would: POST repos/local/widgets/labels "
         '{"color": "c5def5", "description": "orch: agent assigned codex", "name": "agent:codex"}',
-        'would: PUT repos/local/widgets/issues/1/labels {"labels": ["agent:codex", "status:new"]}'
-        .replace('"status:new"', '"status:routed"'),
+        'would: PATCH repos/local/widgets/issues/1 {"labels": ["agent:codex", "status:routed"]}',
     ]
     assert issue_file(project, 1) == before
     added = orch("task", "add", "Two", "--dry-run")

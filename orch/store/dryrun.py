@@ -109,7 +109,8 @@ class DryRunStore:
         )
 
     def set_labels(self, number: int, labels: Sequence[str]) -> Issue:
-        self._would("PUT", f"issues/{number}/labels", {"labels": sorted(labels)})
+        # The same single replacing write GitHubStore makes (it returns the whole issue).
+        self._would("PATCH", f"issues/{number}", {"labels": sorted(labels)})
         return replace(self.inner.get_issue(number), labels=tuple(sorted(labels)))
 
     def create_comment(self, number: int, body: str) -> Comment:
