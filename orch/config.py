@@ -317,7 +317,7 @@ class _Sources:
             for part in path:
                 if isinstance(node, Mapping) and part in node:
                     node = node[part]
-                elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                elif isinstance(node, list) and isinstance(part, int) and part < len(node):  # noqa: SIM114 (mypy needs the int narrowing)
                     node = node[part]
                 else:
                     found = False

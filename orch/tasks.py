@@ -159,10 +159,8 @@ def set_status(
     wanted = planned_labels(
         current.labels, to, agent=agent, complexity=complexity, model=model, add=add, remove=remove
     )
-    if sorted(current.labels) == wanted:
-        updated = current
-    else:
-        updated = store.set_labels(number, wanted)
+    unchanged = sorted(current.labels) == wanted
+    updated = current if unchanged else store.set_labels(number, wanted)
     if note and src is not to:
         post_marker(
             store,
