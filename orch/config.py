@@ -315,9 +315,7 @@ class _Sources:
             node: Any = raw
             found = True
             for part in path:
-                if isinstance(node, Mapping) and part in node:
-                    node = node[part]
-                elif isinstance(node, list) and isinstance(part, int) and part < len(node):  # noqa: SIM114 (mypy needs the int narrowing)
+                if _has(node, part):
                     node = node[part]
                 else:
                     found = False
@@ -325,6 +323,13 @@ class _Sources:
             if found and file is not None:
                 return str(file)
         return None
+
+
+def _has(node: Any, part: str | int) -> bool:
+    """Whether `node[part]` exists (a mapping key or a list index)."""
+    if isinstance(node, Mapping):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and part < len(node)
 
 
 def _type_name(value: Any) -> str:
