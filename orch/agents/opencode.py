@@ -1,0 +1,202 @@
+"""opencode (`opencode run --format json`): reference/clients.md §3 and §7.3.
+
+opencode has no sandbox and no system-prompt flag. Its permission config is pinned
+through `OPENCODE_CONFIG` (a file in the attempt's work_dir) so it never asks: an `ask`
+makes `opencode run` auto-reject and stop with exit 0 and no result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from orch.agents.base import (
+    AdapterBase,
+    AgentOutcome,
+    Invocation,
+    Mode,
+    Usage,
+    check_mode,
+    joined_prompt,
+)
+from orch.agents.classify import Evidence, classify
+from orch.agents.events import as_float, as_int, json_events
+from orch.agents.result import pick_result
+
+CONFIG_FILE = "opencode-config.json"
+RUN_PERMISSION: dict[str, Any] = {
+    "bash": "allow", "edit": "allow", "webfetch": "allow", "external_directory": "allow",
+}
+REVIEW_PERMISSION: dict[str, Any] = {
+    "bash": "allow", "edit": "deny", "webfetch": "deny", "external_directory": "deny",
+}
+ROUTE_PERMISSION: dict[str, Any] = {
+    "bash": "deny", "edit": "deny", "webfetch": "deny", "external_directory": "deny",
+}
+
+
+class OpencodeAdapter(AdapterBase):
+    def build(
+        self,
+        mode: Mode,
+        *,
+        prompt: str,
+        system_prompt: str,
+        model: str | None,
+        cwd: Path,
+        work_dir: Path,
+        main_git_dir: Path | None = None,
+        schema: Mapping[str, Any] | None = None,
+        env_base: Mapping[str, str] | None = None,
+    ) -> Invocation:
+        check_mode(mode)
+        argv: list[str] = [*self.agent.command, "run", "--format", "json"]
+        if model:
+            argv += ["--model", model]
+        argv += list(self.agent.extra_args)
+        config_file = work_dir / CONFIG_FILE
+        files = {config_file: json.dumps(self.opencode_config(mode), indent=2, sort_keys=True) + "\n"}
+        message = joined_prompt(system_prompt, prompt)
+        if schema is not None:
+            message += (
+                "\n\nEnd your final message with one JSON object matching this schema:\n"
+                + json.dumps(schema, sort_keys=True)
+            )
+        return Invocation(
+            argv=tuple(argv),
+            env=self.env(env_base, {"OPENCODE_CONFIG": str(config_file)}),
+            stdin=message,
+            cwd=cwd,
+            files=files,
+            output_file=None,
+        )
+
+    def opencode_config(self, mode: Mode) -> dict[str, Any]:
+        if mode == "route":
+            permission = dict(ROUTE_PERMISSION)
+        elif mode == "review":
+            permission = dict(REVIEW_PERMISSION)
+        else:
+            permission = {**RUN_PERMISSION, **dict(self.agent.permission)}
+            # "ask" can never be answered in a run: it would stop the agent (§7.3).
+            permission = {k: ("allow" if v == "ask" else v) for k, v in permission.items()}
+        return {"$schema": "https://opencode.ai/config.json", "permission": permission}
+
+    def parse(
+        self,
+        exit_code: int,
+        stdout: str,
+        stderr: str,
+        *,
+        timed_out: bool = False,
+        idle_killed: bool = False,
+        output_file_text: str | None = None,
+        mode: Mode = "run",
+        now: datetime | None = None,
+    ) -> AgentOutcome:
+        return parse_opencode(
+            exit_code, stdout, stderr, timed_out=timed_out, idle_killed=idle_killed,
+            mode=mode, now=now,
+        )
+
+
+def parse_opencode(
+    exit_code: int,
+    stdout: str,
+    stderr: str,
+    *,
+    timed_out: bool = False,
+    idle_killed: bool = False,
+    mode: Mode = "run",
+    now: datetime | None = None,
+) -> AgentOutcome:
+    events = json_events(stdout)
+    session_id: str | None = None
+    texts: list[tuple[str, str]] = []  # (messageID, text)
+    tokens_in = tokens_out = turns = 0
+    cost = 0.0
+    saw_cost = False
+    status_code: int | None = None
+    messages: list[str] = []
+    rejected = ""
+    failed_commands: list[str] = []
+    fatal = False
+    for event in events:
+        session_id = event.get("sessionID") or session_id
+        kind = event.get("type")
+        part = event.get("part") or {}
+        if kind == "text":
+            texts.append((str(part.get("messageID") or ""), str(part.get("text") or "")))
+        elif kind == "step_finish":
+            turns += 1
+            tokens = part.get("tokens") or {}
+            cache = tokens.get("cache") or {}
+            tokens_in += as_int(tokens.get("input")) + as_int(cache.get("read")) + as_int(cache.get("write"))
+            tokens_out += as_int(tokens.get("output")) + as_int(tokens.get("reasoning"))
+            part_cost = as_float(part.get("cost"))
+            if part_cost is not None:
+                cost += part_cost
+                saw_cost = True
+        elif kind == "tool_use":
+            state = part.get("state") or {}
+            if state.get("status") == "error":
+                error = str(state.get("error") or "")
+                if "rejected permission" in error:
+                    rejected = rejected or f"{part.get('tool')}: {state.get('input')}"
+                else:
+                    failed_commands.append(f"{part.get('tool')}: {error}"[:300])
+            metadata = state.get("metadata") or {}
+            if isinstance(metadata.get("exit"), int) and metadata["exit"] != 0:
+                failed_commands.append(f"{(state.get('input') or {}).get('command')} (exit {metadata['exit']})")
+        elif kind == "error":
+            fatal = True
+            err: dict[str, Any] = event.get("error") or {}
+            data: dict[str, Any] = err.get("data") or {}
+            code = data.get("statusCode")
+            if isinstance(code, int):
+                status_code = code
+            messages.append(str(data.get("message") or err.get("name") or "error"))
+            body = data.get("responseBody")
+            if isinstance(body, str) and body:
+                messages.append(body[:2000])
+    for line in stderr.splitlines():
+        if "permission requested" in line and "auto-rejecting" in line:
+            rejected = rejected or line.strip().lstrip("! ").strip()
+
+    final_text = ""
+    if texts:
+        last_message = texts[-1][0]
+        final_text = "".join(t for m, t in texts if m == last_message) if last_message else texts[-1][1]
+    result, problem = (None, "the agent reported an error") if fatal else pick_result(
+        mode, None, final_text
+    )
+    evidence = Evidence(
+        exit_code=exit_code,
+        timed_out=timed_out,
+        idle_killed=idle_killed,
+        status_code=status_code,
+        messages=tuple(messages),
+        stderr=stderr,
+        unstructured="" if events else stdout,
+        has_result=result is not None,
+        result_problem=problem,
+        prompt_rejected=rejected if result is None else "",
+        fatal=fatal,
+    )
+    verdict = classify(evidence, now)
+    return AgentOutcome(
+        result=result,
+        usage=Usage(
+            tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost if saw_cost else None,
+            turns=turns,
+        ),
+        final_text=final_text,
+        error_class=verdict.error_class,
+        error_detail=verdict.detail,
+        reset_at=verdict.reset_at,
+        session_id=session_id,
+        failed_commands=tuple(failed_commands),
+    )

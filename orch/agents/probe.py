@@ -1,0 +1,107 @@
+"""Is an agent's CLI installed, and which version (`orch agents`, router availability)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from orch.config import AgentConfig, Config
+from orch.cooldown import Cooldown, Cooldowns
+
+_VERSION_RE = re.compile(r"\d+\.\d+(?:\.\d+)?(?:[-+.][\w.]+)?")
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    command: str
+    path: str | None  # None: not found on PATH
+    version: str | None = None
+    error: str = ""
+
+    @property
+    def installed(self) -> bool:
+        return self.path is not None
+
+
+def which(agent: AgentConfig, env: Mapping[str, str] | None = None) -> str | None:
+    from orch.proc import which as proc_which
+
+    path = (env or {}).get("PATH") if env is not None else None
+    return proc_which(agent.command[0], path)
+
+
+def probe(agent: AgentConfig, *, env: Mapping[str, str] | None = None, timeout: float = 15) -> Probe:
+    """Locate the CLI and ask it `--version` (first line; a version number when it has one)."""
+    from orch.proc import run
+
+    path = which(agent, env)
+    if path is None:
+        return Probe(agent.name, agent.command[0], None)
+    result = run([path, *agent.command[1:], "--version"], env=env, timeout=timeout)
+    if result.timed_out:
+        return Probe(agent.name, agent.command[0], path, None, "--version timed out")
+    text = (result.stdout.strip() or result.stderr.strip()).splitlines()
+    first = text[0].strip() if text else ""
+    if result.returncode != 0:
+        return Probe(agent.name, agent.command[0], path, None, first or f"exit {result.returncode}")
+    return Probe(agent.name, agent.command[0], path, version_of(first) or first or None)
+
+
+def version_of(line: str) -> str | None:
+    """`2.1.197 (Claude Code)` → 2.1.197; `codex-cli 0.169.0` → 0.169.0."""
+    match = _VERSION_RE.search(line)
+    return match.group(0) if match else None
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """One configured agent as `orch agents` shows it."""
+
+    name: str
+    family: str
+    command: tuple[str, ...]
+    probe: Probe
+    disabled: bool
+    router: bool
+    cooldowns: tuple[Cooldown, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "family": self.family,
+            "command": list(self.command),
+            "installed": self.probe.installed,
+            "path": self.probe.path,
+            "version": self.probe.version,
+            "error": self.probe.error or None,
+            "disabled": self.disabled,
+            "router": self.router,
+            "cooldowns": [c.to_json() for c in self.cooldowns],
+        }
+
+
+def survey(
+    config: Config, cooldowns: Cooldowns, *, env: Mapping[str, str] | None = None
+) -> list[AgentInfo]:
+    """Every configured agent: found on PATH?, version, disabled, cooldowns in force."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    active = cooldowns.active()
+    agents = list(config.agents.items())
+    # `--version` of a node CLI takes ~0.5 s: ask them all at once.
+    with ThreadPoolExecutor(max_workers=max(len(agents), 1)) as pool:
+        probes = list(pool.map(lambda item: probe(item[1], env=env), agents))
+    return [
+        AgentInfo(
+            name=name,
+            family=agent.family,
+            command=agent.command,
+            probe=found,
+            disabled=name in config.router.disabled_agents,
+            router=name == config.router.agent,
+            cooldowns=tuple(c for c in active if c.agent == name),
+        )
+        for (name, agent), found in zip(agents, probes, strict=True)
+    ]
