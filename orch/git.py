@@ -234,3 +234,20 @@ def default_branch(root: Path | str) -> str:
             return candidate
     current = git("symbolic-ref", "--short", "HEAD", cwd=root, check=False)
     return current.stdout.strip() if current.ok and current.stdout.strip() else "main"
+
+
+
+def clone_bare(url: str, dest: Path) -> None:
+    """`git clone --bare URL DEST` (for `orch project add OWNER/REPO`); raises GitError."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    git("clone", "--bare", "--quiet", url, str(dest), cwd=dest.parent, timeout=900)
+
+
+def init(path: Path, *, bare: bool = False, branch: str = "main") -> None:
+    """`git init` a new repository at `path` (for `orch demo`)."""
+    path.mkdir(parents=True, exist_ok=True)
+    git("init", "--quiet", *(["--bare"] if bare else []), "-b", branch, str(path), cwd=path)
+
+
+def add_remote(root: Path | str, name: str, url: str) -> None:
+    git("remote", "add", name, url, cwd=root)

@@ -1,0 +1,209 @@
+"""`orch task run|kill|live|logs|attach|cost`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from orch.commands._common import DryRunOpt, JsonOpt, deps
+from orch.commands.task._app import app
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    number: Annotated[int | None, typer.Argument(help="Task number (default: the next routed/new task).")] = None,
+    detach: Annotated[bool, typer.Option("--detach", help="Start a supervisor in the background and return at once.")] = False,
+    agent: Annotated[str | None, typer.Option("--agent", help="Run with this agent instead of the task's.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Run with this model instead of the mapped one.")] = None,
+    publish_only: Annotated[
+        bool, typer.Option("--publish-only", help="Only finish publishing an attempt that ran but was not published.")
+    ] = False,
+    dry_run: DryRunOpt = False,
+    json: JsonOpt = False,
+) -> None:
+    """Run one task: worktree, agent, then commit, push, PR and result comment."""
+    from orch.output import emit_json
+    from orch.runner import RunOptions, run_task, start_detached
+
+    d = deps(ctx)
+    project = d.project()
+    options = RunOptions(number=number, agent=agent, model=model, publish_only=publish_only)
+    if dry_run:
+        for line in _dry_run_lines(d, project, options):
+            d.console.out(line)
+        return
+    if detach:
+        result = start_detached(d, project, options)
+    else:
+        progress = _ProgressLine(d.console.quiet or json or not sys.stderr.isatty())
+        try:
+            result = run_task(d, project, options, on_progress=progress.show)
+        finally:
+            progress.clear()
+    if json:
+        emit_json({"run": result.to_json()})
+    else:
+        d.console.out(result.line())
+    if result.pr_url:
+        d.console.note(f"pull request: {result.pr_url}")
+
+
+def _dry_run_lines(d: object, project: object, options: object) -> list[str]:
+    from orch.runner import describe_run
+
+    return describe_run(d, project, options)  # type: ignore[arg-type]
+
+
+class _ProgressLine:
+    """A live `[mm:ss] agent · last activity` line on stderr (TTY only)."""
+
+    def __init__(self, silent: bool) -> None:
+        self.silent = silent
+        self.shown = False
+
+    def show(self, progress: object) -> None:
+        if self.silent:
+            return
+        from orch.render import format_duration
+
+        elapsed = format_duration(getattr(progress, "elapsed", 0.0))
+        last = getattr(progress, "last_line", "") or "waiting for output"
+        width = max(20, os.get_terminal_size(sys.stderr.fileno()).columns - 1)
+        text = f"[{elapsed}] {last}"[:width]
+        sys.stderr.write("\r\x1b[2K" + text)
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+
+@app.command("kill")
+def kill(
+    ctx: typer.Context,
+    number: Annotated[int, typer.Argument(help="Task number.")],
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Stop a running task's agent; the task goes to needs_review ("stopped by owner")."""
+    from orch.attempt import read_sidecar
+    from orch.runview import kill as kill_task
+
+    d = deps(ctx)
+    project = d.project()
+    if dry_run:
+        data = read_sidecar(d.paths, project.repo, number)
+        d.console.out(
+            f"would: stop task #{number} (supervisor pid {data.get('supervisor_pid')}, "
+            f"agent pid {data.get('agent_pid')})"
+        )
+        return
+    result = kill_task(d.paths, d.clock, project.repo, number)
+    state = "stopped" if result.stopped else "stop requested"
+    d.console.out(f"#{number} {state}")
+
+
+@app.command("live")
+def live(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """Running supervisors on this host: task, agent, model, elapsed, pid."""
+    from orch.output import emit_json, table
+    from orch.render import format_duration
+    from orch.runview import live as live_tasks
+
+    d = deps(ctx)
+    found = live_tasks(d.paths, d.clock)
+    if json:
+        emit_json({"live": [t.to_json() for t in found]})
+        return
+    rows = [
+        [
+            f"{t.repo}#{t.number}",
+            t.agent or "?",
+            t.model or "default",
+            f"attempt {t.attempt}" if t.attempt else "-",
+            format_duration(t.elapsed_s) if t.elapsed_s is not None else "-",
+            f"pid {t.pid}",
+        ]
+        for t in found
+    ]
+    for line in table(rows):
+        d.console.out(line)
+    if not found:
+        d.console.note("no task is running on this host")
+
+
+@app.command("logs")
+def logs(
+    ctx: typer.Context,
+    number: Annotated[int, typer.Argument(help="Task number.")],
+    follow: Annotated[bool, typer.Option("-f", "--follow", help="Keep printing while the agent runs.")] = False,
+    attempt: Annotated[int | None, typer.Option("--attempt", help="Attempt K (default: the latest).")] = None,
+) -> None:
+    """The agent's output as readable lines: tool calls, messages, final result."""
+    from orch.attempt import read_sidecar
+    from orch.runview import find_attempt, log_lines, supervisor_alive
+    from orch.runview import follow as follow_log
+
+    d = deps(ctx)
+    project = d.project()
+    adir = find_attempt(d.paths, project.repo, number, attempt)
+    if follow:
+        def running() -> bool:
+            data = read_sidecar(d.paths, project.repo, number)
+            return supervisor_alive(data) and data.get("attempt_dir") == str(adir.path)
+
+        for line in follow_log(adir, d.clock, running):
+            d.console.out(line)
+            sys.stdout.flush()
+        return
+    for line in log_lines(adir):
+        d.console.out(line)
+
+
+@app.command("attach")
+def attach(ctx: typer.Context, number: Annotated[int, typer.Argument(help="Task number.")]) -> None:
+    """Attach to the tmux session of a running task (needs workflow.use_tmux)."""
+    from orch.runview import tmux_target
+
+    d = deps(ctx)
+    project = d.project()
+    session = tmux_target(d.paths, project.repo, number, project.config.workflow.use_tmux)
+    os.execvp("tmux", ["tmux", "attach-session", "-t", f"={session}"])
+
+
+@app.command("cost")
+def cost(
+    ctx: typer.Context,
+    number: Annotated[int | None, typer.Argument(help="Task number (default: every open task).")] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Tokens and cost per attempt and in total, from the result comments."""
+    from orch.output import emit_json, table
+    from orch.runview import costs
+
+    d = deps(ctx)
+    rows = costs(d.store(), [number] if number is not None else None)
+    total_in = sum(r.tokens_in for r in rows)
+    total_out = sum(r.tokens_out for r in rows)
+    total_cost = round(sum(r.cost_usd for r in rows), 6)
+    if json:
+        emit_json(
+            {
+                "attempts": [r.to_json() for r in rows],
+                "total": {"tokens_in": total_in, "tokens_out": total_out, "cost_usd": total_cost},
+            }
+        )
+        return
+    lines = [
+        [f"#{r.number}", f"attempt {r.attempt}", r.agent, r.model or "default",
+         f"{r.tokens_in} in", f"{r.tokens_out} out", f"${r.cost_usd:.4f}"]
+        for r in rows
+    ]
+    lines.append(["total", "", "", "", f"{total_in} in", f"{total_out} out", f"${total_cost:.4f}"])
+    for line in table(lines):
+        d.console.out(line)

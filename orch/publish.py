@@ -1,0 +1,237 @@
+"""Publishing an attempt (SPEC §6.5), always, whatever the outcome; idempotent.
+
+Everything it needs is on disk in the attempt directory (meta.json, result.json,
+exit.json, the logs), so the supervisor, `orch task run --publish-only N` and the tick's
+reap phase all publish the same way. Each step records what it did in publish.json before
+the next starts, so a publish interrupted at any line (GitHub down, process killed) is
+finished later without doing anything twice:
+
+1. commit what the agent left uncommitted (configured identity);
+2. push the branch when it has commits not on the default branch (`git push -u origin`,
+   git's own credentials; never a token in a URL);
+3. for a `done` result with commits: open the PR (or update the open one);
+4. post the redacted `orch:agent-response` comment (deduplicated by body hash);
+5. set the labels (status by the decision, `model:`, `agent:` on reroute) in one write;
+   close the issue for `done` when `workflow.auto_close`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orch import git, markers
+from orch.attempt import AttemptDir
+from orch.config import Config
+from orch.decision import Decision
+from orch.errors import OrchError
+from orch.redact import Redactor
+from orch.render import AttemptReport, agent_response, pr_body, pr_title
+from orch.status import Status
+from orch.store.base import Store
+
+
+class PublishError(OrchError):
+    """Publishing stopped half-way; what is done is recorded and a later run finishes it."""
+
+
+@dataclass(frozen=True)
+class Published:
+    status: str
+    pr: int | None
+    pr_url: str
+    pushed_sha: str | None
+    comment_id: int | None
+    commit_sha: str | None
+    complete: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "pr": self.pr,
+            "pr_url": self.pr_url,
+            "pushed_sha": self.pushed_sha,
+            "comment_id": self.comment_id,
+            "commit_sha": self.commit_sha,
+            "complete": self.complete,
+        }
+
+
+def publish(
+    store: Store,
+    config: Config,
+    adir: AttemptDir,
+    *,
+    redactor: Redactor,
+    ensure_labels: Callable[[list[str]], object] | None = None,
+) -> Published:
+    """Publish one attempt; safe to call again after any failure (see the module doc)."""
+    meta = adir.read(adir.meta)
+    result = adir.read(adir.result)
+    if meta is None or result is None:
+        raise PublishError(f"{adir.path}: meta.json or result.json is missing; nothing to publish")
+    state = adir.publish_state()
+    if state.get("complete"):
+        return _published(state)
+    decision = Decision.from_json(result["decision"])
+    number = int(meta["number"])
+    worktree = Path(meta["worktree"])
+    branch = str(meta["branch"])
+    base_ref = str(meta["base_ref"])
+
+    # 1. commit leftovers
+    if "commit_sha" not in state and worktree.is_dir():
+        identity = git.identity_env(config.git.name, config.git.email)
+        message = f"orch: {meta['title']} (#{number}, attempt {meta['attempt']})"
+        try:
+            sha = git.commit_all(worktree, message, identity)
+        except git.GitError as exc:
+            raise PublishError(f"task #{number}: cannot commit the agent's work: {exc.message}") from exc
+        state = adir.record_publish(commit_sha=sha)
+    head = git.rev_parse(worktree, "HEAD") if worktree.is_dir() else None
+    ahead = git.commits_ahead(worktree, base_ref) if head else 0
+
+    # 2. push
+    if meta.get("has_remote") and ahead > 0 and state.get("pushed_sha") != head:
+        try:
+            git.push_branch(worktree, branch)
+        except git.GitError as exc:
+            raise PublishError(
+                f"task #{number}: cannot push {branch}: {redactor(exc.message)}; "
+                f"the work is committed in {worktree}; run `orch task run --publish-only {number}`"
+            ) from exc
+        state = adir.record_publish(pushed_sha=head)
+
+    files = git.changed_files(worktree, base_ref) if ahead else []
+    report = _report(meta, result, decision, adir, files, state.get("pushed_sha"))
+
+    # 3. pull request
+    status = decision.status
+    if decision.wants_pr and ahead > 0 and "pr" not in state:
+        title = redactor(pr_title(str(meta["title"]), number))
+        body = redactor(pr_body(report))
+        existing = store.find_pr(branch, "open")
+        if existing is None:
+            pr = store.create_pr(branch, str(meta["default_branch"]), title, body)
+        else:
+            pr = store.update_pr(existing.number, body=body)
+        state = adir.record_publish(pr=pr.number, pr_url=pr.url)
+    reason = decision.reason
+    if decision.wants_pr and "pr" not in state and status is Status.IN_REVIEW:
+        # The decision saw commits, but there is no branch to open a PR from any more
+        # (worktree deleted, nothing pushed): a human must look, never a silent done.
+        status = Status.NEEDS_REVIEW
+        reason = "the agent reported done but no pull request could be opened (no commits to push)"
+    pr_number = state.get("pr")
+    report = _with_pr(report, pr_number, str(state.get("pr_url") or ""), status)
+
+    # 4. the agent-response comment
+    if "comment_id" not in state:
+        data, text = agent_response(report)
+        text = redactor(text)
+        data = {k: (redactor(v) if isinstance(v, str) else v) for k, v in data.items()}
+        # A previous run may have posted and died before recording it: then read the
+        # thread and let the hash dedupe skip it. On a first try no read is needed.
+        comments = store.list_comments(number) if state.get("comment_started") else []
+        adir.record_publish(comment_started=True)
+        from orch.tasks import post_marker
+
+        comment = post_marker(store, number, "agent-response", data, text, comments=comments)
+        body_hash = markers.body_hash(markers.render("agent-response", data, text))
+        state = adir.record_publish(
+            comment_id=comment.id if comment else _existing_id(comments, body_hash),
+            comment_hash=body_hash,
+        )
+
+    # 5. labels (and closing a done task)
+    if "labels_set" not in state:
+        from orch.tasks import set_status
+
+        model_label = meta.get("model")
+        wanted: list[str] = [f"model:{model_label}"] if model_label else []
+        if decision.reroute_to:
+            wanted.append(f"agent:{decision.reroute_to}")
+        if ensure_labels and wanted:
+            ensure_labels(wanted)
+        kwargs: dict[str, Any] = {"model": model_label} if model_label else {}
+        if decision.reroute_to:
+            kwargs["agent"] = decision.reroute_to
+            kwargs["model"] = None  # the next agent picks its own model
+        trigger = "failure" if status is not decision.status else decision.trigger
+        set_status(store, number, status, trigger=trigger, reason=reason, **kwargs)
+        if status is Status.DONE and config.workflow.auto_close:
+            store.update_issue(number, state="closed")
+        state = adir.record_publish(labels_set=status.value)
+
+    state = adir.record_publish(complete=True, status=status.value)
+    return _published(state)
+
+
+def _published(state: dict[str, Any]) -> Published:
+    return Published(
+        status=str(state.get("status") or state.get("labels_set") or ""),
+        pr=state.get("pr"),
+        pr_url=str(state.get("pr_url") or ""),
+        pushed_sha=state.get("pushed_sha"),
+        comment_id=state.get("comment_id"),
+        commit_sha=state.get("commit_sha"),
+        complete=bool(state.get("complete")),
+    )
+
+
+def _existing_id(comments: list[Any], body_hash: str) -> int | None:
+    for comment in reversed(comments):
+        if markers.body_hash(comment.body) == body_hash:
+            return int(comment.id)
+    return None
+
+
+def _report(
+    meta: dict[str, Any],
+    result: dict[str, Any],
+    decision: Decision,
+    adir: AttemptDir,
+    files: list[str],
+    pushed_sha: str | None,
+) -> AttemptReport:
+    outcome = result.get("outcome") or {}
+    agent_result = outcome.get("result") or {}
+    usage = outcome.get("usage") or {}
+    exit_info = adir.read(adir.exit) or {}
+    summary = str(agent_result.get("summary") or "")
+    return AttemptReport(
+        number=int(meta["number"]),
+        attempt=int(meta["attempt"]),
+        agent=str(meta["agent"]),
+        model=meta.get("model"),
+        status=decision.result_status,
+        task_status=decision.status.value,
+        duration_s=float(exit_info.get("duration_s") or 0),
+        tokens_in=int(usage.get("tokens_in") or 0),
+        tokens_out=int(usage.get("tokens_out") or 0),
+        cost_usd=float(usage.get("cost_usd") or 0),
+        prompt_hash=str(meta.get("prompt_hash") or ""),
+        branch=str(meta["branch"]) if pushed_sha or files else "",
+        error_class=decision.error_class,
+        error_detail=decision.reason if decision.error_class else "",
+        summary=summary,
+        reason=str(decision.reason or agent_result.get("reason") or "") if not decision.error_class else "",
+        accomplished=tuple(agent_result.get("accomplished") or ()),
+        remaining=tuple(agent_result.get("remaining") or ()),
+        blockers=tuple(agent_result.get("blockers") or ()),
+        files_changed=tuple(files or agent_result.get("files_changed") or ()),
+        learnings=tuple(agent_result.get("learnings") or ()),
+        warnings=decision.warnings,
+        stderr_tail=adir.text(adir.stderr, 3000),
+        prompt=adir.text(adir.prompt_message, 10_000),
+        pushed_sha=pushed_sha,
+        extra={"summary": summary[:300]} if summary else {},
+    )
+
+
+def _with_pr(report: AttemptReport, pr: int | None, url: str, status: Status) -> AttemptReport:
+    from dataclasses import replace
+
+    return replace(report, pr=pr, pr_url=url, task_status=status.value)
