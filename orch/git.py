@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -43,9 +44,20 @@ def git(
 ) -> ProcResult:
     """Run `git ARGS` in `cwd`; raise GitError with git's message when `check` and it fails."""
     result = run(["git", *args], cwd=cwd, env=git_env(env), input=input, timeout=timeout)
+    # Supervisors of one repository run git at the same time; a lock file another git
+    # holds for a moment (.git/config, refs) is worth a short wait, not a failed task.
+    for pause in _LOCK_RETRY_PAUSES:
+        if result.ok or not _LOCK_BUSY.search(result.stderr):
+            break
+        time.sleep(pause)
+        result = run(["git", *args], cwd=cwd, env=git_env(env), input=input, timeout=timeout)
     if check and not result.ok:
         raise GitError(f"git {args[0]} failed: {first_error_line(result)}")
     return result
+
+
+_LOCK_BUSY = re.compile(r"could not lock config file|\.lock': File exists|cannot lock ref")
+_LOCK_RETRY_PAUSES = (0.1, 0.2, 0.4, 0.8, 1.6)
 
 
 def first_error_line(result: ProcResult) -> str:

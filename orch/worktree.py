@@ -7,8 +7,11 @@ cannot be created is an error the runner turns into `blocked`.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +72,8 @@ def ensure(
 ) -> Worktree:
     """The task's worktree, created or re-used; raises WorktreeError with git's message."""
     try:
-        return _ensure(root, worktrees_dir, number, title, branch_prefix, default_branch)
+        with _repository_lock(root):
+            return _ensure(root, worktrees_dir, number, title, branch_prefix, default_branch)
     except git.GitError as exc:
         raise WorktreeError(f"cannot prepare the worktree for task #{number}: {exc.message}") from exc
     except OSError as exc:
@@ -121,3 +125,16 @@ def remove(root: Path, path: Path, branch: str | None = None) -> None:
     git.worktree_prune(root)
     if branch:
         git.delete_branch(root, branch)
+
+
+@contextlib.contextmanager
+def _repository_lock(root: Path) -> Iterator[None]:
+    """One worktree creation at a time per repository: concurrent `git worktree add -b`
+    race on .git/config, and the loser is left with its branch but no worktree."""
+    path = git.common_dir(root) / "orch-worktree.lock"
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

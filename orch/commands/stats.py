@@ -4,8 +4,37 @@ from __future__ import annotations
 
 import typer
 
-from orch.errors import OrchError
+from orch.commands._common import JsonOpt, deps
 
 
-def command(ctx: typer.Context) -> None:
-    raise OrchError("orch stats is not built yet")
+def command(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """Tasks per status, and per agent: attempts, success rate, tokens and cost."""
+    from orch.output import emit_json, table
+    from orch.stats import gather
+
+    d = deps(ctx)
+    stats = gather(d.store())
+    if json:
+        emit_json(stats.to_json())
+        return
+    d.console.out(f"tasks: {stats.open + stats.closed} ({stats.open} open, {stats.closed} closed)")
+    for line in table([["status", "tasks"]] + [[k, str(v)] for k, v in stats.statuses.items()]):
+        d.console.out(line)
+    rows = [["agent", "attempts", "done", "success", "tokens in", "tokens out", "cost"]]
+    for agent in sorted(stats.agents.values(), key=lambda a: a.agent):
+        rows.append(
+            [
+                agent.agent,
+                str(agent.attempts),
+                str(agent.done),
+                f"{agent.success_rate:.0%}",
+                str(agent.tokens_in),
+                str(agent.tokens_out),
+                f"${agent.cost_usd:.4f}",
+            ]
+        )
+    if len(rows) > 1:
+        d.console.out("")
+        for line in table(rows):
+            d.console.out(line)
+    d.console.out(f"total cost: ${stats.cost_usd:.4f}")

@@ -1,0 +1,93 @@
+"""The per-project snapshot cache: issue number -> updated_at (and last seen status).
+
+It lets a tick skip tasks that did not change (no comment reads, no permission checks)
+and remember which `in_review` tasks left the open set (their PR may have merged and
+closed them). It is only a cache: deleting it makes the next tick look at every task
+once, and acks on GitHub keep owner commands from being handled twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from orch.clock import parse_iso, utc_iso
+from orch.sidecar import read_versioned, write_versioned
+from orch.store.base import Issue
+
+SCHEMA = 1
+
+
+@dataclass
+class Entry:
+    updated_at: datetime
+    status: str | None
+    checked_at: datetime | None = None  # last merge check of an in_review task
+
+
+@dataclass
+class SnapshotCache:
+    path: Path
+    entries: dict[int, Entry] = field(default_factory=dict)
+    loaded: bool = False
+
+    @classmethod
+    def load(cls, path: Path) -> SnapshotCache:
+        try:
+            data = read_versioned(path, SCHEMA)
+        except Exception:  # a cache from a newer orch is ignored, not fatal
+            data = None
+        cache = cls(path)
+        if not data:
+            return cache
+        cache.loaded = True
+        for key, raw in (data.get("issues") or {}).items():
+            try:
+                cache.entries[int(key)] = Entry(
+                    updated_at=parse_iso(raw["updated_at"]),
+                    status=raw.get("status"),
+                    checked_at=parse_iso(raw["checked_at"]) if raw.get("checked_at") else None,
+                )
+            except (KeyError, TypeError, ValueError):
+                continue
+        return cache
+
+    def known(self) -> dict[int, datetime]:
+        return {n: e.updated_at for n, e in self.entries.items()}
+
+    def changed(self, issue: Issue) -> bool:
+        entry = self.entries.get(issue.number)
+        return entry is None or entry.updated_at != issue.updated_at
+
+    def update(
+        self, issues: dict[int, Issue], status_of: dict[int, str | None], retry: set[int]
+    ) -> None:
+        """Replace the entries with the issues open now, keeping merge-check times.
+
+        Tasks in `retry` (a phase failed on them) get no entry, so the next tick treats
+        them as changed and looks at them again."""
+        fresh: dict[int, Entry] = {}
+        for number, issue in issues.items():
+            if number in retry:
+                continue
+            old = self.entries.get(number)
+            fresh[number] = Entry(
+                updated_at=issue.updated_at,
+                status=status_of.get(number),
+                checked_at=old.checked_at if old else None,
+            )
+        self.entries = fresh
+
+    def save(self) -> None:
+        issues: dict[str, Any] = {}
+        for number, entry in sorted(self.entries.items()):
+            record: dict[str, Any] = {
+                "updated_at": entry.updated_at.isoformat(),
+                "status": entry.status,
+            }
+            if entry.checked_at:
+                record["checked_at"] = utc_iso(entry.checked_at)
+            issues[str(number)] = record
+        write_versioned(self.path, SCHEMA, {"issues": issues})

@@ -1,0 +1,79 @@
+"""Dispatch leases (SPEC §10): an `orch:claim` comment with host, run id and expiry.
+
+After posting its claim a dispatcher re-reads the task's comments: the earliest
+unexpired claim made since the task last changed hands wins; a loser deletes its claim.
+Claims older than the last orch note, response or route marker belong to an earlier
+round (the task ran and came back) and no longer count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from orch import markers
+from orch.clock import parse_iso, utc_iso
+from orch.store.base import Comment, Store
+
+CLAIM_TTL = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Claim:
+    comment_id: int
+    host: str
+    run_id: str
+    until: datetime
+    pid: int | None = None  # the claiming tick's pid (meaningful on its own host only)
+
+
+def live_claims(comments: tuple[Comment, ...] | list[Comment], now: datetime) -> list[Claim]:
+    """Unexpired claims of the current round, earliest first (pure)."""
+    found: list[Claim] = []
+    for comment in comments:
+        marker = markers.parse(comment.body)
+        if marker is None:
+            continue
+        if marker.kind not in ("claim", "ack"):
+            found = []  # a new round starts after every other orch marker
+            continue
+        if marker.kind != "claim":
+            continue
+        claim = _claim(comment, marker.data)
+        if claim is not None and claim.until > now:
+            found.append(claim)
+    return sorted(found, key=lambda c: c.comment_id)
+
+
+def _claim(comment: Comment, data: dict[str, Any]) -> Claim | None:
+    try:
+        until = parse_iso(str(data["until"]))
+    except (KeyError, ValueError):
+        return None
+    pid = data.get("pid")
+    return Claim(
+        comment.id,
+        str(data.get("host", "")),
+        str(data.get("run_id", "")),
+        until,
+        pid if isinstance(pid, int) else None,
+    )
+
+
+def try_claim(store: Store, number: int, host: str, run_id: str, now: datetime) -> bool:
+    """Post our claim, re-read, keep it only when it is the earliest live one."""
+    import os
+
+    until = now + CLAIM_TTL
+    body = markers.render(
+        "claim",
+        {"host": host, "run_id": run_id, "until": utc_iso(until), "pid": os.getpid()},
+        f"**orch**: dispatching on `{host}` (lease until {utc_iso(until)}).",
+    )
+    mine = store.create_comment(number, body)
+    claims = live_claims(store.list_comments(number), now)
+    if claims and claims[0].comment_id == mine.id:
+        return True
+    store.delete_comment(mine.id)
+    return False

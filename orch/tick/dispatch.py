@@ -1,0 +1,129 @@
+"""Dispatch phase: start supervisors for `routed` tasks, oldest first (SPEC §5.7, §10).
+
+While the supervisors running on this host (all projects together) are fewer than
+`workflow.max_parallel`: skip a task someone else holds a live claim on, claim it with an
+`orch:claim` comment (earliest live claim wins), then start `orch task run N` in its own
+session. The tick never waits for it (except `--wait`); the supervisor sets
+`in_progress`, runs the agent and publishes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from orch.status import Status
+from orch.tasks import Task
+from orch.tick.claim import Claim, live_claims, try_claim
+from orch.tick.context import ProjectTick, Started
+
+
+def run(ctx: ProjectTick) -> None:
+    routed = [t for t in ctx.tasks(Status.ROUTED) if not t.no_agent]
+    if not routed:
+        return
+    limit = ctx.project.config.workflow.max_parallel
+    for task in routed:
+        busy = _busy(ctx)
+        if busy >= limit:
+            ctx.act(
+                "wait", task.number, f"{busy} of max_parallel {limit} agents running on this host"
+            )
+            return
+        ctx.each([task], lambda t: _dispatch(ctx, t))
+
+
+def _busy(ctx: ProjectTick) -> int:
+    """Supervisors alive on this host, plus those this tick started that have no sidecar yet."""
+    from orch.tick.supervisors import running_tasks
+
+    alive = running_tasks(ctx.deps.paths)
+    for started in ctx.shared.started:
+        if (started.project, started.task) not in alive and started.process.poll() is None:
+            alive.add((started.project, started.task))
+    return len(alive) + ctx.shared.dispatched_dry
+
+
+def _dispatch(ctx: ProjectTick, task: Task) -> None:
+    now = ctx.deps.clock.now()
+    comments = ctx.comments_for(task.number)
+    others = [c for c in live_claims(comments, now) if c.run_id != ctx.shared.run_id]
+    stale = [c for c in others if _abandoned(ctx, task.number, c)]
+    if stale and not ctx.dry_run:
+        for claim in stale:
+            ctx.store.delete_comment(claim.comment_id)
+        ctx.act(
+            "dropped claims",
+            task.number,
+            f"{len(stale)} left by a tick on this host that died before starting a supervisor",
+        )
+        ctx.forget_comments(task.number)
+        comments = ctx.comments_for(task.number)
+        others = [c for c in live_claims(comments, now) if c.run_id != ctx.shared.run_id]
+    if others:
+        ctx.act(
+            "skip", task.number, f"claimed by {others[0].host} until {others[0].until:%H:%M:%S}"
+        )
+        return
+    if ctx.dry_run:
+        ctx.act("would dispatch", task.number, f"agent {task.agent or '(router default)'}")
+        ctx.shared.dispatched_dry += 1
+        return
+    if not try_claim(ctx.store, task.number, ctx.shared.host, ctx.shared.run_id, now):
+        ctx.forget_comments(task.number)
+        ctx.act("skip", task.number, "another dispatcher claimed it first")
+        return
+    started = _start(ctx, task.number)
+    ctx.shared.started.append(started)
+    ctx.shared.dispatched += 1
+    ctx.forget_comments(task.number)
+    ctx.act(
+        "dispatched",
+        task.number,
+        f"supervisor pid {started.process.pid}, agent {task.agent or '-'}",
+    )
+
+
+def _abandoned(ctx: ProjectTick, number: int, claim: Claim) -> bool:
+    """A claim by a dead tick of this host whose task has no supervisor here: the tick was
+    killed between claiming and starting (ticks on one host never overlap: tick.lock)."""
+    from orch.proc import pid_alive
+    from orch.tick.supervisors import running
+
+    if claim.host != ctx.shared.host or claim.pid is None or pid_alive(claim.pid):
+        return False
+    return running(ctx.deps.paths, ctx.repo, number) is None
+
+
+def supervisor_argv(ctx: ProjectTick, number: int) -> list[str]:
+    argv = [sys.executable, "-m", "orch"]
+    if ctx.deps.config_file:
+        argv += ["--config", str(ctx.deps.config_file)]
+    return [*argv, "--project", str(ctx.project.root), "task", "run", str(number)]
+
+
+def _start(ctx: ProjectTick, number: int) -> Started:
+    from orch import proc
+
+    task_dir = ctx.deps.paths.task_dir(ctx.repo, number)
+    task_dir.mkdir(parents=True, exist_ok=True)
+    log_path = task_dir / "supervisor.log"
+    with open(log_path, "ab") as log:
+        child = proc.spawn(
+            supervisor_argv(ctx, number),
+            cwd=ctx.project.root,
+            env=dict(os.environ),
+            stdout=log.fileno(),
+            stderr=log.fileno(),
+        )
+    from orch.attempt import update_sidecar
+
+    # What `orch task run --detach` records, so reap and max_parallel see it at once.
+    update_sidecar(
+        ctx.deps.paths,
+        ctx.repo,
+        number,
+        supervisor_pid=child.pid,
+        supervisor_start=proc.process_start_time(child.pid),
+    )
+    return Started(project=ctx.repo, task=number, process=child)

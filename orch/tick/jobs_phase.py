@@ -1,0 +1,12 @@
+"""Jobs phase: scheduled jobs that are due fire (SPEC §7.3; the work is orch.jobs)."""
+
+from __future__ import annotations
+
+from orch.tick.context import ProjectTick
+
+
+def run(ctx: ProjectTick) -> None:
+    from orch.jobs import run_due_jobs
+
+    for action in run_due_jobs(ctx.project, ctx.store, ctx.deps, dry_run=ctx.dry_run):
+        ctx.act(action.action, action.task, action.detail)

@@ -1,0 +1,26 @@
+"""Repair phase: tasks with zero or several status labels get exactly one (SPEC §2.1).
+
+The target comes from the task's last orch marker (orch.tasks.repair_target); the fix is
+one label write.
+"""
+
+from __future__ import annotations
+
+from orch import labels as L
+from orch.tasks import Task, repair_target
+from orch.tick.context import ProjectTick
+
+
+def run(ctx: ProjectTick) -> None:
+    broken = [t for t in ctx.tasks() if len(L.statuses_in(t.labels)) != 1]
+    ctx.each(broken, lambda task: _repair(ctx, task))
+
+
+def _repair(ctx: ProjectTick, task: Task) -> None:
+    comments = ctx.comments_for(task.number)
+    target = repair_target(task.issue, comments)
+    if target is None:
+        return
+    found = ", ".join(s.value for s in L.statuses_in(task.labels)) or "none"
+    ctx.act(ctx.would("repair"), task.number, f"status labels [{found}] -> {target.value}")
+    ctx.refresh(ctx.store.set_labels(task.number, L.with_status(task.labels, target)))

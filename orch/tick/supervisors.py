@@ -1,0 +1,68 @@
+"""Supervisors on this host as the tick sees them: how many run, is one alive, stop one.
+
+The facts live in task sidecars (orch.attempt) and the liveness rule (pid alive and the
+same process start time) in orch.runview; this module only adds the tick's view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orch.attempt import read_sidecar, running_sidecars
+from orch.paths import Paths
+from orch.tick.context import ProjectTick
+
+STOP_WAIT_SECONDS = 15.0
+
+
+def is_alive(sidecar: dict[str, Any]) -> bool:
+    from orch.runview import supervisor_alive
+
+    pid = sidecar.get("supervisor_pid")
+    return supervisor_alive(sidecar) and not (isinstance(pid, int) and _zombie(pid))
+
+
+def _zombie(pid: int) -> bool:
+    """A killed process nobody reaped yet (containers often run without an init that
+    reaps orphans): it still has a pid, but it is dead."""
+    from pathlib import Path
+
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    fields = stat.rsplit(")", 1)[1].split()
+    return bool(fields) and fields[0] in ("Z", "X")
+
+
+def running_tasks(paths: Paths) -> set[tuple[str, int]]:
+    """(repo, number) of every live supervisor on this host, across every project."""
+    return {(repo, n) for repo, n, data in running_sidecars(paths) if is_alive(data)}
+
+
+def running(paths: Paths, repo: str, number: int) -> dict[str, Any] | None:
+    """The task's sidecar when its supervisor is alive, else None."""
+    data = read_sidecar(paths, repo, number)
+    return data if data and is_alive(data) else None
+
+
+def stop(ctx: ProjectTick, number: int) -> bool:
+    """Ask the task's supervisor to kill its agent and publish (`/stop`). True if one ran."""
+    from orch.errors import NotFound
+    from orch.runview import kill
+
+    data = running(ctx.deps.paths, ctx.repo, number)
+    if data is None:
+        return False
+    pid = data.get("supervisor_pid")
+    if ctx.dry_run:
+        ctx.act("would stop", number, f"supervisor pid {pid}")
+        return True
+    try:
+        result = kill(ctx.deps.paths, ctx.deps.clock, ctx.repo, number, wait_s=STOP_WAIT_SECONDS)
+    except NotFound:
+        return False
+    ctx.act(
+        "stopped", number, f"supervisor pid {pid}" + ("" if result.stopped else " (still exiting)")
+    )
+    return True

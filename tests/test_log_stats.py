@@ -1,0 +1,136 @@
+"""`orch log [N] [-f]` and `orch stats [--json]` through the CLI (local store)."""
+
+from __future__ import annotations
+
+import json
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orch import markers
+from orch.status import Status
+from tests.helpers import Repo
+from tests.tick_helpers import LocalProject, local_project
+
+
+@pytest.fixture
+def project(repo: Repo, orch_env: dict[str, str]) -> LocalProject:
+    return local_project(repo, orch_env)
+
+
+def response(project: LocalProject, number: int, agent: str, status: str, **extra: object) -> None:
+    data = {
+        "attempt": 1,
+        "agent": agent,
+        "status": status,
+        "tokens_in": 1000,
+        "tokens_out": 200,
+        "cost_usd": 0.25,
+        **extra,
+    }
+    project.store.create_comment(number, markers.render("agent-response", data, "result"))
+
+
+def test_stats_counts_statuses_and_agent_results(project: LocalProject) -> None:
+    a = project.add_task("A", status=Status.IN_REVIEW)
+    b = project.add_task("B", status=Status.NEEDS_REVIEW)
+    project.add_task("C")
+    response(project, a, "claude", "done")
+    response(project, b, "codex", "done", error_class="timeout")
+    response(project, b, "claude", "blocked")
+    project.store.update_issue(a, state="closed")
+
+    done = project.orch("stats")
+
+    assert done.code == 0, done
+    assert (
+        done.out
+        == "\n".join(
+            [
+                "tasks: 3 (2 open, 1 closed)",
+                "status        tasks",
+                "new           1",
+                "routed        0",
+                "in_progress   0",
+                "in_review     1",
+                "needs_review  1",
+                "blocked       0",
+                "done          0",
+                "",
+                "agent   attempts  done  success  tokens in  tokens out  cost",
+                "claude  2         1     50%      2000       400         $0.5000",
+                "codex   1         0     0%       1000       200         $0.2500",
+                "total cost: $0.7500",
+            ]
+        )
+        + "\n"
+    )
+    data = json.loads(project.orch("stats", "--json").out)
+    assert data["schema"] == 1
+    assert data["tasks"] == {
+        "open": 2,
+        "closed": 1,
+        "by_status": {
+            "new": 1,
+            "routed": 0,
+            "in_progress": 0,
+            "in_review": 1,
+            "needs_review": 1,
+            "blocked": 0,
+            "done": 0,
+        },
+    }
+    assert data["agents"][0] == {
+        "agent": "claude",
+        "attempts": 2,
+        "done": 1,
+        "success_rate": 0.5,
+        "tokens_in": 2000,
+        "tokens_out": 400,
+        "cost_usd": 0.5,
+    }
+    assert data["cost_usd"] == 0.75
+
+
+def test_log_before_any_tick_says_what_to_do(project: LocalProject) -> None:
+    done = project.orch("log")
+    log = Path(project.env["ORCH_HOME"]) / "state" / "logs" / "orch.log"
+    assert (done.code, done.out) == (1, "")
+    assert done.err == f"orch: no log yet at {log}: run `orch tick` first\n"
+
+
+def test_log_filters_by_task_and_follows(project: LocalProject) -> None:
+    first = project.add_task("One")
+    second = project.add_task("Two")
+    owner = project.store.user
+    project.say(first, owner, "/priority high")
+    project.say(second, owner, "/priority low")
+    assert project.orch("tick", "--only", "owner").code == 0
+
+    only = project.orch("log", str(second)).out.splitlines()
+    assert len(only) == 1 and f"owner #{second} acked /priority" in only[0]
+    assert len(project.orch("log", "-n", "1").out.splitlines()) == 1
+
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "orch", "log", "-f", "-n", "0", str(first)],
+        cwd=project.repo.work,
+        env=project.env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.5)  # let it open the log and seek to its end
+        project.say(first, owner, "/close")
+        assert project.orch("tick", "--only", "owner").code == 0
+        assert follower.stdout is not None
+        ready, _, _ = select.select([follower.stdout], [], [], 20)
+        assert ready, "orch log -f printed nothing"
+        line = follower.stdout.readline()
+    finally:
+        follower.kill()
+        follower.wait()
+    assert f"local/widgets owner #{first} acked /close: comment" in line
