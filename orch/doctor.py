@@ -248,7 +248,8 @@ def _agents(project: Project) -> list[Check]:
             found += 1
         else:
             found += 1
-            checks.append(Check(label, OK, f"{result.version or 'unknown version'} at {result.path}"))
+            shown = result.version or ("custom command" if agent.family == "command" else "unknown version")
+            checks.append(Check(label, OK, f"{shown} at {result.path}"))
     if found == 0:
         checks.append(Check("agents", FAIL, "no agent CLI found: nothing can run tasks",
                             "install claude, codex or opencode (or configure agents: in the config)"))

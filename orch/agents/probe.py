@@ -39,6 +39,10 @@ def probe(agent: AgentConfig, *, env: Mapping[str, str] | None = None, timeout: 
     path = which(agent, env)
     if path is None:
         return Probe(agent.name, agent.command[0], None)
+    if agent.family == "command":
+        # A custom CLI is not known to answer --version: running it could start the agent
+        # itself (and spend money). Being on PATH is all we can safely say.
+        return Probe(agent.name, agent.command[0], path)
     result = run([path, *agent.command[1:], "--version"], env=env, timeout=timeout)
     if result.timed_out:
         return Probe(agent.name, agent.command[0], path, None, "--version timed out")

@@ -32,7 +32,8 @@ def command(ctx: typer.Context, json_: JsonOpt = False) -> None:
         if not info.probe.installed:
             version, state = "not found", f"{info.command[0]} is not on PATH"
         else:
-            version = info.probe.version or "unknown"
+            # Custom command agents are never run just to ask their version.
+            version = info.probe.version or ("-" if info.family == "command" else "unknown")
             state = "ready" if not info.probe.error else f"--version failed: {info.probe.error}"
         if info.disabled:
             state = "disabled (router.disabled_agents)"

@@ -150,9 +150,10 @@ def get(
     if data["url"]:
         out(f"url:        {data['url']}")
     if detail.sidecar:
-        for key in ("worktree", "branch", "pid", "attempt_dir"):
+        for key, shown in (("worktree", "worktree"), ("branch", "branch"), ("pid", "pid"),
+                           ("attempt_dir", "attempt")):
             if detail.sidecar.get(key):
-                out(f"{key + ':':<11} {detail.sidecar[key]}")
+                out(f"{shown + ':':<11} {detail.sidecar[key]}")
 
 
 def _render_changes(ctx: typer.Context, changes: list, json: bool, dry_run: bool) -> None:  # type: ignore[type-arg]
