@@ -22,6 +22,13 @@ def run(
     publish_only: Annotated[
         bool, typer.Option("--publish-only", help="Only finish publishing an attempt that ran but was not published.")
     ] = False,
+    exit_status: Annotated[
+        bool,
+        typer.Option(
+            "--exit-status",
+            help="Exit 1 when the task ends in needs_review or blocked (for CI; like gh run watch).",
+        ),
+    ] = False,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
 ) -> None:
@@ -50,6 +57,8 @@ def run(
         d.console.out(result.line())
     if result.pr_url:
         d.console.note(f"pull request: {result.pr_url}")
+    if exit_status and result.status in ("needs_review", "blocked"):
+        raise typer.Exit(1)
 
 
 def _dry_run_lines(d: object, project: object, options: object) -> list[str]:
