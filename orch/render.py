@@ -19,7 +19,7 @@ PROMPT_SHOWN = 10_000
 LIST_ITEMS = 30
 
 BADGES = {"claude": "🟣 Claude", "codex": "🟢 Codex", "opencode": "🔵 OpenCode"}
-FOOTER = "<sub>Posted by [orch](https://github.com/orch) · edit the issue or comment `/help` for commands</sub>"
+FOOTER = "<sub>Posted by orch · comment `/help` on this issue for the commands it understands</sub>"
 
 
 @dataclass(frozen=True)

@@ -426,7 +426,7 @@ def ask_router(
     """Run the router agent in route mode; its validated answer, or (None, why not)."""
     import os
 
-    from orch.agents import adapter_for
+    from orch.agents import BuildRequest, adapter_for
     from orch.agents.classify import COOLDOWN_CLASSES
     from orch.agents.result import ROUTE_SCHEMA
     from orch.sidecar import write_text_atomic
@@ -436,8 +436,8 @@ def ask_router(
     adapter = adapter_for(config.agents[name], config)
     work_dir = _route_dir(deps, project, issue.number)
     model = config.router.model or config.model_map.get("route", {}).get(name) or None
-    invocation = adapter.build(
-        "route",
+    invocation = adapter.build(BuildRequest(
+        mode="route",
         prompt=route_prompt(config, issue, facts),
         system_prompt="",
         model=model,
@@ -446,7 +446,7 @@ def ask_router(
         main_git_dir=None,
         schema=ROUTE_SCHEMA,
         env_base=dict(env if env is not None else os.environ),
-    )
+    ))
     for path, text in invocation.files.items():
         write_text_atomic(path, text)
     result = run_in_group(
@@ -532,9 +532,9 @@ def route_text(decision: RouteDecision) -> str:
     if decision.routed:
         assert decision.agent is not None
         badge = _BADGES.get(decision.agent, "🤖")
-        model = f"`{decision.model}`" if decision.model else "the CLI's default model"
+        model = f"model `{decision.model}`" if decision.model else "the CLI's default model"
         return (
-            f"**orch** routed this task to {badge} **{decision.agent}** · model {model} · "
+            f"**orch** routed this task to {badge} **{decision.agent}** · {model} · "
             f"complexity `{decision.complexity}` ({decision.mode.replace('_', ' ')} routing)\n\n"
             f"> {decision.reason}"
         )

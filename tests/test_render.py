@@ -67,7 +67,7 @@ def test_agent_response_whole_text() -> None:
         "\n"
         "<details>\n<summary>Prompt sent</summary>\n\n````\n# Task #7\n```\ncode\n```\n````\n\n</details>\n"
         "\n"
-        "<sub>Posted by [orch](https://github.com/orch) · edit the issue or comment `/help` for commands</sub>"
+        "<sub>Posted by orch · comment `/help` on this issue for the commands it understands</sub>"
     )
 
 
