@@ -10,6 +10,7 @@ lint:
 
 bench:
 	python bench/requests.py
+	python bench/startup.py
 
 demo:
 	orch demo
