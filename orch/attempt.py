@@ -152,15 +152,25 @@ def read_sidecar(paths: Paths, repo: str, number: int) -> dict[str, Any]:
 
 
 def update_sidecar(paths: Paths, repo: str, number: int, **fields: Any) -> dict[str, Any]:
-    """Merge `fields` into the sidecar (None removes a key) and write it atomically."""
-    data = read_sidecar(paths, repo, number)
-    for key, value in fields.items():
-        if value is None:
-            data.pop(key, None)
-        else:
-            data[key] = value
-    data.pop("schema", None)
-    write_versioned(paths.task_sidecar(repo, number), SIDECAR_VERSION, data)
+    """Merge `fields` into the sidecar (None removes a key) and write it atomically.
+
+    The read-modify-write holds an exclusive flock on `<n>.json.lock`, so two processes
+    updating one task at once (the tick or `--detach` recording the supervisor's pid
+    while the supervisor records its attempt) never lose each other's fields."""
+    import fcntl
+
+    path = paths.task_sidecar(repo, number)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        data = read_sidecar(paths, repo, number)
+        for key, value in fields.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        data.pop("schema", None)
+        write_versioned(path, SIDECAR_VERSION, data)
     return data
 
 

@@ -501,6 +501,12 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
         context_comments=v.number(("workflow", "context_comments")),
     )
     del wf
+    if workflow.auto_merge and not workflow.enable_review_agent:
+        v.warnings.append(
+            f"{v.sources.file_for(('workflow', 'auto_merge'))}: workflow.auto_merge merges only "
+            "PRs orch's review agent approved; set workflow.enable_review_agent: true "
+            "(until then nothing is merged)"
+        )
 
     v.section(("router",), DEFAULTS["router"])
     router = RouterConfig(

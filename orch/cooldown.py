@@ -10,7 +10,6 @@ right away backs off further.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -172,10 +171,9 @@ class Cooldowns:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, Cooldown]]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = self.path.with_name(self.path.name + ".lock")
-        with open(lock, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        from orch.locks import file_lock
+
+        with file_lock(self.path.with_name(self.path.name + ".lock")):
             entries = self._load()
             yield entries
             now = self.clock.now()

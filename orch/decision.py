@@ -49,6 +49,8 @@ class Facts:
     failed_commands: Sequence[str] = ()
     previous_blockers: Sequence[Sequence[str]] = ()  # earlier attempts, oldest first
     next_agent: str | None = None  # next untried agent, for cooldown classes
+    plan: bool = False  # a `plan` task: a done result creates sub-issues (orch.plan)
+    children: int = 0  # sub-issues the plan result asks for
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,14 @@ def decide(facts: Facts) -> Decision:
                         f"retry loop: the same blocker {LOOP_LENGTH} attempts in a row",
                         None, result_status, False, warnings=warnings)
     reason = str(result.get("reason") or "")
+    if facts.plan and result_status == "done":
+        if facts.children:
+            return Decision(Status.BLOCKED, "plan",
+                            f"plan: waiting for {facts.children} sub-issue(s)", None,
+                            result_status, False, warnings=warnings)
+        return Decision(Status.NEEDS_REVIEW, "result",
+                        "the plan result lists no sub-issues (children) to create", None,
+                        result_status, False, warnings=warnings)
     if result_status == "done":
         if facts.commits_ahead > 0:
             return Decision(Status.IN_REVIEW, "result", "", None, result_status, True,
@@ -152,7 +162,12 @@ def _error_class(facts: Facts) -> str | None:
 def _warnings(facts: Facts) -> tuple[str, ...]:
     out: list[str] = []
     result = facts.result or {}
-    if result.get("status") == "done" and facts.commits_ahead == 0 and not result.get("reason"):
+    if (
+        result.get("status") == "done"
+        and facts.commits_ahead == 0
+        and not result.get("reason")
+        and not facts.plan
+    ):
         out.append("the agent reported `done` but the branch has no changes and no reason was given")
     if facts.permission_denials:
         out.append(f"{facts.permission_denials} tool call(s) were denied permission")

@@ -62,7 +62,9 @@ class Deps:
             from orch.store.dryrun import DryRunStore
 
             return DryRunStore(store, self.console)
-        return store
+        from orch.status_hooks import install  # the board and notify (SPEC §4, §6.5)
+
+        return install(store, project, self.paths)
 
 
 def make_store(project: Project, deps: Deps) -> Store:

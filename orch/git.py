@@ -147,18 +147,6 @@ def branch_exists(root: Path | str, branch: str) -> bool:
     return rev_parse(root, f"refs/heads/{branch}") is not None
 
 
-def remote_head_branch(root: Path | str, remote: str = "origin") -> str | None:
-    """The default branch `remote` advertises (origin/HEAD), or None when unknown."""
-    result = git("symbolic-ref", "--quiet", f"refs/remotes/{remote}/HEAD", cwd=root, check=False)
-    if result.ok and result.stdout.strip():
-        return result.stdout.strip().removeprefix(f"refs/remotes/{remote}/")
-    result = git("ls-remote", "--symref", remote, "HEAD", cwd=root, check=False, timeout=60)
-    for line in result.stdout.splitlines():
-        if line.startswith("ref: refs/heads/") and line.endswith("\tHEAD"):
-            return line[len("ref: refs/heads/"):-len("\tHEAD")]
-    return None
-
-
 def worktree_prune(root: Path | str) -> None:
     git("worktree", "prune", cwd=root, check=False)
 
@@ -263,3 +251,8 @@ def init(path: Path, *, bare: bool = False, branch: str = "main") -> None:
 
 def add_remote(root: Path | str, name: str, url: str) -> None:
     git("remote", "add", name, url, cwd=root)
+
+
+def diff(path: Path | str, base: str, head: str) -> str:
+    """`git diff BASE...HEAD` (what `head` changed since it left `base`), as text."""
+    return git("diff", "--no-color", "--no-ext-diff", f"{base}...{head}", cwd=path).stdout

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from orch import git
-from orch.config import PROJECT_FILE, REPO_RE
+from orch import labels as L
+from orch.config import PROJECT_FILE, REPO_RE, Config
 from orch.deps import Deps
 from orch.errors import ConfigError, OrchError, UsageError
-from orch.labels import base_labels
+from orch.labels import LabelSpec, base_labels
 from orch.project import find_root, load_project
 from orch.sidecar import write_text_atomic
 
@@ -46,6 +47,12 @@ def init_project(deps: Deps, options: InitOptions) -> InitResult:
                     f"cannot tell the GitHub repository from the origin remote ({url or 'none'}): "
                     "pass --repo OWNER/REPO, or --local to keep tasks in local files"
                 )
+        elif repo is None:
+            # Two local checkouts named alike would share `local/<dirname>` (and so their
+            # state): give this one its own key.
+            from orch.project import unique_local_slug
+
+            repo = unique_local_slug(root, deps.global_file)
         if not options.dry_run:
             write_text_atomic(config_file, project_config_text(repo, options.local, options.host))
         wrote = True
@@ -58,13 +65,13 @@ def init_project(deps: Deps, options: InitOptions) -> InitResult:
         from orch.config import load_config
         from orch.project import Project, repo_slug
 
-        text = project_config_text(options.repo, options.local, options.host)
+        text = project_config_text(repo, options.local, options.host)
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
             Path(tmp, PROJECT_FILE).write_text(text)
             config = load_config(deps.global_file, Path(tmp))
-        project = Project(root=root, repo=options.repo or repo_slug(root, config), config=config)
+        project = Project(root=root, repo=repo or repo_slug(root, config), config=config)
     else:
         project = load_project(root, deps.global_file)
     deps._project = project
@@ -76,7 +83,10 @@ def init_project(deps: Deps, options: InitOptions) -> InitResult:
     created: list[str] = []
     if options.labels:
         store = deps.store(project, dry_run=options.dry_run)
-        created = store.ensure_labels(base_labels())
+        specs = project_labels(project.config)
+        created = store.ensure_labels(specs)
+        if not options.dry_run:
+            remember_labels(deps.paths.repo_dir(project.repo), [s.name for s in specs])
     ignored = False
     if not options.dry_run:
         ignored = git.exclude_locally(root, "/.orch/")
@@ -141,3 +151,31 @@ def register_project(global_file: Path, root: Path) -> bool:
         return False
     yamledit.set_key(global_file, "projects", [*map(str, projects), str(root)])
     return True
+
+
+def project_labels(config: Config) -> list[LabelSpec]:
+    """The fixed labels plus the dynamic ones this configuration can produce
+    (`agent:` per configured agent, `model:` per model_map model), created once at init
+    so routing and running never list or create labels."""
+    names = [f"{L.AGENT_PREFIX}{name}" for name in config.agents]
+    names += [
+        f"{L.MODEL_PREFIX}{model}"
+        for tier in config.model_map.values()
+        for model in tier.values()
+        if model
+    ]
+    if config.router.model:
+        names.append(f"{L.MODEL_PREFIX}{config.router.model}")
+    specs = base_labels()
+    fixed = {spec.name for spec in specs}
+    return specs + [L.spec_for(name) for name in sorted(set(names) - fixed)]
+
+
+def remember_labels(repo_dir: Path, names: list[str]) -> None:
+    """Record the labels known to exist in the label cache that
+    `orch.taskops.ensure_labels_cached` reads (a sorted list of names)."""
+    from orch.sidecar import read_json, write_json_atomic
+
+    cache_file = repo_dir / "labels.json"
+    known = set(read_json(cache_file, []) or [])
+    write_json_atomic(cache_file, sorted(known | set(names)))

@@ -16,8 +16,6 @@ GitHub (the `job:<id>` label), so it holds even when the state directory was del
 from __future__ import annotations
 
 import contextlib
-import fcntl
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -178,16 +176,10 @@ def load_runs(paths: Paths, repo: str) -> dict[str, JobRun]:
     return {str(k): JobRun.from_json(v) for k, v in jobs.items()}
 
 
-@contextlib.contextmanager
-def _locked(paths: Paths) -> Iterator[None]:
-    lock = paths.jobs_file.with_name(paths.jobs_file.name + ".lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _locked(paths: Paths) -> contextlib.AbstractContextManager[None]:
+    from orch.locks import file_lock
+
+    return file_lock(paths.jobs_file.with_name(paths.jobs_file.name + ".lock"))
 
 
 def _save(paths: Paths, repo: str, job_id: str, run: JobRun | None) -> None:
@@ -245,12 +237,13 @@ def created_at(job: JobConfig) -> datetime | None:
 
 
 def run_due_jobs(
-    project: Project, store: Store, deps: Deps, *, dry_run: bool
+    project: Project, store: Store, deps: Deps, *, dry_run: bool, log_actions: bool = True
 ) -> list[Action]:
     """Fire every enabled job of `project` that is due now; one Action per job touched.
 
     With `dry_run`, nothing is saved, created or run: the actions say what would happen.
     A job that fails is reported as an `error` action and does not stop the others.
+    `log_actions=False` when the caller logs the actions itself (the tick does).
     """
     from orch import log
     from orch.errors import OrchError
@@ -267,7 +260,8 @@ def run_due_jobs(
         except OrchError as exc:
             action = Action(project.repo, PHASE, "error", detail=f"job {job.id}: {exc.message}")
         if action is not None:
-            logger.info("%s", action.line())
+            if log_actions:
+                logger.info("%s", action.line())
             actions.append(action)
     return actions
 

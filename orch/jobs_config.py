@@ -1,9 +1,8 @@
 """Editing the `jobs:` list of a YAML config file while keeping the rest of the file.
 
-Only the top-level `jobs:` block is rewritten (re-rendered with yaml); every other line of
-the file — comments, blank lines, key order, quoting — is kept byte for byte. Comments
-*inside* the `jobs:` block are not kept. After splicing, the new text is parsed again and
-must equal the old document with only `jobs` changed, or nothing is written.
+Only the top-level `jobs:` block is rewritten (re-rendered with yaml, items indented and
+keys in a fixed order) through `orch.yamledit`, which keeps every other line of the file
+byte for byte and refuses an edit that would change anything but `jobs`.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ KEY_ORDER = (
     "id", "type", "schedule", "timezone", "title", "body", "labels", "agent", "command",
     "timeout_seconds", "enabled", "created_at",
 )
-_JOBS_KEY = re.compile(r"^jobs\s*:")
 ID_MAX = 40
 
 
@@ -50,45 +48,18 @@ def _dump_jobs(jobs: list[dict[str, Any]]) -> str:
     return text
 
 
-def _block_span(lines: list[str]) -> tuple[int, int] | None:
-    """[start, end) of the top-level `jobs:` block, trailing comments left outside."""
-    start = next((i for i, line in enumerate(lines) if _JOBS_KEY.match(line)), None)
-    if start is None:
-        return None
-    end = start + 1
-    j = start + 1
-    while j < len(lines):
-        line = lines[j]
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            j += 1
-            continue
-        if line[0] in " \t" or (line.startswith("-") and not line.startswith("---")):
-            end = j + 1
-            j += 1
-            continue
-        break
-    return start, end
-
-
 def splice_jobs(text: str, jobs: list[dict[str, Any]]) -> str:
     """`text` with its top-level `jobs:` block replaced by `jobs` (appended when absent)."""
-    lines = text.splitlines(keepends=True)
-    block = _dump_jobs(jobs)
-    span = _block_span(lines)
-    if span is None:
-        if text and not text.endswith("\n"):
-            text += "\n"
-        return text + block
-    start, end = span
-    return "".join(lines[:start]) + block + "".join(lines[end:])
+    from orch.yamledit import replace_block
+
+    return replace_block(text, "jobs", jobs, rendered=_dump_jobs(jobs))
 
 
 def jobs_block(text: str) -> str:
     """The top-level `jobs:` block of `text` ("" when it has none)."""
-    lines = text.splitlines(keepends=True)
-    span = _block_span(lines)
-    return "".join(lines[span[0] : span[1]]) if span else ""
+    from orch.yamledit import block_text
+
+    return block_text(text, "jobs")
 
 
 # ---------------------------------------------------------------------------------------
@@ -212,20 +183,10 @@ def read_raw(path: Path) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
 
 
 def _edit(path: Path, jobs: list[dict[str, Any]], job: dict[str, Any], action: str) -> JobsEdit:
-    import yaml
+    from orch.yamledit import edited_text
 
-    text, data, _ = read_raw(path)
-    after = splice_jobs(text, jobs)
-    expected = {**data, "jobs": jobs}
-    try:
-        same = yaml.safe_load(after) == expected
-    except yaml.YAMLError:
-        same = False
-    if not same:
-        raise ConfigError(
-            f"{path}: cannot edit the jobs: block without changing other keys "
-            "(unusual layout); edit the file by hand"
-        )
+    text = read_raw(path)[0]
+    after = edited_text(text, "jobs", jobs, rendered=_dump_jobs(jobs), source=path)
     return JobsEdit(path, text, after, job, action)
 
 

@@ -1,8 +1,10 @@
-"""Per-task locks: one orch process works on a (repo, issue) at a time (exit 5 otherwise).
+"""Advisory `flock` locks: per task, and around short edits of shared files.
 
-An advisory `flock` on `<state>/locks/<owner>__<repo>__<n>.lock`. The kernel drops it
-when the holder dies, so a crashed supervisor never leaves a stale lock behind; the file
-also records the holder's pid for messages and `orch task live`.
+Per-task: one orch process works on a (repo, issue) at a time (exit 5 otherwise), through
+`<state>/locks/<owner>__<repo>__<n>.lock`. The kernel drops it when the holder dies, so a
+crashed supervisor never leaves a stale lock behind; the file also records the holder's
+pid for messages and `orch task live`. `file_lock` is the blocking kind, held for the
+read-modify-write of a state file (jobs, cooldowns, the local store, worktree creation).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -101,3 +104,16 @@ def _read_pid(fd: int) -> int | None:
         return int(text) if text else None
     except (OSError, ValueError):
         return None
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created, with its directory) for the block;
+    waits for other holders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

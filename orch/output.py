@@ -42,6 +42,11 @@ class Console:
     def out(self, line: str = "") -> None:
         sys.stdout.write(line + "\n")
 
+    def table(self, rows: list[list[str]]) -> None:
+        """`rows` as aligned columns on stdout (see `table`)."""
+        for line in table(rows):
+            self.out(line)
+
     def note(self, message: str) -> None:
         if not self.quiet:
             sys.stderr.write(message + "\n")

@@ -2,7 +2,8 @@
 
 `run()` is for short commands whose output we read (git, gh, `--version` probes). Agent
 processes, which need their own process group, live streams and timeouts, are started by
-the supervisor through `spawn()`.
+the supervisor through `spawn()`; `run_in_group()` runs a one-shot agent (the router) to
+its end with a timeout that kills its whole group.
 """
 
 from __future__ import annotations
@@ -139,3 +140,26 @@ def process_start_time(pid: int) -> str | None:
     # Field 22 (starttime) comes after the parenthesised command, which may hold spaces.
     fields = stat.rsplit(")", 1)[1].split()
     return fields[19] if len(fields) > 19 else None
+
+
+def run_in_group(
+    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], stdin: str | None, timeout: float
+) -> ProcResult:
+    """Run a one-shot agent (the router) to its end in its own process group, killing the
+    whole group on timeout: node launchers (codex.js) leave their real binary behind if
+    only they are killed, and codex never exits on a refused connection
+    (reference/clients.md §2.3)."""
+    import contextlib
+    import signal
+
+    child = spawn(argv, cwd=cwd, env=env, stdin=subprocess.PIPE,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = child.communicate((stdin or "").encode("utf-8"), timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
+        out, err = child.communicate()
+        timed_out = True
+    return ProcResult(tuple(str(a) for a in argv), child.returncode, _text(out), _text(err), timed_out)

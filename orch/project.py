@@ -42,6 +42,37 @@ def repo_slug(root: Path, config: Config) -> str:
     )
 
 
+def registered_repos(global_file: Path | None, *, skip: Path | None = None) -> dict[str, Path]:
+    """OWNER/REPO (lowercased) -> root of every registered project that loads, except
+    `skip`. The key names every lock, sidecar and worktree, so it must be unique."""
+    found: dict[str, Path] = {}
+    for entry in load_config(global_file, None).projects:
+        root = find_root(Path(entry).expanduser())
+        if root is None or (skip is not None and root.resolve() == skip.resolve()):
+            continue
+        try:
+            found.setdefault(load_project(root, global_file).repo.lower(), root)
+        except OrchError:
+            continue  # a broken entry is doctor's business, not a collision
+    return found
+
+
+def unique_local_slug(root: Path, global_file: Path | None) -> str | None:
+    """For a new local-store checkout without a GitHub origin: None when its derived key
+    `local/<dirname>` is free, else the first free `local/<dirname>-N` (for gh.repo)."""
+    url = git.remote_url(root)
+    if url and git.repo_from_url(url):
+        return None
+    base = f"local/{_safe(root.name)}"
+    taken = registered_repos(global_file, skip=root)
+    if base.lower() not in taken:
+        return None
+    n = 2
+    while f"{base}-{n}".lower() in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "-", name) or "repo"
 

@@ -109,6 +109,16 @@ def add_project(
     projects = registered(global_file)
     known = {str(Path(p).expanduser()) for p in projects}
     fresh = str(root) not in known
+    if fresh:
+        from orch.project import registered_repos
+
+        other = registered_repos(global_file, skip=root).get(repo.lower())
+        if other is not None:
+            raise UsageError(
+                f"{spec}: {other} is already registered as {repo} and two projects cannot "
+                f"share a key; set a distinct gh.repo in {root / '.orch.yml'} (e.g. "
+                f"{repo}-2 for a local store) or `orch project remove {other}`"
+            )
     if fresh and not dry_run:
         _save(global_file, [*projects, str(root)])
     return AddResult(root, repo, cloned_from, fresh)

@@ -130,6 +130,7 @@ class PromptContext:
     previous: Sequence[Mapping[str, Any]] = ()  # agent-response marker data, oldest first
     learnings: Sequence[str] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    review: Mapping[str, Any] | None = None  # the last orch:review asking for changes
 
 
 def template_text(name: str, prompts_dir: str | Path | None = None) -> str:
@@ -189,8 +190,25 @@ def variables(ctx: PromptContext) -> dict[str, Any]:
         "last_error": str(last.get("error_class") or "") if last else "",
         "learnings": "\n".join(f"- {clean_untrusted(x, 300)}" for x in ctx.learnings[-20:]),
         "result_schema": _result_schema_text(),
+        "review_notes": _review_notes(ctx.review),
         **ctx.extra,
     }
+
+
+def _review_notes(review: Mapping[str, Any] | None) -> str:
+    """The reviewer's verdict on the last attempt, for the next one (orch.review)."""
+    if not review:
+        return ""
+    lines = [
+        f"The reviewer ({review.get('reviewer', '?')}) answered `{review.get('decision')}` "
+        f"for commit `{str(review.get('head_sha') or '')[:12]}`:",
+        "",
+        clean_untrusted(str(review.get("summary") or ""), 2_000),
+    ]
+    notes = [clean_untrusted(str(n), 1_000) for n in review.get("notes") or []]
+    if notes:
+        lines += ["", *(f"- {n}" for n in notes if n)]
+    return "\n".join(lines)
 
 
 def _result_schema_text() -> str:

@@ -145,6 +145,12 @@ def publish(
             comment_hash=body_hash,
         )
 
+    # 4b. a plan task's sub-issues (orch.plan), before the parent is set blocked
+    if decision.trigger == "plan" and "children_posted" not in state:
+        from orch.plan import publish_children
+
+        state = publish_children(store, adir, number, result, state, ensure_labels)
+
     # 5. labels (and closing a done task)
     if "labels_set" not in state:
         from orch.tasks import set_status

@@ -4,8 +4,8 @@
 which are cooling down, the router mode, the LLM router's answer (if one was asked for)
 and the task's earlier router failures go in; a `RouteDecision` comes out.
 `route_task()` gathers those facts (one issue read, one comment read, the router agent's
-process when mode is `llm`) and writes the result: `agent:`, `complexity:` and
-`status:routed` in one label write plus an `orch:route` comment.
+process when mode is `llm`: orch.router_agent) and writes the result: `agent:`,
+`complexity:` and `status:routed` in one label write plus an `orch:route` comment.
 
 Rules: an owner-set `agent:` label wins; an owner-set `complexity:` label wins for the
 tier; `no-agent` tasks are never routed. LLM router failures are recorded per task (an
@@ -17,18 +17,14 @@ at all → `needs_review` with that reason.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orch import labels as L
 from orch.errors import OrchError
-from orch.proc import ProcResult
 
 if TYPE_CHECKING:
-    from orch.agents.base import AgentOutcome
     from orch.config import Config
     from orch.cooldown import Cooldown
     from orch.deps import Deps
@@ -37,7 +33,6 @@ if TYPE_CHECKING:
 
 COMPLEXITIES = ("simple", "medium", "complex")
 DEFAULT_COMPLEXITY = "medium"
-ROUTE_TEMPLATE = "route.md"
 
 
 @dataclass(frozen=True)
@@ -97,7 +92,7 @@ def needs_llm(facts: RouteFacts) -> bool:
     if facts.mode != "llm":
         return False
     owner_agent = L.value_of(facts.labels, L.AGENT_PREFIX)
-    owner_complexity = _label_complexity(facts.labels)
+    owner_complexity = label_complexity(facts.labels)
     if owner_agent and owner_complexity:
         return False
     if facts.route_failures >= facts.max_route_attempts:
@@ -109,13 +104,13 @@ def router_unavailable(facts: RouteFacts) -> str | None:
     agent = facts.router_agent
     if not agent or agent not in facts.agents:
         return f"router agent {agent!r} is not configured"
-    return _why_unusable(facts, agent, None)
+    return why_unusable(facts, agent, None)
 
 
 def decide(facts: RouteFacts) -> RouteDecision:
     """The routing decision for one task (pure)."""
     owner_agent = L.value_of(facts.labels, L.AGENT_PREFIX)
-    owner_complexity = _label_complexity(facts.labels)
+    owner_complexity = label_complexity(facts.labels)
     answer = facts.llm_answer
     failures = facts.route_failures + (1 if facts.llm_error else 0)
     llm_complexity = answer.get("complexity") if answer else None
@@ -130,7 +125,7 @@ def decide(facts: RouteFacts) -> RouteDecision:
                 f"(configured: {', '.join(facts.agents) or 'none'})",
                 "label", failures=failures,
             )
-        why = _why_unusable(facts, owner_agent, facts.model_map.get(tier, {}).get(owner_agent))
+        why = why_unusable(facts, owner_agent, facts.model_map.get(tier, {}).get(owner_agent))
         reason = f"owner set agent:{owner_agent}"
         if owner_complexity:
             reason += f" and complexity:{owner_complexity}"
@@ -145,7 +140,7 @@ def decide(facts: RouteFacts) -> RouteDecision:
             tier = complexity or DEFAULT_COMPLEXITY
             chosen = str(answer["executor"])
             reason = str(answer.get("reason") or "").strip() or "chosen by the LLM router"
-            why = _why_unusable(facts, chosen, facts.model_map.get(tier, {}).get(chosen))
+            why = why_unusable(facts, chosen, facts.model_map.get(tier, {}).get(chosen))
             if why is None:
                 return _decision(facts, chosen, tier, reason, "llm", failures)
             replacement = _next_available(facts, tier, after=chosen)
@@ -175,7 +170,7 @@ def decide(facts: RouteFacts) -> RouteDecision:
     tier = complexity or DEFAULT_COMPLEXITY
     if facts.mode == "fixed":
         fixed = facts.fallback_executor or facts.router_agent or ""
-        why = _why_unusable(facts, fixed, facts.model_map.get(tier, {}).get(fixed)) if fixed else (
+        why = why_unusable(facts, fixed, facts.model_map.get(tier, {}).get(fixed)) if fixed else (
             "router.fallback_executor is not set"
         )
         if why is None:
@@ -206,7 +201,7 @@ def _decision(facts: RouteFacts, agent: str, tier: str, reason: str, mode: str, 
 
 
 def _no_agent(facts: RouteFacts, tier: str, failures: int, why: str) -> RouteDecision:
-    problems = [f"{a}: {_why_unusable(facts, a, facts.model_map.get(tier, {}).get(a))}" for a in facts.agents]
+    problems = [f"{a}: {why_unusable(facts, a, facts.model_map.get(tier, {}).get(a))}" for a in facts.agents]
     detail = "; ".join(problems) if problems else "no agents are configured"
     reason = f"no agent available ({detail})"
     if why:
@@ -215,7 +210,7 @@ def _no_agent(facts: RouteFacts, tier: str, failures: int, why: str) -> RouteDec
 
 
 def _available(facts: RouteFacts, tier: str) -> list[str]:
-    return [a for a in facts.agents if _why_unusable(facts, a, facts.model_map.get(tier, {}).get(a)) is None]
+    return [a for a in facts.agents if why_unusable(facts, a, facts.model_map.get(tier, {}).get(a)) is None]
 
 
 def _next_available(facts: RouteFacts, tier: str, after: str | None) -> str | None:
@@ -231,7 +226,7 @@ def _next_available(facts: RouteFacts, tier: str, after: str | None) -> str | No
     return pool[0]
 
 
-def _why_unusable(facts: RouteFacts, agent: str, model: str | None) -> str | None:
+def why_unusable(facts: RouteFacts, agent: str, model: str | None) -> str | None:
     if agent not in facts.agents:
         return f"{agent} is not a configured agent"
     if agent in facts.disabled:
@@ -245,13 +240,13 @@ def _why_unusable(facts: RouteFacts, agent: str, model: str | None) -> str | Non
     return None
 
 
-def _label_complexity(labels: Sequence[str]) -> str | None:
+def label_complexity(labels: Sequence[str]) -> str | None:
     value = L.value_of(labels, L.COMPLEXITY_PREFIX)
     return value if value in COMPLEXITIES else None
 
 
 # ---------------------------------------------------------------------------------------
-# I/O: gathering facts, asking the LLM router, writing the result
+# I/O: gathering facts, asking the LLM router (orch.router_agent), writing the result
 
 
 @dataclass(frozen=True)
@@ -287,6 +282,7 @@ def route_task(
 ) -> RouteResult:
     """Route one task: decide, then write labels (one write) and the `orch:route` comment."""
     from orch.status import Status
+    from orch.taskops import ensure_labels_cached
     from orch.tasks import History, Task, post_marker, set_status
 
     issue = issue or store.get_issue(number)
@@ -308,13 +304,18 @@ def route_task(
         facts = replace(facts, labels=tuple(
             n for n in facts.labels if not n.startswith((L.AGENT_PREFIX, L.COMPLEXITY_PREFIX))))
     if needs_llm(facts):
+        from orch.router_agent import ask_router
+
         answer, error = ask_router(deps, project, issue, facts, env=env)
         facts = _with_answer(facts, answer, error)
     decision = decide(facts)
 
     if decision.routed:
         assert decision.agent is not None
-        _ensure_labels(deps, store, [f"{L.AGENT_PREFIX}{decision.agent}", f"{L.COMPLEXITY_PREFIX}{decision.complexity}"])
+        ensure_labels_cached(
+            store, [f"{L.AGENT_PREFIX}{decision.agent}", f"{L.COMPLEXITY_PREFIX}{decision.complexity}"],
+            deps.paths,
+        )
         set_status(
             store, number, Status.ROUTED, trigger="route", reason=decision.reason,
             agent=decision.agent, complexity=decision.complexity, issue=issue,
@@ -393,135 +394,6 @@ def _with_answer(facts: RouteFacts, answer: Mapping[str, Any] | None, error: str
         error = f"the router chose {answer.get('executor')!r}, which is not a configured agent"
         answer = None
     return replace(facts, llm_answer=answer, llm_error=error if answer is None else "")
-
-
-def route_prompt(config: Config, issue: Issue, facts: RouteFacts) -> str:
-    from orch.prompt import render_template, template_text, untrusted_block
-
-    usable = [a for a in facts.agents if a not in facts.disabled]
-    lines = []
-    for name in usable:
-        agent = config.agents[name]
-        tiers = ", ".join(
-            f"{tier}: {facts.model_map.get(tier, {}).get(name) or 'default model'}" for tier in COMPLEXITIES
-        )
-        state = "" if _why_unusable(facts, name, None) is None else " (unavailable right now)"
-        lines.append(f"- {name} ({agent.family} CLI; {tiers}){state}")
-    values = {
-        "agents": "\n".join(lines),
-        "agent_names": ", ".join(usable),
-        "number": issue.number,
-        "title": issue.title,
-        "labels": ", ".join(issue.labels) or "none",
-        "body": untrusted_block("issue body", issue.body or "(no description)"),
-        "complexity": _label_complexity(issue.labels) or "",
-    }
-    return render_template(template_text(ROUTE_TEMPLATE, config.workflow.prompts_dir), values)
-
-
-def ask_router(
-    deps: Deps, project: Project, issue: Issue, facts: RouteFacts,
-    *, env: Mapping[str, str] | None = None,
-) -> tuple[dict[str, Any] | None, str]:
-    """Run the router agent in route mode; its validated answer, or (None, why not)."""
-    import os
-
-    from orch.agents import BuildRequest, adapter_for
-    from orch.agents.classify import COOLDOWN_CLASSES
-    from orch.agents.result import ROUTE_SCHEMA
-    from orch.sidecar import write_text_atomic
-
-    config = project.config
-    name = config.router.agent
-    adapter = adapter_for(config.agents[name], config)
-    work_dir = _route_dir(deps, project, issue.number)
-    model = config.router.model or config.model_map.get("route", {}).get(name) or None
-    invocation = adapter.build(BuildRequest(
-        mode="route",
-        prompt=route_prompt(config, issue, facts),
-        system_prompt="",
-        model=model,
-        cwd=work_dir,
-        work_dir=work_dir,
-        main_git_dir=None,
-        schema=ROUTE_SCHEMA,
-        env_base=dict(env if env is not None else os.environ),
-    ))
-    for path, text in invocation.files.items():
-        write_text_atomic(path, text)
-    result = run_in_group(
-        invocation.argv, cwd=invocation.cwd, env=invocation.env, stdin=invocation.stdin,
-        timeout=config.router.timeout_seconds,
-    )
-    write_text_atomic(work_dir / "stdout.log", result.stdout)
-    write_text_atomic(work_dir / "stderr.log", result.stderr)
-    output_text = None
-    if invocation.output_file is not None:
-        try:
-            output_text = invocation.output_file.read_text(encoding="utf-8")
-        except OSError:
-            output_text = None
-    outcome: AgentOutcome = adapter.parse(
-        result.returncode, result.stdout, result.stderr, timed_out=result.timed_out,
-        output_file_text=output_text, mode="route", now=deps.clock.now(),
-    )
-    if outcome.error_class in COOLDOWN_CLASSES:
-        from orch.cooldown import Cooldowns
-
-        Cooldowns(deps.paths, deps.clock).record(
-            name, None, error_class=outcome.error_class or "", reason=f"router call: {outcome.error_detail}",
-            reset_at=outcome.reset_at,
-        )
-    if outcome.result is not None and outcome.error_class is None:
-        return outcome.result, ""
-    detail = outcome.error_detail or "no answer"
-    if result.timed_out:
-        detail = f"no answer within router.timeout_seconds ({config.router.timeout_seconds}s)"
-    return None, f"{outcome.error_class or 'no_result'}: {detail}"
-
-
-def run_in_group(
-    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], stdin: str | None, timeout: float
-) -> ProcResult:
-    """Run the router agent in its own process group and kill the whole group on timeout:
-    node launchers (codex.js) leave their real binary behind if only they are killed, and
-    codex never exits on a refused connection (reference/clients.md §2.3)."""
-    import os
-    import signal
-    import subprocess
-
-    from orch import proc
-
-    child = proc.spawn(argv, cwd=cwd, env=env, stdin=subprocess.PIPE,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        out, err = child.communicate((stdin or "").encode("utf-8"), timeout=timeout)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(child.pid, signal.SIGKILL)
-        out, err = child.communicate()
-        timed_out = True
-    return ProcResult(tuple(str(a) for a in argv), child.returncode, _decode(out), _decode(err), timed_out)
-
-
-def _decode(data: bytes | None) -> str:
-    return (data or b"").decode("utf-8", errors="replace")
-
-
-def _route_dir(deps: Deps, project: Project, number: int) -> Path:
-    base = deps.paths.task_dir(project.repo, number) / "route"
-    base.mkdir(parents=True, exist_ok=True)
-    stamp = deps.clock.now().strftime("%Y%m%dT%H%M%S%f")
-    path = base / stamp
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _ensure_labels(deps: Deps, store: Store, names: list[str]) -> None:
-    from orch.taskops import ensure_labels_cached
-
-    ensure_labels_cached(store, names, deps.paths)
 
 
 _BADGES = {"claude": "🟣", "codex": "🟢", "opencode": "🔵"}

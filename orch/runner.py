@@ -160,6 +160,9 @@ def _run(
         issue = store.get_issue(number)
         task = Task.from_issue(issue)
     history = History.from_comments(comments)
+    from orch.plan import already_planned
+
+    planning = task.plan and not already_planned(comments)  # a re-run after rejoin codes
     agent = options.agent or task.agent or _default_agent(project)
     if agent not in config.agents:
         raise UsageError(
@@ -177,6 +180,17 @@ def _run(
                    issue=issue)
         return RunResult(number, "needs_review", Status.NEEDS_REVIEW.value, attempt - 1, agent,
                          model, reason=reason)
+
+    from orch.budget import task_budget_reason
+
+    over = task_budget_reason(history.cost_usd, config.workflow.max_cost_per_task_usd)
+    if over:
+        triggers = {Status.NEW: "route_failed", Status.ROUTED: "dispatch_failed"}
+        trigger = triggers.get(src, "failure") if src else "failure"
+        set_status(store, number, Status.NEEDS_REVIEW, trigger=trigger, reason=over, note=True,
+                   issue=issue)
+        return RunResult(number, "needs_review", Status.NEEDS_REVIEW.value, attempt - 1, agent,
+                         model, reason=over)
 
     _ensure_labels(deps, store, [f"{L.AGENT_PREFIX}{agent}"] + ([f"{L.MODEL_PREFIX}{model}"] if model else []))
     issue = set_status(store, number, Status.IN_PROGRESS, trigger="dispatch", agent=agent,
@@ -216,7 +230,8 @@ def _run(
             # under another name, out of the way of this run.
             adir.path.rename(adir.path.with_name(f"{attempt}~{deps.clock.now().strftime('%Y%m%dT%H%M%S')}"))
         adir.create()
-        prompts = _prompts(project, store, task, tree, comments, history, attempt, agent, model)
+        prompts = _prompts(project, store, task, tree, comments, history, attempt, agent, model,
+                           planning=planning)
         adir.prompt_system.write_text(prompts.system, encoding="utf-8")
         adir.prompt_message.write_text(prompts.message, encoding="utf-8")
         meta = {
@@ -237,6 +252,7 @@ def _run(
             "started_at": utc_iso(deps.clock.now()),
             "tried_agents": [*history.tried_agents],
             "previous_blockers": [list(b) for b in history.blockers(2)],
+            "plan": planning,
         }
         adir.write(adir.meta, meta)
         me = os.getpid()
@@ -247,24 +263,24 @@ def _run(
             supervisor_pid=me, supervisor_start=proc.process_start_time(me),
         )
 
-        from orch.agents import adapter_for
+        from orch.agents import BuildRequest, adapter_for
         from orch.agents.result import schema_for
 
         adapter = adapter_for(config.agents[agent], config)
         base_env = dict(env if env is not None else os.environ)
         base_env.update(git.identity_env(config.git.name, config.git.email))
         base_env.update({"ORCH_TASK": str(number), "ORCH_ATTEMPT": str(attempt), "ORCH_REPO": project.repo})
-        invocation = adapter.build(
-            "run",
+        invocation = adapter.build(BuildRequest(
+            mode="run",
             prompt=prompts.message,
             system_prompt=prompts.system,
             model=model,
             cwd=tree.path,
             work_dir=adir.path,
             main_git_dir=git.common_dir(project.root),
-            schema=schema_for("run"),
+            schema=schema_for("plan" if planning else "run"),
             env_base=base_env,
-        )
+        ))
     except Exception as exc:
         # Never leave a task in_progress that nothing runs: say why it could not start.
         reason = f"could not start the agent: {exc}"
@@ -340,8 +356,11 @@ def _prompts(
     attempt: int,
     agent: str,
     model: str | None,
+    *,
+    planning: bool = False,
 ) -> Any:
     from orch.prompt import ContextComment, PromptContext, build_prompts
+    from orch.review_decision import latest_notes
 
     config = project.config
     trusted = _trusted_comments(store, task.issue, comments, config.workflow.allowed_users)
@@ -367,7 +386,12 @@ def _prompts(
         owner_context=[c.body.lstrip()[len("/context"):].strip() for c in context_cmds],
         previous=list(history.responses),
         learnings=history.learnings,
+        review=latest_notes(history.reviews),
     )
+    if planning:  # a `plan` task decomposes instead of coding (orch.plan)
+        from orch.plan import build_plan_prompts
+
+        return build_plan_prompts(ctx, config.workflow.prompts_dir)
     return build_prompts(ctx, config.workflow.prompts_dir)
 
 
@@ -466,6 +490,8 @@ def finish_attempt(
         failed_commands=tuple(outcome.get("failed_commands") or ()),
         previous_blockers=[tuple(b) for b in meta.get("previous_blockers", [])],
         next_agent=next_agent,
+        plan=bool(meta.get("plan")),
+        children=len((outcome.get("result") or {}).get("children") or ()),
     )
     decision = decide(facts)
     redactor = Redactor.from_env(os.environ, config.workflow.secret_env)
@@ -533,9 +559,6 @@ def unpublished(deps: Deps, project: Project, number: int) -> AttemptDir | None:
     return last
 
 
-_unpublished = unpublished  # the name orch.tick.reap used first
-
-
 def publish_pending(deps: Deps, project: Project, store: Store, adir: AttemptDir) -> RunResult:
     """Finish an attempt: recover a lost supervisor's run, decide, publish (idempotent)."""
     from orch.publish import PublishError, publish
@@ -563,6 +586,7 @@ def publish_pending(deps: Deps, project: Project, store: Store, adir: AttemptDir
         ) from exc
     decision = Decision.from_json((adir.read(adir.result) or {})["decision"])
     update_sidecar(deps.paths, project.repo, number, published_attempt=int(meta["attempt"]))
+    _record_cost(deps, project, adir, number, int(meta["attempt"]))
     result = RunResult(
         number=number,
         action="ran",
@@ -585,6 +609,20 @@ def publish_pending(deps: Deps, project: Project, store: Store, adir: AttemptDir
 
     log.setup(deps.paths).info("%s %s", project.repo, redactor(result.line()))
     return result
+
+
+def _record_cost(deps: Deps, project: Project, adir: AttemptDir, number: int, attempt: int) -> None:
+    """Add the attempt's cost to the host's daily ledger (orch.budget; a cache)."""
+    from orch import budget
+
+    usage = adir.read(adir.usage) or {}
+    try:
+        cost = float(usage.get("cost_usd") or 0)
+        budget.record(deps.paths, project.repo, number, attempt, cost, deps.clock.now())
+    except (OSError, TypeError, ValueError) as exc:
+        from orch import log
+
+        log.get().warning("%s #%s: cost not added to the daily ledger: %s", project.repo, number, exc)
 
 
 def _recover_lost(deps: Deps, project: Project, adir: AttemptDir) -> ExitInfo:

@@ -25,19 +25,32 @@ if TYPE_CHECKING:
 
 
 def supervisor_alive(sidecar: dict[str, Any]) -> bool:
-    pid = sidecar.get("supervisor_pid")
-    if not isinstance(pid, int) or pid <= 0 or not proc.pid_alive(pid):
-        return False
-    recorded = sidecar.get("supervisor_start")
-    return recorded is None or str(proc.process_start_time(pid)) == str(recorded)
+    """THE liveness rule for a task's supervisor, used by `orch task live|kill`, the
+    tick (reap, dispatch counting, /stop) and doctor: its pid exists, has the recorded
+    start time (not a reused pid) and is not a zombie."""
+    return process_alive(sidecar.get("supervisor_pid"), sidecar.get("supervisor_start"))
 
 
 def agent_alive(sidecar: dict[str, Any]) -> bool:
-    pid = sidecar.get("agent_pid")
-    if not isinstance(pid, int) or pid <= 0 or not proc.pid_alive(pid):
+    """The same rule for the task's agent process."""
+    return process_alive(sidecar.get("agent_pid"), sidecar.get("agent_start"))
+
+
+def process_alive(pid: Any, recorded_start: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0 or not proc.pid_alive(pid) or _zombie(pid):
         return False
-    recorded = sidecar.get("agent_start")
-    return recorded is None or str(proc.process_start_time(pid)) == str(recorded)
+    return recorded_start is None or str(proc.process_start_time(pid)) == str(recorded_start)
+
+
+def _zombie(pid: int) -> bool:
+    """A dead process nobody reaped yet (containers often run without an init that reaps
+    orphans): it still has a pid, but it is dead."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    fields = stat.rsplit(")", 1)[-1].split()
+    return bool(fields) and fields[0] in ("Z", "X")
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,16 @@ def kill(paths: Paths, clock: Clock, repo: str, number: int, *, wait_s: float = 
     ag_alive = agent_alive(data)
     if not sup_alive and not ag_alive:
         raise NotFound(f"task #{number} is not running on this host (no live supervisor or agent)")
+    deadline = clock.monotonic() + wait_s
+    # A supervisor still preparing (worktree, prompt) has not recorded this attempt's
+    # directory yet (the sidecar may name the previous one): wait for its agent to start,
+    # so the request reaches it and the attempt is published as stopped by the owner.
+    while sup_alive and not ag_alive and clock.monotonic() < deadline:
+        clock.sleep(0.2)
+        data = read_sidecar(paths, repo, number)
+        sup_alive, ag_alive = supervisor_alive(data), agent_alive(data)
+    if not sup_alive and not ag_alive:
+        return KillResult(number, data.get("supervisor_pid"), None, stopped=True)
     adir_path = data.get("attempt_dir")
     if sup_alive and isinstance(adir_path, str):
         request_stop(AttemptDir(Path(adir_path)), "stopped by owner")
@@ -109,7 +132,6 @@ def kill(paths: Paths, clock: Clock, repo: str, number: int, *, wait_s: float = 
         pid = int(data["agent_pid"])
         kill_group(pid, 5.0, clock, lambda: proc.pid_alive(pid))
         return KillResult(number, None, pid, stopped=True)
-    deadline = clock.monotonic() + wait_s
     while holder(paths, repo, number) is not None and clock.monotonic() < deadline:
         clock.sleep(0.2)
     return KillResult(

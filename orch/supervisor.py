@@ -410,11 +410,3 @@ class _TmuxRunner:
 def read_exit(adir: AttemptDir) -> ExitInfo | None:
     data = adir.read(adir.exit)
     return ExitInfo.from_json(data) if data else None
-
-
-def describe_json_line(line: str) -> str:
-    """A short human description of one line of agent output (for the progress line)."""
-    from orch.agentlog import describe
-
-    return describe(line)
-

@@ -19,7 +19,7 @@ from orch.project import Project
 from orch.sidecar import read_json, write_json_atomic
 from orch.status import Status
 from orch.store.base import Issue, Store
-from orch.tasks import History, Task, new_task_labels, post_marker, set_status
+from orch.tasks import KEEP, History, Task, new_task_labels, post_marker, set_status
 
 PARENT_RE = re.compile(r"^Parent: #(\d+)\s*$", re.MULTILINE)
 
@@ -200,15 +200,28 @@ def _refuse_running(task: Task, what: str) -> None:
 
 def retry_task(store: Store, number: int) -> Change:
     """Back to new with the agent cleared and the attempt count reset (SPEC §7.2 /retry)."""
+    return _back_to_new(
+        store, number, "retry", {"reset": True},
+        "**orch**: retry requested: attempts reset, agent cleared; the task will be routed again.",
+        clear_agent=True,
+    )
+
+
+def _back_to_new(
+    store: Store, number: int, reason: str, marker: dict[str, Any], note: str, *, clear_agent: bool
+) -> Change:
+    """The owner sends a task back to work: status new (issue reopened), a status marker
+    saying why (`marker` extends it), `note` for people."""
     task = _task(store, number)
-    _refuse_running(task, "retry")
-    issue = set_status(store, number, Status.NEW, trigger="owner", agent=None, issue=task.issue)
+    _refuse_running(task, reason)
+    agent = None if clear_agent else KEEP
+    issue = set_status(store, number, Status.NEW, trigger="owner", agent=agent, issue=task.issue)
     post_marker(
         store,
         number,
         "status",
-        {"from": _v(task.status), "to": "new", "reason": "retry", "reset": True},
-        "**orch**: retry requested: attempts reset, agent cleared; the task will be routed again.",
+        {"from": _v(task.status), "to": "new", "reason": reason, **marker},
+        note,
         dedupe=False,
     )
     return Change(number, task.status, Status.NEW, _reopen(store, issue))
@@ -223,18 +236,11 @@ def _reopen(store: Store, issue: Issue) -> Issue:
 
 def unblock_task(store: Store, number: int) -> Change:
     """Back to new with errors cleared, the agent kept (SPEC §7.2 /unblock)."""
-    task = _task(store, number)
-    _refuse_running(task, "unblock")
-    issue = set_status(store, number, Status.NEW, trigger="owner", issue=task.issue)
-    post_marker(
-        store,
-        number,
-        "status",
-        {"from": _v(task.status), "to": "new", "reason": "unblock", "clear_errors": True},
+    return _back_to_new(
+        store, number, "unblock", {"clear_errors": True},
         "**orch**: unblocked: errors cleared; the task will run again.",
-        dedupe=False,
+        clear_agent=False,
     )
-    return Change(number, task.status, Status.NEW, _reopen(store, issue))
 
 
 def unblock_all(store: Store) -> list[Change]:

@@ -8,7 +8,7 @@ comments (`History`), never from local files.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -161,6 +161,8 @@ def set_status(
     )
     unchanged = sorted(current.labels) == wanted
     updated = current if unchanged else store.set_labels(number, wanted)
+    if src is not to:
+        _run_status_hooks(store, updated, src, to, reason)
     if note and src is not to:
         post_marker(
             store,
@@ -170,6 +172,30 @@ def set_status(
             status_text(src, to, reason),
         )
     return updated
+
+
+StatusHook = Callable[[Issue, "Status | None", Status, str], None]
+"""Called after a task's status changed: (issue after the change, from, to, reason)."""
+
+
+def add_status_hook(store: Store, hook: StatusHook) -> None:
+    """Run `hook` after every status change `set_status` makes through this store object
+    (the board, notify: orch.status_hooks). A hook's failure never fails the change."""
+    hooks: list[StatusHook] | None = getattr(store, "status_hooks", None)
+    if hooks is None:
+        hooks = []
+        store.status_hooks = hooks  # type: ignore[attr-defined]
+    hooks.append(hook)
+
+
+def _run_status_hooks(store: Store, issue: Issue, src: Status | None, to: Status, reason: str) -> None:
+    for hook in getattr(store, "status_hooks", ()):
+        try:
+            hook(issue, src, to, reason)
+        except Exception:  # a hook never fails the status change
+            import logging
+
+            logging.getLogger("orch").exception("#%s: status hook failed", issue.number)
 
 
 def status_text(src: Status | None, to: Status, reason: str) -> str:

@@ -8,10 +8,8 @@ cannot be created is an error the runner turns into `blocked`.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import re
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,14 +125,9 @@ def remove(root: Path, path: Path, branch: str | None = None) -> None:
         git.delete_branch(root, branch)
 
 
-@contextlib.contextmanager
-def _repository_lock(root: Path) -> Iterator[None]:
+def _repository_lock(root: Path) -> contextlib.AbstractContextManager[None]:
     """One worktree creation at a time per repository: concurrent `git worktree add -b`
     race on .git/config, and the loser is left with its branch but no worktree."""
-    path = git.common_dir(root) / "orch-worktree.lock"
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    from orch.locks import file_lock
+
+    return file_lock(git.common_dir(root) / "orch-worktree.lock")

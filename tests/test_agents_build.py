@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orch.agents import adapter_for, agent_env
+from orch.agents import BuildRequest, adapter_for, agent_env
 from orch.agents.result import RESULT_SCHEMA, ROUTE_SCHEMA, schema_text
 from orch.config import Config, load_config
 
@@ -60,7 +60,7 @@ def build(config: Config, name: str, mode: str, *, euid: int = 1000, **kw: objec
         "env_base": BASE_ENV,
     }
     args.update(kw)
-    return adapter.build(mode, **args)  # type: ignore[arg-type]
+    return adapter.build(BuildRequest(mode=mode, **args))  # type: ignore[arg-type]
 
 
 def test_claude_run(config: Config) -> None:
@@ -238,3 +238,12 @@ def test_agent_env_strips_tokens_even_from_extra() -> None:
 def test_unknown_mode_is_refused(config: Config) -> None:
     with pytest.raises(ValueError, match="unknown agent mode"):
         build(config, "claude", "plan")
+
+
+def test_output_text_reads_the_answer_file_back(tmp_path: Path, config: Config) -> None:
+    inv = build(config, "codex", "route", work_dir=tmp_path)
+    assert inv.output_file == tmp_path / "codex-last-message.txt"
+    assert inv.output_text() is None  # the CLI has not written it (yet)
+    inv.output_file.write_bytes(b'{"agent": "codex"}\xff\n')
+    assert inv.output_text() == '{"agent": "codex"}\ufffd\n'
+    assert build(config, "claude", "route").output_text() is None  # claude answers on stdout

@@ -34,9 +34,11 @@ def test_init_local(orch: Orch, repo: Repo, orch_env: dict[str, str]) -> None:
         f"project local/widgets at {root} (store: local)",
         f"write {root / '.orch.yml'}",
         f"register it in {Path(orch_env['ORCH_HOME']) / 'config.yml'}",
-        "create 13 labels: status:new, status:routed, status:in_progress, status:in_review, "
+        "create 22 labels: status:new, status:routed, status:in_progress, status:in_review, "
         "status:needs_review, status:blocked, status:done, complexity:simple, complexity:medium, "
-        "complexity:complex, no-agent, plan, scheduled",
+        "complexity:complex, no-agent, plan, scheduled, agent:claude, agent:codex, "
+        "agent:opencode, model:gpt-5.1-codex-mini, model:gpt-5.2, model:gpt-5.3-codex, "
+        "model:haiku, model:opus, model:sonnet",
         "ignore .orch/ in .git/info/exclude",
     ]
     assert (root / ".orch.yml").read_text().splitlines()[-1] == "store: local"
@@ -141,9 +143,7 @@ def test_dry_run_writes_nothing(orch: Orch, project: Repo) -> None:
     before = issue_file(project, 1)
     result = orch("task", "assign", "1", "codex", "--dry-run")
     assert result.code == 0, result
-    assert result.out.splitlines() == [
-        "would: POST repos/local/widgets/labels "
-        '{"color": "c5def5", "description": "orch: agent assigned codex", "name": "agent:codex"}',
+    assert result.out.splitlines() == [  # agent:codex exists since `orch init`
         'would: PATCH repos/local/widgets/issues/1 {"labels": ["agent:codex", "status:routed"]}',
     ]
     assert issue_file(project, 1) == before

@@ -17,8 +17,12 @@ def test_init_add_list_assign_close(gh_repo: Repo, gh_env: dict[str, str], emula
 
     init = orch("init")
     assert init.code == 0, init
-    assert len(emulator.label_names()) == 13
-    assert emulator.count() == 14  # one label list + one create per label
+    # 13 fixed labels, plus agent:/model: labels of the configured agents and model_map
+    # (created once here, so routing and running never list or create labels).
+    assert len(emulator.label_names()) == 22
+    assert {"agent:claude", "agent:codex", "model:haiku", "model:opus"} <= set(
+        emulator.label_names())
+    assert emulator.count() == 23  # one label list + one create per label
     assert orch("init").out.splitlines()[-1] == "labels: all present"
     assert emulator.count() == 1
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from orch.agents import adapter_for
+from orch.agents import BuildRequest, adapter_for
 from orch.agents.base import AgentOutcome
 from orch.agents.result import schema_for
 from orch.config import Config, load_config
@@ -127,8 +127,8 @@ def run(name: str, mode: str, place: Path, model: FakeModel, *, with_main_git: b
     work_dir.mkdir()
     models = {"claude": "sonnet", "codex": "gpt-5.2", "opencode": "fake/fake-model"}
     adapter = adapter_for(cfg.agents[name], cfg)
-    invocation = adapter.build(
-        mode,  # type: ignore[arg-type]
+    invocation = adapter.build(BuildRequest(
+        mode=mode,  # type: ignore[arg-type]
         prompt=("You are the router of orch. Route task #1." if mode == "route"
                 else "Task #1: append a line to NOTES.md and commit."),
         system_prompt="" if mode == "route" else "You are a careful engineer.",
@@ -138,7 +138,7 @@ def run(name: str, mode: str, place: Path, model: FakeModel, *, with_main_git: b
         main_git_dir=main_git if mode == "run" and with_main_git else None,
         schema=schema_for(mode),
         env_base=cli_env(place, model, name),
-    )
+    ))
     assert "GH_TOKEN" not in invocation.env
     for path, text in invocation.files.items():
         path.write_text(text)

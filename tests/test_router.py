@@ -282,8 +282,7 @@ def test_dry_run_writes_nothing(proj: Proj) -> None:
     assert r.code == 0, r
     assert r.out.splitlines()[-1] == "#1 routed to codex (gpt-5.3-codex, complex): fake router"
     assert [line.split(" {")[0] for line in r.out.splitlines()] == [
-        "would: POST repos/local/widgets/labels",  # agent:codex does not exist yet
-        "would: PATCH repos/local/widgets/issues/1",
+        "would: PATCH repos/local/widgets/issues/1",  # agent:codex exists since `orch init`
         "would: POST repos/local/widgets/issues/1/comments",
         "#1 routed to codex (gpt-5.3-codex, complex): fake router",
     ]

@@ -314,15 +314,16 @@ def test_snapshot_shape_and_cost(backend: Backend) -> None:
 
     snap = backend.expect(1, lambda: store.snapshot())
     assert [i.number for i in snap.issues] == [a.number, b.number]
+    assert [i.number for i in snap.closed] == [closed.number]  # closed tasks, same request
     assert snap.issues[1].labels == ("agent:codex", "status:in_progress")
     assert snap.issues[0] == store.get_issue(a.number)
-    assert set(snap.comments) == {a.number, b.number}
+    assert set(snap.comments) == {a.number, b.number, closed.number}
     assert [c.body for c in snap.comments[a.number]] == ['<!-- orch:route {"v": 1} -->\nrouted']
     stop = snap.comments[b.number][0]
     assert (stop.author, stop.author_type, stop.issue) == ("helper[bot]", "Bot", b.number)
     assert [c.id for c in snap.comments[b.number]] == [c.id for c in store.list_comments(b.number)]
 
-    known = {i.number: i.updated_at for i in snap.issues}
+    known = {i.number: i.updated_at for i in (*snap.issues, *snap.closed)}
     assert backend.expect(1, lambda: store.snapshot(known)).comments == {}
     store.create_comment(b.number, "more")
     quiet = backend.expect(1, lambda: store.snapshot(known))

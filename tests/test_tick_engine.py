@@ -52,7 +52,7 @@ def kinds(project: LocalProject, number: int) -> list[str]:
 
 def test_second_tick_while_one_runs_says_so_and_exits_0(project: LocalProject) -> None:
     lock = Path(project.env["ORCH_HOME"]) / "state" / "tick.lock"
-    lock.parent.mkdir(parents=True)
+    lock.parent.mkdir(parents=True, exist_ok=True)  # `orch init` made it (label cache)
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -89,7 +89,9 @@ def test_dry_run_shows_every_action_and_changes_nothing(project: LocalProject) -
     assert (project.status(new), project.status(routed)) == (Status.NEW, Status.ROUTED)
     assert project.comments(new) == project.comments(routed) == []
     state = Path(project.env["ORCH_HOME"]) / "state"
-    assert not (state / "repos").exists()
+    # Only the label cache `orch init` wrote: no snapshot cache, no task state.
+    repo_dir = state / "repos" / "local" / project.repo.work.name
+    assert [p.name for p in (state / "repos").rglob("*")] == ["local", repo_dir.name, "labels.json"]
 
 
 def test_only_runs_the_named_phases_and_rejects_unknown_ones(project: LocalProject) -> None:
@@ -339,6 +341,9 @@ def test_due_jobs_fire_in_the_jobs_phase(project: LocalProject) -> None:
     assert [(r[0], r[1]) for r in rows(first.out)] == [("jobs", None)]
     assert second.out == ""  # the slot is taken: nothing fires twice
     assert (project.repo.work / "job-output.txt").read_text() == "ran\n"
+    # The job's action is logged once (by the tick), not once more by orch.jobs.
+    log = (Path(project.env["ORCH_HOME"]) / "state" / "logs" / "orch.log").read_text()
+    assert sum(" jobs " in line and "touch" in line for line in log.splitlines()) == 1, log
 
 
 def test_the_github_actions_template_runs_tick_wait() -> None:

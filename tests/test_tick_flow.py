@@ -60,8 +60,10 @@ def test_labeled_issue_goes_to_review_then_done_when_the_pr_merges(
     assert pr["state"] == "open" and pr["head"]["ref"] == f"orch/{number}-say-hello"
     worktree = project.state / "worktrees" / "acme" / "widgets" / f"{number}-say-hello"
     assert (worktree / "hello.txt").read_text() == "hello\n"
-    # SPEC §9 aims at <= 15; measured 17 (3 of them the tick: snapshot, claim, re-read).
-    assert requests_to_review <= 20, emulator.log_lines()
+    # SPEC §9: <= 15 (measured 14: labels exist since `orch init`, so neither the router
+    # nor the runner lists or creates labels).
+    print("requests new->in_review:", requests_to_review, *emulator.log_lines(), sep="\n")
+    assert requests_to_review <= 15, emulator.log_lines()
 
     # Nothing changed: the next tick only reads the snapshot.
     project.orch("tick")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from orch.agents.base import (
     Adapter,
     AgentOutcome,
+    BuildRequest,
     Invocation,
     Mode,
     Usage,
@@ -27,6 +28,7 @@ __all__ = [
     "ERROR_CLASSES",
     "Adapter",
     "AgentOutcome",
+    "BuildRequest",
     "Classification",
     "Evidence",
     "Invocation",

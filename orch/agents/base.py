@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
+from orch.agents.classify import Evidence, classify
 from orch.config import AgentConfig, Config
 
 Mode = Literal["run", "route", "review"]
@@ -72,6 +73,15 @@ class Invocation:
     def env_names(self) -> list[str]:
         """Names only, for command.json (never the values: they may be secrets)."""
         return sorted(self.env)
+
+    def output_text(self) -> str | None:
+        """What the CLI wrote to `output_file` (read once it has exited); None without one."""
+        if self.output_file is None:
+            return None
+        try:
+            return self.output_file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
 
 
 @dataclass(frozen=True)
@@ -133,46 +143,63 @@ class AgentOutcome:
         }
 
 
-class Adapter(Protocol):
-    """Drives one agent CLI family. Built by `orch.agents.adapter_for`."""
+@dataclass(frozen=True)
+class BuildRequest:
+    """What one agent process is asked to do: the input of every adapter's `build()`.
 
-    agent: AgentConfig
+    `cwd`: where the agent works (the worktree, or a scratch directory for routing);
+    `work_dir`: the attempt's own directory, for files the CLI reads or writes;
+    `main_git_dir`: the user's `.git` (run mode keeps the agent out of the checkout), or
+    None; `schema`: the result contract; `env_base`: the environment to start from (None:
+    this process's own).
+    """
 
-    @property
-    def name(self) -> str: ...
-
-    def build(
-        self,
-        mode: Mode,
-        *,
-        prompt: str,
-        system_prompt: str,
-        model: str | None,
-        cwd: Path,
-        work_dir: Path,
-        main_git_dir: Path | None = None,
-        schema: Mapping[str, Any] | None = None,
-        env_base: Mapping[str, str] | None = None,
-    ) -> Invocation: ...
-
-    def parse(
-        self,
-        exit_code: int,
-        stdout: str,
-        stderr: str,
-        *,
-        timed_out: bool = False,
-        idle_killed: bool = False,
-        output_file_text: str | None = None,
-        mode: Mode = "run",
-        now: datetime | None = None,
-    ) -> AgentOutcome: ...
-
-    def version_argv(self) -> tuple[str, ...]: ...
+    mode: Mode
+    prompt: str
+    system_prompt: str
+    model: str | None
+    cwd: Path
+    work_dir: Path
+    main_git_dir: Path | None = None
+    schema: Mapping[str, Any] | None = None
+    env_base: Mapping[str, str] | None = None
 
 
-class AdapterBase:
-    """Shared plumbing: the agent's config, the orch config, environment assembly."""
+@dataclass(frozen=True)
+class Draft:
+    """The family-specific part of an Invocation, as one adapter decides it.
+
+    `env`: variables on top of `env_base` (the agent's own configured env still wins and
+    GitHub tokens are still dropped: `Adapter.build` assembles the rest).
+    """
+
+    argv: Sequence[str]
+    stdin: str | None
+    env: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[Path, str] = field(default_factory=dict)
+    output_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class ProcessOutput:
+    """What one finished agent process left: its exit, its captured output, how it ended."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+    idle_killed: bool = False
+    output_file_text: str | None = None  # the `Invocation.output_file`, read back
+
+
+class Adapter:
+    """Drives one agent CLI family (built by `orch.agents.adapter_for`).
+
+    This base holds what every family shares: the agent's config, the orch config, the
+    mode check, environment assembly and the `build()`/`parse()` entry points. A family
+    implements `draft()` (argv, stdin, files for one request) and `read()` (one finished
+    process's output into an AgentOutcome).
+    """
 
     def __init__(self, agent: AgentConfig, config: Config | None = None, *, euid: int | None = None):
         self.agent = agent
@@ -192,12 +219,76 @@ class AdapterBase:
         base = dict(os.environ if env_base is None else env_base)
         return agent_env(base, {**extra, **self.agent.env})
 
+    def build(self, request: BuildRequest) -> Invocation:
+        check_mode(request.mode)
+        draft = self.draft(request)
+        return Invocation(
+            argv=tuple(draft.argv),
+            env=self.env(request.env_base, draft.env),
+            stdin=draft.stdin,
+            cwd=request.cwd,
+            files=dict(draft.files),
+            output_file=draft.output_file,
+        )
+
+    def draft(self, request: BuildRequest) -> Draft:
+        raise NotImplementedError
+
+    def parse(
+        self,
+        exit_code: int,
+        stdout: str,
+        stderr: str,
+        *,
+        timed_out: bool = False,
+        idle_killed: bool = False,
+        output_file_text: str | None = None,
+        mode: Mode = "run",
+        now: datetime | None = None,
+    ) -> AgentOutcome:
+        output = ProcessOutput(exit_code, stdout, stderr, timed_out, idle_killed, output_file_text)
+        return self.read(output, mode, now)
+
+    def read(self, output: ProcessOutput, mode: Mode, now: datetime | None) -> AgentOutcome:
+        raise NotImplementedError
+
+
+def concluded(
+    evidence: Evidence,
+    now: datetime | None,
+    *,
+    result: dict[str, Any] | None,
+    usage: Usage,
+    final_text: str,
+    session_id: str | None = None,
+    failed_commands: Sequence[str] = (),
+    permission_denials: tuple[dict[str, Any], ...] = (),
+) -> AgentOutcome:
+    """The AgentOutcome of a parsed run: `evidence` classified, the rest as found."""
+    verdict = classify(evidence, now)
+    return AgentOutcome(
+        result=result,
+        usage=usage,
+        final_text=final_text,
+        error_class=verdict.error_class,
+        error_detail=verdict.detail,
+        reset_at=verdict.reset_at,
+        permission_denials=permission_denials,
+        session_id=session_id,
+        failed_commands=tuple(failed_commands),
+    )
+
 
 def joined_prompt(system_prompt: str, prompt: str) -> str:
     """For CLIs without a system-prompt flag: the system prompt goes first in the message."""
     if not system_prompt.strip():
         return prompt
     return f"{system_prompt.rstrip()}\n\n---\n\n{prompt}"
+
+
+def main_checkout(main_git_dir: Path) -> Path:
+    """The user's checkout for a `<main>/.git` directory (a bare repo is its own root)."""
+    return main_git_dir.parent if main_git_dir.name == ".git" else main_git_dir
 
 
 def check_mode(mode: str) -> None:

@@ -8,13 +8,22 @@ live logs; route and review modes print one JSON result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from orch.agents.base import AdapterBase, AgentOutcome, Invocation, Mode, Usage, check_mode
-from orch.agents.classify import Evidence, classify
+from orch.agents.base import (
+    Adapter,
+    AgentOutcome,
+    BuildRequest,
+    Draft,
+    Mode,
+    ProcessOutput,
+    Usage,
+    concluded,
+    main_checkout,
+)
+from orch.agents.classify import Evidence
 from orch.agents.events import as_float, as_int, json_events
 from orch.agents.result import pick_result, schema_text
 
@@ -25,35 +34,23 @@ REVIEW_ALLOW = ("Read", "Grep", "Glob", "Bash(git diff:*)", "Bash(git log:*)", "
 MAX_RETRIES = "2"  # claude's default (10) turns one 401 into ~3 minutes of retries
 
 
-class ClaudeAdapter(AdapterBase):
-    def build(
-        self,
-        mode: Mode,
-        *,
-        prompt: str,
-        system_prompt: str,
-        model: str | None,
-        cwd: Path,
-        work_dir: Path,
-        main_git_dir: Path | None = None,
-        schema: Mapping[str, Any] | None = None,
-        env_base: Mapping[str, str] | None = None,
-    ) -> Invocation:
-        check_mode(mode)
+class ClaudeAdapter(Adapter):
+    def draft(self, request: BuildRequest) -> Draft:
+        mode = request.mode
         argv: list[str] = [*self.agent.command, "-p"]
         if mode == "run":
             argv += ["--output-format", "stream-json", "--verbose"]
         else:
             argv += ["--output-format", "json"]
-        if model:
-            argv += ["--model", model]
-        if system_prompt.strip():
-            argv += ["--append-system-prompt", system_prompt]
+        if request.model:
+            argv += ["--model", request.model]
+        if request.system_prompt.strip():
+            argv += ["--append-system-prompt", request.system_prompt]
         if mode == "run":
             argv += ["--permission-mode", "bypassPermissions"]
-        if schema is not None:
-            argv += ["--json-schema", schema_text(schema)]
-        disallowed = self.disallowed_tools(mode, cwd, main_git_dir)
+        if request.schema is not None:
+            argv += ["--json-schema", schema_text(request.schema)]
+        disallowed = self.disallowed_tools(mode, request.cwd, request.main_git_dir)
         allowed = list(self.agent.allowed_tools) if mode != "route" else []
         if mode == "review":
             allowed += list(REVIEW_ALLOW)  # -p denies unapproved Bash: pre-approve reading git
@@ -64,7 +61,7 @@ class ClaudeAdapter(AdapterBase):
         # start with `--`, and claude takes no positional here (the prompt is on stdin).
         if disallowed:
             argv += ["--disallowedTools", *disallowed]
-        base = env_base or {}
+        base = request.env_base or {}
         extra: dict[str, str] = {}
         # The user's own settings win; orch only supplies unattended-friendly defaults.
         for key, value in (
@@ -75,14 +72,7 @@ class ClaudeAdapter(AdapterBase):
                 extra[key] = value
         if mode == "run" and self.euid == 0:
             extra["IS_SANDBOX"] = "1"  # bypassPermissions is refused as root without it
-        return Invocation(
-            argv=tuple(argv),
-            env=self.env(env_base, extra),
-            stdin=prompt,
-            cwd=cwd,
-            files={},
-            output_file=None,
-        )
+        return Draft(argv=argv, stdin=request.prompt, env=extra)
 
     def disallowed_tools(self, mode: Mode, cwd: Path, main_git_dir: Path | None) -> list[str]:
         tools: list[str] = []
@@ -97,27 +87,8 @@ class ClaudeAdapter(AdapterBase):
             tools += sandbox_patterns(main_checkout(main_git_dir), cwd)
         return list(dict.fromkeys(tools))
 
-    def parse(
-        self,
-        exit_code: int,
-        stdout: str,
-        stderr: str,
-        *,
-        timed_out: bool = False,
-        idle_killed: bool = False,
-        output_file_text: str | None = None,
-        mode: Mode = "run",
-        now: datetime | None = None,
-    ) -> AgentOutcome:
-        return parse_claude(
-            exit_code, stdout, stderr, timed_out=timed_out, idle_killed=idle_killed,
-            mode=mode, now=now,
-        )
-
-
-def main_checkout(main_git_dir: Path) -> Path:
-    """The user's checkout for a `<main>/.git` directory (a bare repo is its own root)."""
-    return main_git_dir.parent if main_git_dir.name == ".git" else main_git_dir
+    def read(self, output: ProcessOutput, mode: Mode, now: datetime | None) -> AgentOutcome:
+        return parse_claude(output, mode, now)
 
 
 def sandbox_patterns(main: Path, worktree: Path) -> list[str]:
@@ -142,16 +113,8 @@ def sandbox_patterns(main: Path, worktree: Path) -> list[str]:
     ]
 
 
-def parse_claude(
-    exit_code: int,
-    stdout: str,
-    stderr: str,
-    *,
-    timed_out: bool = False,
-    idle_killed: bool = False,
-    mode: Mode = "run",
-    now: datetime | None = None,
-) -> AgentOutcome:
+def parse_claude(output: ProcessOutput, mode: Mode = "run", now: datetime | None = None) -> AgentOutcome:
+    stdout = output.stdout
     events = json_events(stdout)
     final: dict[str, Any] | None = None
     model: str | None = None
@@ -221,24 +184,16 @@ def parse_claude(
     if evidence_kwargs.get("fatal"):
         problem = "the agent reported an error"
     evidence = Evidence(
-        exit_code=exit_code,
-        timed_out=timed_out,
-        idle_killed=idle_killed,
-        stderr=stderr,
+        exit_code=output.exit_code,
+        timed_out=output.timed_out,
+        idle_killed=output.idle_killed,
+        stderr=output.stderr,
         unstructured="" if events else stdout,
         has_result=result is not None,
         result_problem=problem,
         **evidence_kwargs,
     )
-    verdict = classify(evidence, now)
-    return AgentOutcome(
-        result=result,
-        usage=usage,
-        final_text=final_text,
-        error_class=verdict.error_class,
-        error_detail=verdict.detail,
-        reset_at=verdict.reset_at,
-        permission_denials=denials,
-        session_id=session_id,
-        failed_commands=tuple(failed_commands),
+    return concluded(
+        evidence, now, result=result, usage=usage, final_text=final_text, session_id=session_id,
+        failed_commands=failed_commands, permission_denials=denials,
     )

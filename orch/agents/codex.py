@@ -8,21 +8,23 @@ attempt's work_dir and are written/read by the runner.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from orch.agents.base import (
-    AdapterBase,
+    Adapter,
     AgentOutcome,
-    Invocation,
+    BuildRequest,
+    Draft,
     Mode,
+    ProcessOutput,
     Usage,
-    check_mode,
+    concluded,
     joined_prompt,
+    main_checkout,
 )
-from orch.agents.classify import Evidence, classify
+from orch.agents.classify import Evidence
 from orch.agents.events import as_int, json_events
 from orch.agents.result import pick_result, schema_text
 
@@ -30,21 +32,9 @@ SCHEMA_FILE = "codex-output-schema.json"
 LAST_MESSAGE_FILE = "codex-last-message.txt"
 
 
-class CodexAdapter(AdapterBase):
-    def build(
-        self,
-        mode: Mode,
-        *,
-        prompt: str,
-        system_prompt: str,
-        model: str | None,
-        cwd: Path,
-        work_dir: Path,
-        main_git_dir: Path | None = None,
-        schema: Mapping[str, Any] | None = None,
-        env_base: Mapping[str, str] | None = None,
-    ) -> Invocation:
-        check_mode(mode)
+class CodexAdapter(Adapter):
+    def draft(self, request: BuildRequest) -> Draft:
+        mode, cwd, work_dir = request.mode, request.cwd, request.work_dir
         sandbox = "read-only" if mode == "route" else (self.agent.sandbox or "workspace-write")
         output_file = work_dir / LAST_MESSAGE_FILE
         files: dict[Path, str] = {}
@@ -52,13 +42,14 @@ class CodexAdapter(AdapterBase):
             *self.agent.command, "exec", "--json", "-C", str(cwd), "--sandbox", sandbox,
             "--skip-git-repo-check",
         ]
-        if model:
-            argv += ["-m", model]
-        if schema is not None:
+        if request.model:
+            argv += ["-m", request.model]
+        if request.schema is not None:
             schema_file = work_dir / SCHEMA_FILE
-            files[schema_file] = schema_text(schema) + "\n"
+            files[schema_file] = schema_text(request.schema) + "\n"
             argv += ["--output-schema", str(schema_file)]
         argv += ["-o", str(output_file)]
+        main_git_dir = request.main_git_dir
         if mode == "run" and main_git_dir is not None and sandbox == "workspace-write":
             # workspace-write keeps every .git read-only; a worktree commits into both
             # the main .git (objects, refs) and its own gitdir (reference §7.2).
@@ -67,31 +58,15 @@ class CodexAdapter(AdapterBase):
             if gitdir is not None:
                 argv += ["--add-dir", str(gitdir)]
         argv += [*self.agent.extra_args, "-"]
-        return Invocation(
-            argv=tuple(argv),
-            env=self.env(env_base, {}),
-            stdin=joined_prompt(system_prompt, prompt),
-            cwd=cwd,
+        return Draft(
+            argv=argv,
+            stdin=joined_prompt(request.system_prompt, request.prompt),
             files=files,
             output_file=output_file,
         )
 
-    def parse(
-        self,
-        exit_code: int,
-        stdout: str,
-        stderr: str,
-        *,
-        timed_out: bool = False,
-        idle_killed: bool = False,
-        output_file_text: str | None = None,
-        mode: Mode = "run",
-        now: datetime | None = None,
-    ) -> AgentOutcome:
-        return parse_codex(
-            exit_code, stdout, stderr, timed_out=timed_out, idle_killed=idle_killed,
-            output_file_text=output_file_text, mode=mode, now=now,
-        )
+    def read(self, output: ProcessOutput, mode: Mode, now: datetime | None) -> AgentOutcome:
+        return parse_codex(output, mode, now)
 
 
 def worktree_gitdir(worktree: Path, main_git_dir: Path) -> Path | None:
@@ -104,26 +79,14 @@ def worktree_gitdir(worktree: Path, main_git_dir: Path) -> Path | None:
         text = ""
     if text.startswith("gitdir:"):
         return Path(text.split(":", 1)[1].strip())
-    if worktree == main_checkout_of(main_git_dir):
+    if worktree == main_checkout(main_git_dir):
         return None
     return main_git_dir / "worktrees" / worktree.name
 
 
-def main_checkout_of(main_git_dir: Path) -> Path:
-    return main_git_dir.parent if main_git_dir.name == ".git" else main_git_dir
-
-
-def parse_codex(
-    exit_code: int,
-    stdout: str,
-    stderr: str,
-    *,
-    timed_out: bool = False,
-    idle_killed: bool = False,
-    output_file_text: str | None = None,
-    mode: Mode = "run",
-    now: datetime | None = None,
-) -> AgentOutcome:
+def parse_codex(output: ProcessOutput, mode: Mode = "run", now: datetime | None = None) -> AgentOutcome:
+    stdout = output.stdout
+    output_file_text = output.output_file_text
     events = json_events(stdout)
     thread_id: str | None = None
     messages: list[str] = []
@@ -172,26 +135,21 @@ def parse_codex(
     # The last failure message is the cause; earlier "Reconnecting..." lines are noise.
     messages_for_class = tuple(errors[-1:] + errors[:-1]) if fatal else tuple(errors)
     evidence = Evidence(
-        exit_code=exit_code,
-        timed_out=timed_out,
-        idle_killed=idle_killed,
+        exit_code=output.exit_code,
+        timed_out=output.timed_out,
+        idle_killed=output.idle_killed,
         messages=messages_for_class,
-        stderr=_without_banner(stderr),
+        stderr=_without_banner(output.stderr),
         unstructured="" if events else stdout,
         has_result=result is not None,
         result_problem=problem,
         fatal=fatal,
     )
-    verdict = classify(evidence, now)
-    return AgentOutcome(
-        result=result,
+    return concluded(
+        evidence, now, result=result,
         usage=Usage(tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=None, turns=turns),
-        final_text=answer if answer.strip() else final_text,
-        error_class=verdict.error_class,
-        error_detail=verdict.detail,
-        reset_at=verdict.reset_at,
-        session_id=thread_id,
-        failed_commands=tuple(failed_commands),
+        final_text=answer if answer.strip() else final_text, session_id=thread_id,
+        failed_commands=failed_commands,
     )
 
 

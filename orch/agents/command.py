@@ -8,78 +8,46 @@ last JSON object printed (or JSON lines); `text`: the last JSON object in the te
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from orch.agents.base import (
-    AdapterBase,
+    Adapter,
     AgentOutcome,
-    Invocation,
+    BuildRequest,
+    Draft,
     Mode,
+    ProcessOutput,
     Usage,
-    check_mode,
+    concluded,
     joined_prompt,
 )
-from orch.agents.classify import Evidence, classify
+from orch.agents.classify import Evidence
 from orch.agents.events import as_float, as_int
 from orch.agents.result import json_objects, pick_result, schema_text
 
 SCHEMA_FILE = "result-schema.json"
 
 
-class CommandAdapter(AdapterBase):
-    def build(
-        self,
-        mode: Mode,
-        *,
-        prompt: str,
-        system_prompt: str,
-        model: str | None,
-        cwd: Path,
-        work_dir: Path,
-        main_git_dir: Path | None = None,
-        schema: Mapping[str, Any] | None = None,
-        env_base: Mapping[str, str] | None = None,
-    ) -> Invocation:
-        check_mode(mode)
-        message = joined_prompt(system_prompt, prompt)
+class CommandAdapter(Adapter):
+    def draft(self, request: BuildRequest) -> Draft:
+        message = joined_prompt(request.system_prompt, request.prompt)
         argv = [*self.agent.command, *self.agent.extra_args]
-        extra: dict[str, str] = {"ORCH_MODE": mode}
-        if model:
-            extra["ORCH_MODEL"] = model
+        extra: dict[str, str] = {"ORCH_MODE": request.mode}
+        if request.model:
+            extra["ORCH_MODEL"] = request.model
         files: dict[Path, str] = {}
-        if schema is not None:
-            schema_file = work_dir / SCHEMA_FILE
-            files[schema_file] = schema_text(schema) + "\n"
+        if request.schema is not None:
+            schema_file = request.work_dir / SCHEMA_FILE
+            files[schema_file] = schema_text(request.schema) + "\n"
             extra["ORCH_RESULT_SCHEMA"] = str(schema_file)
-        stdin: str | None = message
         if self.agent.input == "arg":
-            argv.append(message)
-            stdin = None
-        return Invocation(
-            argv=tuple(argv),
-            env=self.env(env_base, extra),
-            stdin=stdin,
-            cwd=cwd,
-            files=files,
-            output_file=None,
-        )
+            return Draft(argv=[*argv, message], stdin=None, env=extra, files=files)
+        return Draft(argv=argv, stdin=message, env=extra, files=files)
 
-    def parse(
-        self,
-        exit_code: int,
-        stdout: str,
-        stderr: str,
-        *,
-        timed_out: bool = False,
-        idle_killed: bool = False,
-        output_file_text: str | None = None,
-        mode: Mode = "run",
-        now: datetime | None = None,
-    ) -> AgentOutcome:
+    def read(self, output: ProcessOutput, mode: Mode, now: datetime | None) -> AgentOutcome:
+        stdout = output.stdout
         structured: Any = None
         usage = Usage()
         if self.agent.output == "json":
@@ -99,24 +67,12 @@ class CommandAdapter(AdapterBase):
         final_text = stdout.strip()
         result, problem = pick_result(mode, structured, final_text)
         evidence = Evidence(
-            exit_code=exit_code,
-            timed_out=timed_out,
-            idle_killed=idle_killed,
-            stderr=stderr,
+            exit_code=output.exit_code,
+            timed_out=output.timed_out,
+            idle_killed=output.idle_killed,
+            stderr=output.stderr,
             unstructured=stdout,
             has_result=result is not None,
             result_problem=problem,
         )
-        verdict = classify(evidence, now)
-        return AgentOutcome(
-            result=result,
-            usage=usage,
-            final_text=final_text[-20000:],
-            error_class=verdict.error_class,
-            error_detail=verdict.detail,
-            reset_at=verdict.reset_at,
-        )
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, sort_keys=True)
+        return concluded(evidence, now, result=result, usage=usage, final_text=final_text[-20000:])

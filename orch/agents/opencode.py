@@ -8,21 +8,21 @@ makes `opencode run` auto-reject and stop with exit 0 and no result.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from orch.agents.base import (
-    AdapterBase,
+    Adapter,
     AgentOutcome,
-    Invocation,
+    BuildRequest,
+    Draft,
     Mode,
+    ProcessOutput,
     Usage,
-    check_mode,
+    concluded,
     joined_prompt,
 )
-from orch.agents.classify import Evidence, classify
+from orch.agents.classify import Evidence
 from orch.agents.events import as_float, as_int, json_events
 from orch.agents.result import pick_result
 
@@ -38,40 +38,25 @@ ROUTE_PERMISSION: dict[str, Any] = {
 }
 
 
-class OpencodeAdapter(AdapterBase):
-    def build(
-        self,
-        mode: Mode,
-        *,
-        prompt: str,
-        system_prompt: str,
-        model: str | None,
-        cwd: Path,
-        work_dir: Path,
-        main_git_dir: Path | None = None,
-        schema: Mapping[str, Any] | None = None,
-        env_base: Mapping[str, str] | None = None,
-    ) -> Invocation:
-        check_mode(mode)
+class OpencodeAdapter(Adapter):
+    def draft(self, request: BuildRequest) -> Draft:
         argv: list[str] = [*self.agent.command, "run", "--format", "json"]
-        if model:
-            argv += ["--model", model]
+        if request.model:
+            argv += ["--model", request.model]
         argv += list(self.agent.extra_args)
-        config_file = work_dir / CONFIG_FILE
-        files = {config_file: json.dumps(self.opencode_config(mode), indent=2, sort_keys=True) + "\n"}
-        message = joined_prompt(system_prompt, prompt)
-        if schema is not None:
+        config_file = request.work_dir / CONFIG_FILE
+        config_text = json.dumps(self.opencode_config(request.mode), indent=2, sort_keys=True) + "\n"
+        message = joined_prompt(request.system_prompt, request.prompt)
+        if request.schema is not None:
             message += (
                 "\n\nEnd your final message with one JSON object matching this schema:\n"
-                + json.dumps(schema, sort_keys=True)
+                + json.dumps(request.schema, sort_keys=True)
             )
-        return Invocation(
-            argv=tuple(argv),
-            env=self.env(env_base, {"OPENCODE_CONFIG": str(config_file)}),
+        return Draft(
+            argv=argv,
             stdin=message,
-            cwd=cwd,
-            files=files,
-            output_file=None,
+            env={"OPENCODE_CONFIG": str(config_file)},
+            files={config_file: config_text},
         )
 
     def opencode_config(self, mode: Mode) -> dict[str, Any]:
@@ -85,34 +70,12 @@ class OpencodeAdapter(AdapterBase):
             permission = {k: ("allow" if v == "ask" else v) for k, v in permission.items()}
         return {"$schema": "https://opencode.ai/config.json", "permission": permission}
 
-    def parse(
-        self,
-        exit_code: int,
-        stdout: str,
-        stderr: str,
-        *,
-        timed_out: bool = False,
-        idle_killed: bool = False,
-        output_file_text: str | None = None,
-        mode: Mode = "run",
-        now: datetime | None = None,
-    ) -> AgentOutcome:
-        return parse_opencode(
-            exit_code, stdout, stderr, timed_out=timed_out, idle_killed=idle_killed,
-            mode=mode, now=now,
-        )
+    def read(self, output: ProcessOutput, mode: Mode, now: datetime | None) -> AgentOutcome:
+        return parse_opencode(output, mode, now)
 
 
-def parse_opencode(
-    exit_code: int,
-    stdout: str,
-    stderr: str,
-    *,
-    timed_out: bool = False,
-    idle_killed: bool = False,
-    mode: Mode = "run",
-    now: datetime | None = None,
-) -> AgentOutcome:
+def parse_opencode(output: ProcessOutput, mode: Mode = "run", now: datetime | None = None) -> AgentOutcome:
+    stdout, stderr = output.stdout, output.stderr
     events = json_events(stdout)
     session_id: str | None = None
     texts: list[tuple[str, str]] = []  # (messageID, text)
@@ -174,9 +137,9 @@ def parse_opencode(
         mode, None, final_text
     )
     evidence = Evidence(
-        exit_code=exit_code,
-        timed_out=timed_out,
-        idle_killed=idle_killed,
+        exit_code=output.exit_code,
+        timed_out=output.timed_out,
+        idle_killed=output.idle_killed,
         status_code=status_code,
         messages=tuple(messages),
         stderr=stderr,
@@ -186,17 +149,11 @@ def parse_opencode(
         prompt_rejected=rejected if result is None else "",
         fatal=fatal,
     )
-    verdict = classify(evidence, now)
-    return AgentOutcome(
-        result=result,
-        usage=Usage(
-            tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost if saw_cost else None,
-            turns=turns,
-        ),
-        final_text=final_text,
-        error_class=verdict.error_class,
-        error_detail=verdict.detail,
-        reset_at=verdict.reset_at,
-        session_id=session_id,
-        failed_commands=tuple(failed_commands),
+    usage = Usage(
+        tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost if saw_cost else None,
+        turns=turns,
+    )
+    return concluded(
+        evidence, now, result=result, usage=usage, final_text=final_text, session_id=session_id,
+        failed_commands=failed_commands,
     )

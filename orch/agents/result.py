@@ -49,8 +49,55 @@ ROUTE_SCHEMA: dict[str, Any] = {
 }
 
 
+# A `plan` task's result: the run result plus the sub-issues to create (orch.plan). Strict
+# like the others (codex): `complexity` is one of COMPLEXITIES or "" (let the router pick).
+CHILD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        "body": {"type": "string"},
+        "complexity": {"type": "string", "enum": [*COMPLEXITIES, ""]},
+    },
+    "required": ["title", "body", "complexity"],
+    "additionalProperties": False,
+}
+PLAN_SCHEMA: dict[str, Any] = {
+    **RESULT_SCHEMA,
+    "properties": {**RESULT_SCHEMA["properties"], "children": {"type": "array", "items": CHILD_SCHEMA}},
+    "required": [*RESULT_SCHEMA["required"], "children"],
+}
+
+
 def schema_for(mode: str) -> dict[str, Any]:
+    if mode == "plan":
+        return PLAN_SCHEMA
     return ROUTE_SCHEMA if mode == "route" else RESULT_SCHEMA
+
+
+def validate_children(value: Any) -> list[dict[str, Any]]:
+    """The usable sub-issues of a plan result (lenient: entries without a title are
+    dropped; an unknown complexity becomes None)."""
+    if not isinstance(value, list):
+        return []
+    found: list[dict[str, Any]] = []
+    for item in value:
+        if isinstance(item, str):
+            item = {"title": item}
+        if not isinstance(item, Mapping):
+            continue
+        title = item.get("title")
+        if not isinstance(title, str) or not title.strip():
+            continue
+        body = item.get("body")
+        complexity = item.get("complexity")
+        found.append(
+            {
+                "title": " ".join(title.split())[:250],
+                "body": body if isinstance(body, str) else "",
+                "complexity": complexity if complexity in COMPLEXITIES else None,
+            }
+        )
+    return found
 
 
 def schema_text(schema: Mapping[str, Any]) -> str:
@@ -80,6 +127,8 @@ def validate_result(obj: Any) -> tuple[dict[str, Any] | None, str]:
             return None, f"result field {key!r} must be a list of strings"
         clean[key] = [v if isinstance(v, str) else json.dumps(v) for v in value]
     clean["needs_help"] = bool(obj.get("needs_help", False))
+    if "children" in obj:  # plan tasks only; absent from ordinary results
+        clean["children"] = validate_children(obj.get("children"))
     return clean, ""
 
 
@@ -100,6 +149,12 @@ def validate_route(obj: Any) -> tuple[dict[str, Any] | None, str]:
 
 
 def validate(mode: str, obj: Any) -> tuple[dict[str, Any] | None, str]:
+    if mode == "review":  # a review verdict (orch.review_decision), else a plain result
+        from orch.review_decision import validate_verdict
+
+        verdict, _ = validate_verdict(obj)
+        if verdict is not None:
+            return verdict, ""
     return validate_route(obj) if mode == "route" else validate_result(obj)
 
 

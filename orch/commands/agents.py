@@ -18,7 +18,7 @@ def command(ctx: typer.Context, json_: JsonOpt = False) -> None:
     from orch.agents.probe import survey
     from orch.clock import utc_iso
     from orch.cooldown import Cooldowns, remaining
-    from orch.output import emit_json, table
+    from orch.output import emit_json
 
     d = deps(ctx)
     config = config_for(d)
@@ -43,8 +43,7 @@ def command(ctx: typer.Context, json_: JsonOpt = False) -> None:
                 f"({remaining(cooldown, now)}, {cooldown.error_class})"
             )
         rows.append([info.name, info.family, version, state])
-    for line in table(rows):
-        d.console.out(line)
+    d.console.table(rows)
 
 
 def config_for(d: Deps) -> Config:

@@ -16,7 +16,7 @@ def list_(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Cooldowns in force: AGENT[:MODEL], until, time left, class, reason."""
     from orch.clock import utc_iso
     from orch.cooldown import Cooldowns, remaining
-    from orch.output import emit_json, table
+    from orch.output import emit_json
 
     d = deps(ctx)
     active = Cooldowns(d.paths, d.clock).active()
@@ -27,11 +27,9 @@ def list_(ctx: typer.Context, json_: JsonOpt = False) -> None:
         d.console.note("no agent is cooling down")
         return
     now = d.clock.now()
-    rows = [
-        [c.key, utc_iso(c.until), remaining(c, now), c.error_class, c.reason] for c in active
-    ]
-    for line in table(rows):
-        d.console.out(line)
+    d.console.table(
+        [[c.key, utc_iso(c.until), remaining(c, now), c.error_class, c.reason] for c in active]
+    )
 
 
 @app.command("clear")

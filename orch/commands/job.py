@@ -26,6 +26,7 @@ app = group(
 GlobalOpt = Annotated[
     bool, typer.Option("--global", help="Edit the global config.yml instead of the project's .orch.yml.")
 ]
+JobIdArg = Annotated[str, typer.Argument(metavar="ID", help="The job's id.")]
 
 
 def _target(d: Deps, global_: bool) -> Path:
@@ -145,7 +146,7 @@ def _when(value: object) -> str:
 def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     """List jobs with their last and next run."""
     from orch.jobs import job_views
-    from orch.output import emit_json, table
+    from orch.output import emit_json
 
     d = deps(ctx)
     views = job_views(d.project(), d)
@@ -164,14 +165,13 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
             (v.run.result if v.run else "") or "-",
             _when(v.next_run),
         ])
-    for line in table(rows):
-        d.console.out(line)
+    d.console.table(rows)
 
 
 @app.command("info")
 def info(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(metavar="ID", help="The job's id.")],
+    job_id: JobIdArg,
     json: JsonOpt = False,
 ) -> None:
     """Show one job, its last and next run."""
@@ -205,7 +205,7 @@ def info(
 @app.command("remove")
 def remove(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(metavar="ID", help="The job's id.")],
+    job_id: JobIdArg,
     global_: GlobalOpt = False,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
@@ -251,7 +251,7 @@ def _set_enabled(ctx: typer.Context, job_id: str, enabled: bool, global_: bool, 
 @app.command("enable")
 def enable(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(metavar="ID", help="The job's id.")],
+    job_id: JobIdArg,
     global_: GlobalOpt = False,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
@@ -266,7 +266,7 @@ def enable(
 @app.command("disable")
 def disable(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(metavar="ID", help="The job's id.")],
+    job_id: JobIdArg,
     global_: GlobalOpt = False,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,

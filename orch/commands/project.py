@@ -8,7 +8,7 @@ import typer
 
 from orch.commands._common import DryRunOpt, JsonOpt, deps, group
 
-app = group("project", "Projects ticked by `orch tick`: add, list, remove.")
+app = group("project", "Projects ticked by `orch tick`: add, list, remove; board.")
 
 
 @app.command("add")
@@ -83,3 +83,12 @@ def remove(
     d = deps(ctx)
     path = remove_project(d.global_file, spec, dry_run=dry_run)
     d.console.out(f"{'would: ' if dry_run else ''}unregister {path}")
+
+
+def _board() -> None:
+    from orch.commands.board import app as board_app
+
+    app.add_typer(board_app, name="board")
+
+
+_board()

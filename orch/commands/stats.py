@@ -9,7 +9,7 @@ from orch.commands._common import JsonOpt, deps
 
 def command(ctx: typer.Context, json: JsonOpt = False) -> None:
     """Tasks per status, and per agent: attempts, success rate, tokens and cost."""
-    from orch.output import emit_json, table
+    from orch.output import emit_json
     from orch.stats import gather
 
     d = deps(ctx)
@@ -18,8 +18,7 @@ def command(ctx: typer.Context, json: JsonOpt = False) -> None:
         emit_json(stats.to_json())
         return
     d.console.out(f"tasks: {stats.open + stats.closed} ({stats.open} open, {stats.closed} closed)")
-    for line in table([["status", "tasks"]] + [[k, str(v)] for k, v in stats.statuses.items()]):
-        d.console.out(line)
+    d.console.table([["status", "tasks"]] + [[k, str(v)] for k, v in stats.statuses.items()])
     rows = [["agent", "attempts", "done", "success", "tokens in", "tokens out", "cost"]]
     for agent in sorted(stats.agents.values(), key=lambda a: a.agent):
         rows.append(
@@ -35,6 +34,5 @@ def command(ctx: typer.Context, json: JsonOpt = False) -> None:
         )
     if len(rows) > 1:
         d.console.out("")
-        for line in table(rows):
-            d.console.out(line)
+        d.console.table(rows)
     d.console.out(f"total cost: ${stats.cost_usd:.4f}")

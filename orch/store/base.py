@@ -34,6 +34,9 @@ class Issue:
     comments: int = 0  # how many comments the issue has
     url: str = ""
     author_type: str = "User"
+    # GitHub's global id (Projects V2 board items); "" when unknown. Not part of equality:
+    # the snapshot does not read it, REST answers carry it.
+    node_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,11 @@ class Snapshot:
 
     issues: tuple[Issue, ...]
     comments: dict[int, tuple[Comment, ...]] = field(default_factory=dict)
+    # Closed orch issues updated at or after the caller's `since` (newest first; comments
+    # in `comments` like open ones), so feedback and /retry on closed tasks are seen.
+    closed: tuple[Issue, ...] = ()
+    # Recently closed or merged pull requests (newest first), for merge watch.
+    pulls: tuple[PullRequest, ...] = ()
 
 
 class Store(Protocol):
@@ -139,6 +147,10 @@ class Store(Protocol):
     def default_branch(self) -> str: ...
 
     # one-request view for tick
-    def snapshot(self, known: dict[int, datetime] | None = None) -> Snapshot:
-        """Open orch issues; comments only for issues changed since `known[number]`."""
+    def snapshot(
+        self, known: dict[int, datetime] | None = None, since: datetime | None = None
+    ) -> Snapshot:
+        """Open orch issues; comments only for issues changed since `known[number]`;
+        closed orch issues updated since `since` (all recent ones when None); recently
+        closed pull requests."""
         ...

@@ -65,8 +65,10 @@ class DryRunStore:
     def default_branch(self) -> str:
         return self.inner.default_branch()
 
-    def snapshot(self, known: dict[int, datetime] | None = None) -> Snapshot:
-        return self.inner.snapshot(known)
+    def snapshot(
+        self, known: dict[int, datetime] | None = None, since: datetime | None = None
+    ) -> Snapshot:
+        return self.inner.snapshot(known, since)
 
     # writes
     def ensure_labels(self, specs: Iterable[LabelSpec]) -> list[str]:

@@ -11,7 +11,9 @@ Requests per method (REST unless said; "pages" = one more per 100 items):
   list_comments   1 + pages              create/update/delete_comment, react   1
   find_pr         1                      create_pr, update_pr, get_pr, merge_pr 1
   permission      1 (404 → "none")       default_branch  1, then cached
-  snapshot        1 GraphQL per 100 open orch issues, comments included
+  snapshot        1 GraphQL per 100 open orch issues, comments included; the first
+                  request also carries recently updated closed orch issues and
+                  recently closed/merged PRs (aliased connections)
 """
 
 from __future__ import annotations
@@ -35,7 +37,21 @@ SNAPSHOT_PAGE = 100  # issues per snapshot request (GitHub's maximum)
 SNAPSHOT_COMMENTS = 20  # last comments per issue carried by the snapshot
 PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
 
-SNAPSHOT_QUERY = """
+SNAPSHOT_CLOSED = 50  # closed orch issues updated since the last tick, per snapshot
+SNAPSHOT_PULLS = 30  # recently closed or merged pull requests, per snapshot
+
+_ISSUE_FIELDS = """
+        number title body state url createdAt updatedAt
+        author { __typename login }
+        labels(first: 100) { nodes { name } }
+        comments(last: $comments) {
+          totalCount
+          nodes { databaseId body createdAt updatedAt author { __typename login } }
+        }"""
+
+# Later pages: open issues only.
+SNAPSHOT_QUERY = (
+    """
 query OrchSnapshot($owner: String!, $name: String!, $labels: [String!], $cursor: String,
                    $page: Int!, $comments: Int!) {
   rateLimit { cost remaining resetAt }
@@ -43,19 +59,48 @@ query OrchSnapshot($owner: String!, $name: String!, $labels: [String!], $cursor:
     issues(first: $page, after: $cursor, states: OPEN, labels: $labels,
            orderBy: {field: CREATED_AT, direction: ASC}) {
       pageInfo { hasNextPage endCursor }
-      nodes {
-        number title body state url createdAt updatedAt
-        author { __typename login }
-        labels(first: 100) { nodes { name } }
-        comments(last: $comments) {
-          totalCount
-          nodes { databaseId body createdAt updatedAt author { __typename login } }
-        }
+      nodes {"""
+    + _ISSUE_FIELDS
+    + """
       }
     }
   }
 }
 """
+)
+
+# The first page also carries closed orch issues updated since the last tick (owner
+# feedback and /retry on done tasks) and recently closed PRs (merge watch): one request.
+SNAPSHOT_FIRST_QUERY = (
+    """
+query OrchSnapshot($owner: String!, $name: String!, $labels: [String!], $cursor: String,
+                   $page: Int!, $comments: Int!, $since: DateTime, $closed: Int!,
+                   $pulls: Int!) {
+  rateLimit { cost remaining resetAt }
+  repository(owner: $owner, name: $name) {
+    issues(first: $page, after: $cursor, states: OPEN, labels: $labels,
+           orderBy: {field: CREATED_AT, direction: ASC}) {
+      pageInfo { hasNextPage endCursor }
+      nodes {"""
+    + _ISSUE_FIELDS
+    + """
+      }
+    }
+    closed: issues(first: $closed, states: CLOSED, labels: $labels,
+                   filterBy: {since: $since}, orderBy: {field: UPDATED_AT, direction: DESC}) {
+      nodes {"""
+    + _ISSUE_FIELDS
+    + """
+      }
+    }
+    pulls: pullRequests(first: $pulls, states: [MERGED, CLOSED],
+                        orderBy: {field: UPDATED_AT, direction: DESC}) {
+      nodes { number title state url headRefName baseRefName headRefOid mergedAt }
+    }
+  }
+}
+"""
+)
 
 
 class GitHubStore:
@@ -320,22 +365,31 @@ class GitHubStore:
 
     # ------------------------------------------------------------------ tick snapshot
 
-    def snapshot(self, known: dict[int, datetime] | None = None) -> Snapshot:
+    def snapshot(
+        self, known: dict[int, datetime] | None = None, since: datetime | None = None
+    ) -> Snapshot:
         issues: list[Issue] = []
         comments: dict[int, tuple[Comment, ...]] = {}
+        closed: list[Issue] = []
+        pulls: list[PullRequest] = []
         cursor: str | None = None
         while True:
-            data = self.gh.graphql(
-                SNAPSHOT_QUERY,
-                {
-                    "owner": self.owner,
-                    "name": self.name,
-                    "cursor": cursor,
-                    "labels": [status.label for status in Status],
-                    "page": SNAPSHOT_PAGE,
-                    "comments": SNAPSHOT_COMMENTS,
-                },
-            )
+            variables: dict[str, Any] = {
+                "owner": self.owner,
+                "name": self.name,
+                "cursor": cursor,
+                "labels": [status.label for status in Status],
+                "page": SNAPSHOT_PAGE,
+                "comments": SNAPSHOT_COMMENTS,
+            }
+            if cursor is None:
+                variables.update(
+                    since=utc_iso(since) if since else None,
+                    closed=SNAPSHOT_CLOSED,
+                    pulls=SNAPSHOT_PULLS,
+                )
+            query = SNAPSHOT_FIRST_QUERY if cursor is None else SNAPSHOT_QUERY
+            data = self.gh.graphql(query, variables)
             repository = (data or {}).get("repository")
             if repository is None:
                 raise NotFound(f"repository {self.repo} not found on {self.gh.host}")
@@ -346,20 +400,29 @@ class GitHubStore:
                 rate.get("cost"),
                 rate.get("remaining"),
             )
-            connection = repository["issues"]
-            for node in connection["nodes"] or []:
+            nodes = list((repository["issues"] or {}).get("nodes") or [])
+            if cursor is None:
+                closed_nodes = (repository.get("closed") or {}).get("nodes") or []
+                nodes += closed_nodes
+                pulls = [
+                    _pull_node(node)
+                    for node in (repository.get("pulls") or {}).get("nodes") or []
+                ]
+            for node in nodes:
                 issue = _issue_node(node, self.repo)
-                issues.append(issue)
+                (closed if issue.state == "closed" else issues).append(issue)
                 if known is None or known.get(issue.number) != issue.updated_at:
                     comments[issue.number] = tuple(
                         _comment_node(c, issue.number)
                         for c in (node.get("comments") or {}).get("nodes") or []
                     )
-            page = connection.get("pageInfo") or {}
+            page = repository["issues"].get("pageInfo") or {}
             if not page.get("hasNextPage"):
                 break
             cursor = page.get("endCursor")
-        return Snapshot(issues=tuple(issues), comments=comments)
+        return Snapshot(
+            issues=tuple(issues), comments=comments, closed=tuple(closed), pulls=tuple(pulls)
+        )
 
 
 # ---------------------------------------------------------------------- JSON → records
@@ -407,6 +470,7 @@ def _issue(data: dict[str, Any]) -> Issue:
         comments=int(data.get("comments") or 0),
         url=str(data.get("html_url") or ""),
         author_type=author_type,
+        node_id=str(data.get("node_id") or ""),
     )
 
 
@@ -453,6 +517,22 @@ def _comment_node(node: dict[str, Any], number: int) -> Comment:
         created_at=parse_iso(node["createdAt"]),
         updated_at=parse_iso(node["updatedAt"]),
         author_type=author_type,
+    )
+
+
+def _pull_node(node: dict[str, Any]) -> PullRequest:
+    merged_at = parse_iso(node["mergedAt"]) if node.get("mergedAt") else None
+    state = str(node.get("state") or "CLOSED").lower()
+    return PullRequest(
+        number=int(node["number"]),
+        title=str(node.get("title") or ""),
+        body="",
+        state="merged" if merged_at or state == "merged" else state,
+        head=str(node.get("headRefName") or ""),
+        base=str(node.get("baseRefName") or ""),
+        url=str(node.get("url") or ""),
+        head_sha=str(node.get("headRefOid") or ""),
+        merged_at=merged_at,
     )
 
 

@@ -71,6 +71,15 @@ class LocalStore:
     def _save_meta(self, meta: dict[str, Any]) -> None:
         write_json_atomic(self.root / "meta.json", meta)
 
+    def _take_number(self, counter: str) -> int:
+        """The next value of a meta.json counter, taken for good (call under the lock).
+        `next_number` is shared by issues and pull requests, as on GitHub."""
+        meta = self._meta()
+        value = int(meta[counter])
+        meta[counter] = value + 1
+        self._save_meta(meta)
+        return value
+
     def _labels(self) -> dict[str, dict[str, str]]:
         data = read_json(self.root / "labels.json", {})
         return data if isinstance(data, dict) else {}
@@ -148,9 +157,7 @@ class LocalStore:
         if not title.strip():
             raise OrchError("an issue needs a title")
         with self._locked():
-            meta = self._meta()
-            number = int(meta["next_number"])
-            meta["next_number"] = number + 1
+            number = self._take_number("next_number")
             self._create_missing_labels(labels)
             now = self._now()
             data = {
@@ -166,7 +173,6 @@ class LocalStore:
                 "comments": [],
             }
             self._save_issue(data)
-            self._save_meta(meta)
         return _issue(data, self.repo)
 
     def get_issue(self, number: int) -> Issue:
@@ -238,10 +244,8 @@ class LocalStore:
     ) -> Comment:
         """Create a comment as `author` (the local store's way of letting others speak)."""
         with self._locked():
-            meta = self._meta()
             data = self._load_issue(number)
-            ident = int(meta["next_comment"])
-            meta["next_comment"] = ident + 1
+            ident = self._take_number("next_comment")
             now = self._now()
             record = {
                 "id": ident,
@@ -254,7 +258,6 @@ class LocalStore:
             data.setdefault("comments", []).append(record)
             self._touch(data)
             self._save_issue(data)
-            self._save_meta(meta)
         return _comment(record, number)
 
     def _find_comment(self, comment_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -317,9 +320,7 @@ class LocalStore:
                         f"a pull request for branch {head!r} into {existing['base']!r} "
                         f"already exists: #{existing['number']}"
                     )
-            meta = self._meta()
-            number = int(meta["next_number"])
-            meta["next_number"] = number + 1
+            number = self._take_number("next_number")
             now = self._now()
             data = {
                 "number": number,
@@ -333,7 +334,6 @@ class LocalStore:
                 "merged_at": None,
             }
             write_json_atomic(self._pull_path(number), data)
-            self._save_meta(meta)
         return _pull(data)
 
     def _load_pull(self, number: int) -> dict[str, Any]:
@@ -397,13 +397,31 @@ class LocalStore:
 
     # -- tick snapshot -------------------------------------------------------------------
 
-    def snapshot(self, known: dict[int, datetime] | None = None) -> Snapshot:
-        issues = [i for i in self.list_issues(state="open") if L.statuses_in(i.labels)]
+    def snapshot(
+        self, known: dict[int, datetime] | None = None, since: datetime | None = None
+    ) -> Snapshot:
+        """What GitHubStore.snapshot reads in one request: open orch issues, closed ones
+        updated since `since` (newest first, at most 50), recently closed PRs (30)."""
+        every = [i for i in self.list_issues(state="all") if L.statuses_in(i.labels)]
+        issues = [i for i in every if i.state == "open"]
+        closed = sorted(
+            (
+                i
+                for i in every
+                if i.state == "closed" and (since is None or i.updated_at >= since)
+            ),
+            key=lambda i: (i.updated_at, i.number),
+            reverse=True,
+        )[:50]
         comments: dict[int, tuple[Comment, ...]] = {}
-        for issue in issues:
+        for issue in [*issues, *closed]:
             if known is None or known.get(issue.number) != issue.updated_at:
                 comments[issue.number] = tuple(self.list_comments(issue.number)[-20:])
-        return Snapshot(issues=tuple(issues), comments=comments)
+        with self._locked():
+            pulls = [_pull(p) for p in reversed(self._pulls()) if p["state"] != "open"][:30]
+        return Snapshot(
+            issues=tuple(issues), comments=comments, closed=tuple(closed), pulls=tuple(pulls)
+        )
 
 
 _ONE_SECOND = parse_iso("2000-01-01T00:00:01Z") - parse_iso("2000-01-01T00:00:00Z")

@@ -25,6 +25,7 @@ class Entry:
     updated_at: datetime
     status: str | None
     checked_at: datetime | None = None  # last merge check of an in_review task
+    pulls: tuple[int, ...] = ()  # closed PRs of this task merge watch already looked at
 
 
 @dataclass
@@ -32,6 +33,11 @@ class SnapshotCache:
     path: Path
     entries: dict[int, Entry] = field(default_factory=dict)
     loaded: bool = False
+    # Closed orch issues seen by the snapshot (number -> updated_at), and the newest
+    # `updated_at` seen: the next snapshot asks for closed issues updated since then
+    # (server time, so clock skew cannot hide a change).
+    closed: dict[int, datetime] = field(default_factory=dict)
+    since: datetime | None = None
 
     @classmethod
     def load(cls, path: Path) -> SnapshotCache:
@@ -49,9 +55,19 @@ class SnapshotCache:
                     updated_at=parse_iso(raw["updated_at"]),
                     status=raw.get("status"),
                     checked_at=parse_iso(raw["checked_at"]) if raw.get("checked_at") else None,
+                    pulls=tuple(int(n) for n in raw.get("pulls") or ()),
                 )
             except (KeyError, TypeError, ValueError):
                 continue
+        for key, raw in (data.get("closed") or {}).items():
+            try:
+                cache.closed[int(key)] = parse_iso(raw)
+            except (TypeError, ValueError):
+                continue
+        try:
+            cache.since = parse_iso(data["since"]) if data.get("since") else None
+        except (TypeError, ValueError):
+            cache.since = None
         return cache
 
     def known(self) -> dict[int, datetime]:
@@ -61,8 +77,15 @@ class SnapshotCache:
         entry = self.entries.get(issue.number)
         return entry is None or entry.updated_at != issue.updated_at
 
+    def closed_changed(self, issue: Issue) -> bool:
+        return self.closed.get(issue.number) != issue.updated_at
+
     def update(
-        self, issues: dict[int, Issue], status_of: dict[int, str | None], retry: set[int]
+        self,
+        issues: dict[int, Issue],
+        status_of: dict[int, str | None],
+        retry: set[int],
+        closed: dict[int, Issue] | None = None,
     ) -> None:
         """Replace the entries with the issues open now, keeping merge-check times.
 
@@ -77,8 +100,18 @@ class SnapshotCache:
                 updated_at=issue.updated_at,
                 status=status_of.get(number),
                 checked_at=old.checked_at if old else None,
+                pulls=old.pulls if old else (),
             )
         self.entries = fresh
+        seen = [i for i in (closed or {}).values() if i.number not in retry]
+        self.closed = {i.number: i.updated_at for i in seen}
+        stamps = [i.updated_at for i in [*issues.values(), *seen]]
+        if self.since is not None:
+            stamps.append(self.since)
+        self.since = max(stamps) if stamps else None
+        again = [i.updated_at for i in (closed or {}).values() if i.number in retry]
+        if again and self.since is not None:
+            self.since = min([self.since, *again])  # failed closed tasks come back next tick
 
     def save(self) -> None:
         issues: dict[str, Any] = {}
@@ -89,5 +122,12 @@ class SnapshotCache:
             }
             if entry.checked_at:
                 record["checked_at"] = utc_iso(entry.checked_at)
+            if entry.pulls:
+                record["pulls"] = list(entry.pulls)
             issues[str(number)] = record
-        write_versioned(self.path, SCHEMA, {"issues": issues})
+        data: dict[str, Any] = {"issues": issues}
+        if self.closed:
+            data["closed"] = {str(n): utc_iso(t) for n, t in sorted(self.closed.items())}
+        if self.since is not None:
+            data["since"] = utc_iso(self.since)
+        write_versioned(self.path, SCHEMA, data)

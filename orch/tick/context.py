@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from orch.actions import Action
 from orch.status import Status
-from orch.store.base import Comment, Issue
+from orch.store.base import Comment, Issue, PullRequest
 
 if TYPE_CHECKING:
     from orch.deps import Deps
@@ -58,6 +58,10 @@ class ProjectTick:
     issues: dict[int, Issue] = field(default_factory=dict)
     comments: dict[int, tuple[Comment, ...]] = field(default_factory=dict)
     changed: set[int] = field(default_factory=set)
+    # Closed orch issues updated since the last tick (feedback, /retry on done tasks) and
+    # recently closed or merged pull requests, from the same snapshot request.
+    closed: dict[int, Issue] = field(default_factory=dict)
+    pulls: tuple[PullRequest, ...] = ()
     snapshot_ok: bool = False
     permissions: dict[str, str] = field(default_factory=dict)
     actions: list[Action] = field(default_factory=list)
@@ -81,6 +85,14 @@ class ProjectTick:
         self.actions.append(record)
         if action == "error":
             self.errors += 1
+            if not self.dry_run and self.project.config.notify_command:
+                from orch import notify  # tick errors are notified (SPEC §4 notify)
+
+                notify.send(
+                    self.project.config.notify_command,
+                    notify.error_event(self.repo, self.phase, task, detail),
+                    cwd=self.project.root,
+                )
         self.shared.emit(record)
         return record
 
@@ -103,8 +115,11 @@ class ProjectTick:
         """Remember an issue a phase just changed (closed issues leave the open set)."""
         if issue.state == "open":
             self.issues[issue.number] = issue
+            self.closed.pop(issue.number, None)
         else:
             self.issues.pop(issue.number, None)
+            if issue.number in self.closed:
+                self.closed[issue.number] = issue
 
     def comments_for(self, number: int) -> tuple[Comment, ...]:
         """The task's recent comments: from the snapshot when it carried them, else read."""

@@ -13,6 +13,7 @@ import os
 import sys
 
 from orch.status import Status
+from orch.store.base import Comment
 from orch.tasks import Task
 from orch.tick.claim import Claim, live_claims, try_claim
 from orch.tick.context import ProjectTick, Started
@@ -21,6 +22,8 @@ from orch.tick.context import ProjectTick, Started
 def run(ctx: ProjectTick) -> None:
     routed = [t for t in ctx.tasks(Status.ROUTED) if not t.no_agent]
     if not routed:
+        return
+    if _daily_budget_reached(ctx, len(routed)):
         return
     limit = ctx.project.config.workflow.max_parallel
     for task in routed:
@@ -31,6 +34,46 @@ def run(ctx: ProjectTick) -> None:
             )
             return
         ctx.each([task], lambda t: _dispatch(ctx, t))
+
+
+def _daily_budget_reached(ctx: ProjectTick, waiting: int) -> bool:
+    """`workflow.max_cost_per_day_usd` reached on this host (orch.budget): start nothing."""
+    from orch import budget
+
+    limit = ctx.project.config.workflow.max_cost_per_day_usd
+    if limit is None:
+        return False
+    reason = budget.day_budget_reason(budget.spent_on(ctx.deps.paths, ctx.deps.clock.now()), limit)
+    if reason is None:
+        return False
+    ctx.act("daily budget reached", None, f"{reason}; {waiting} routed task(s) wait")
+    return True
+
+
+def _over_task_budget(ctx: ProjectTick, task: Task, comments: tuple[Comment, ...]) -> bool:
+    """`workflow.max_cost_per_task_usd` reached: the task goes to needs_review."""
+    from orch.budget import task_budget_reason
+    from orch.tasks import History, set_status
+
+    reason = task_budget_reason(
+        History.from_comments(comments).cost_usd, ctx.project.config.workflow.max_cost_per_task_usd
+    )
+    if reason is None:
+        return False
+    ctx.act(ctx.would("mark needs_review"), task.number, reason)
+    if not ctx.dry_run:
+        ctx.refresh(
+            set_status(
+                ctx.store,
+                task.number,
+                Status.NEEDS_REVIEW,
+                trigger="dispatch_failed",
+                reason=reason,
+                note=True,
+                issue=task.issue,
+            )
+        )
+    return True
 
 
 def _busy(ctx: ProjectTick) -> int:
@@ -44,9 +87,16 @@ def _busy(ctx: ProjectTick) -> int:
     return len(alive) + ctx.shared.dispatched_dry
 
 
+busy = _busy  # the review phase's reviewers count against max_parallel too
+
+
 def _dispatch(ctx: ProjectTick, task: Task) -> None:
     now = ctx.deps.clock.now()
     comments = ctx.comments_for(task.number)
+    if ctx.project.config.workflow.max_cost_per_task_usd is not None and _over_task_budget(
+        ctx, task, comments
+    ):
+        return
     others = [c for c in live_claims(comments, now) if c.run_id != ctx.shared.run_id]
     stale = [c for c in others if _abandoned(ctx, task.number, c)]
     if stale and not ctx.dry_run:

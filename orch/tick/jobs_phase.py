@@ -8,5 +8,7 @@ from orch.tick.context import ProjectTick
 def run(ctx: ProjectTick) -> None:
     from orch.jobs import run_due_jobs
 
-    for action in run_due_jobs(ctx.project, ctx.store, ctx.deps, dry_run=ctx.dry_run):
+    # ctx.act logs each action (once), so orch.jobs does not log them again.
+    due = run_due_jobs(ctx.project, ctx.store, ctx.deps, dry_run=ctx.dry_run, log_actions=False)
+    for action in due:
         ctx.act(action.action, action.task, action.detail)

@@ -3,8 +3,10 @@ sends the task to `needs_review` (SPEC §5.9).
 
 A PR is looked at only when something may have moved, so a quiet tick reads nothing:
 the task's issue changed, it left the open set (GitHub closes an issue when a PR that
-`Closes #n` merges), or its last check is older than CHECK_INTERVAL (at most
-CHECKS_PER_TICK of those per tick, oldest first).
+`Closes #n` merges), the snapshot's recently closed PRs hold one from the task's branch
+that merge watch has not looked at yet (a merge is seen on the next tick, without
+reading anything more), or its last check is older than CHECK_INTERVAL (a safety net for
+PRs that fell out of the snapshot's window; at most CHECKS_PER_TICK per tick).
 """
 
 from __future__ import annotations
@@ -17,17 +19,19 @@ from orch.store.base import Issue, PullRequest
 from orch.tasks import History, Task, set_status
 from orch.tick.context import ProjectTick
 
-CHECK_INTERVAL = timedelta(minutes=15)
+CHECK_INTERVAL = timedelta(hours=2)  # safety net: the snapshot's closed PRs come first
 CHECKS_PER_TICK = 10
 
 
 def run(ctx: ProjectTick) -> None:
     now = ctx.deps.clock.now()
+    closed_prs = _closed_prs_by_task(ctx)
     due: list[Task] = []
     stale: list[tuple[datetime, Task]] = []
     for task in ctx.tasks(Status.IN_REVIEW):
         entry = ctx.cache.entries.get(task.number)
-        if task.number in ctx.changed:
+        fresh = [n for n in closed_prs.get(task.number, ()) if not entry or n not in entry.pulls]
+        if task.number in ctx.changed or fresh:
             due.append(task)
         elif entry is None or entry.checked_at is None:
             stale.append((datetime.min.replace(tzinfo=UTC), task))
@@ -40,10 +44,25 @@ def run(ctx: ProjectTick) -> None:
         n for n, e in ctx.cache.entries.items() if e.status == "in_review" and n not in ctx.issues
     ]
     for number in gone:
-        issue = ctx.store.get_issue(number)
+        # The snapshot carries recently closed tasks; read only one it missed.
+        issue = ctx.closed.get(number) or ctx.store.get_issue(number)
         if issue.state == "closed" and Task.from_issue(issue).status is Status.IN_REVIEW:
             due.append(Task.from_issue(issue))
-    ctx.each(due, lambda task: _check(ctx, task))
+    ctx.each(due, lambda task: _check(ctx, task, closed_prs.get(task.number, ())))
+
+
+def _closed_prs_by_task(ctx: ProjectTick) -> dict[int, list[int]]:
+    """Task number -> numbers of the snapshot's recently closed or merged PRs whose head
+    is one of orch's task branches (`<prefix><number>-…`)."""
+    prefix = ctx.project.config.git.branch_prefix
+    found: dict[int, list[int]] = {}
+    for pr in ctx.pulls:
+        if not pr.head.startswith(prefix):
+            continue
+        number, _, _ = pr.head[len(prefix) :].partition("-")
+        if number.isdigit():
+            found.setdefault(int(number), []).append(pr.number)
+    return found
 
 
 def _branch(ctx: ProjectTick, task: Task) -> tuple[str, int | None]:
@@ -67,11 +86,15 @@ def _find_pr(ctx: ProjectTick, task: Task) -> PullRequest | None:
     return ctx.store.find_pr(branch, state="all")
 
 
-def _check(ctx: ProjectTick, task: Task) -> None:
+def _check(ctx: ProjectTick, task: Task, seen: list[int] | tuple[int, ...] = ()) -> None:
     pr = _find_pr(ctx, task)
     entry = ctx.cache.entries.get(task.number)
-    if entry is not None:
-        entry.checked_at = ctx.deps.clock.now()
+    if entry is None:  # first sight of the task: remember this check too
+        from orch.tick.cache import Entry
+
+        entry = ctx.cache.entries[task.number] = Entry(task.issue.updated_at, "in_review")
+    entry.checked_at = ctx.deps.clock.now()
+    entry.pulls = tuple(sorted({*entry.pulls, *seen}))  # not a hint again
     if pr is None or pr.state == "open":
         return
     if pr.state == "merged":

@@ -21,6 +21,7 @@ from orch.owner import (
     needs_permission_lookup,
     parse_command,
 )
+from orch.status import Status
 from orch.store.base import Comment, Issue
 from orch.tasks import History, Task, post_marker, set_status
 from orch.tick.context import ProjectTick
@@ -28,6 +29,11 @@ from orch.tick.context import ProjectTick
 
 def run(ctx: ProjectTick) -> None:
     changed = [t for t in ctx.tasks() if t.number in ctx.changed]
+    # Closed tasks too: feedback on a done task, or /retry, moves it back to work.
+    changed += sorted(
+        (Task.from_issue(i) for n, i in ctx.closed.items() if n in ctx.changed),
+        key=lambda t: (t.issue.created_at, t.number),
+    )
     ctx.each(changed, lambda task: _task(ctx, task))
 
 
@@ -44,7 +50,9 @@ def _task(ctx: ProjectTick, task: Task) -> None:
         # Plain comments are feedback only when newer than orch's last word on the task
         # and the task is finished or stuck; older ones are context, not a request.
         if command is None and (
-            index < last_orch or decide_feedback(comment.body, status).action == "none"
+            index < last_orch
+            or decide_feedback(comment.body, status).action == "none"
+            or _closed_by_hand(issue, status)
         ):
             continue
         if not _authorized(ctx, comment):
@@ -54,6 +62,12 @@ def _task(ctx: ProjectTick, task: Task) -> None:
         else:
             decision = decide_command(command, status, ctx.project.config.agents)
         issue = _handle(ctx, issue, comment, decision, requested=command.name if command else "")
+
+
+def _closed_by_hand(issue: Issue, status: Status | None) -> bool:
+    """A closed task not in `done` was closed by a person: a plain comment on it is not
+    a request to work on it again (slash commands still are)."""
+    return issue.state == "closed" and status is not Status.DONE
 
 
 def _last_orch_index(comments: tuple[Comment, ...]) -> int:
@@ -133,4 +147,6 @@ def _apply(ctx: ProjectTick, issue: Issue, decision: Decision) -> Issue:
     )
     if decision.action == "close" and updated.state != "closed":
         updated = store.update_issue(number, state="closed")
+    elif decision.status is not Status.DONE and updated.state == "closed":
+        updated = store.update_issue(number, state="open")  # back to work: re-open
     return updated

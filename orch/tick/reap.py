@@ -77,7 +77,7 @@ def _dead(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> None:
     from orch import runner
 
     number = task.number
-    pending = runner._unpublished(ctx.deps, ctx.project, number)
+    pending = runner.unpublished(ctx.deps, ctx.project, number)
     if pending is not None:
         if ctx.dry_run:
             ctx.act("would publish", number, f"attempt {pending.number} left unpublished")

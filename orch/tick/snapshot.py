@@ -1,18 +1,31 @@
-"""Snapshot phase: every open orch task with labels, and comments of the changed ones.
+"""Snapshot phase: every open orch task with labels, and comments of the changed ones;
+closed orch tasks updated since the last tick, and recently closed pull requests.
 
-One `store.snapshot(known)` call per project (one GraphQL request per 100 open tasks on
-GitHub). `known` comes from the snapshot cache, so tasks whose `updated_at` did not move
+One `store.snapshot(known, since)` call per project (one GraphQL request per 100 open
+tasks on GitHub). `known` comes from the snapshot cache, so tasks whose `updated_at` did not move
 carry no comments and cost nothing in later phases.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from orch.tick.context import ProjectTick
+
+FIRST_LOOK_BACK = timedelta(days=1)
 
 
 def run(ctx: ProjectTick) -> None:
-    snap = ctx.store.snapshot(ctx.cache.known() if ctx.cache.loaded else None)
+    cache = ctx.cache
+    known = {**cache.closed, **cache.known()} if cache.loaded else None
+    # Without a cache (first tick, state dir deleted) closed tasks of the last day only:
+    # older feedback was answered by an earlier tick or is not a request any more.
+    since = cache.since if cache.loaded else ctx.deps.clock.now() - FIRST_LOOK_BACK
+    snap = ctx.store.snapshot(known, since)
     ctx.issues = {issue.number: issue for issue in snap.issues}
+    ctx.closed = {issue.number: issue for issue in snap.closed}
+    ctx.pulls = snap.pulls
     ctx.comments = dict(snap.comments)
-    ctx.changed = {n for n, issue in ctx.issues.items() if ctx.cache.changed(issue)}
+    ctx.changed = {n for n, issue in ctx.issues.items() if cache.changed(issue)}
+    ctx.changed |= {n for n, issue in ctx.closed.items() if cache.closed_changed(issue)}
     ctx.snapshot_ok = True

@@ -1,7 +1,7 @@
 """Supervisors on this host as the tick sees them: how many run, is one alive, stop one.
 
-The facts live in task sidecars (orch.attempt) and the liveness rule (pid alive and the
-same process start time) in orch.runview; this module only adds the tick's view.
+The facts live in task sidecars (orch.attempt) and the liveness rule (pid alive, the same
+process start time, not a zombie) in orch.runview; this module only adds the tick's view.
 """
 
 from __future__ import annotations
@@ -16,23 +16,10 @@ STOP_WAIT_SECONDS = 15.0
 
 
 def is_alive(sidecar: dict[str, Any]) -> bool:
+    """The one liveness rule (pid, start time, not a zombie): orch.runview."""
     from orch.runview import supervisor_alive
 
-    pid = sidecar.get("supervisor_pid")
-    return supervisor_alive(sidecar) and not (isinstance(pid, int) and _zombie(pid))
-
-
-def _zombie(pid: int) -> bool:
-    """A killed process nobody reaped yet (containers often run without an init that
-    reaps orphans): it still has a pid, but it is dead."""
-    from pathlib import Path
-
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    fields = stat.rsplit(")", 1)[1].split()
-    return bool(fields) and fields[0] in ("Z", "X")
+    return supervisor_alive(sidecar)
 
 
 def running_tasks(paths: Paths) -> set[tuple[str, int]]:

@@ -1,7 +1,7 @@
 """`orch task`: create, inspect, route, run and steer tasks (one module per concern)."""
 
 # Importing each module registers its commands on the shared `app`.
-from orch.commands.task import manage, route, run, tree
+from orch.commands.task import manage, review, route, run, tree
 from orch.commands.task._app import app
 
-__all__ = ["app", "manage", "route", "run", "tree"]
+__all__ = ["app", "manage", "review", "route", "run", "tree"]

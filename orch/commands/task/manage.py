@@ -92,7 +92,7 @@ def list_(
 ) -> None:
     """List tasks, one per line: number, status, agent, title."""
     from orch.errors import UsageError
-    from orch.output import emit_json, table
+    from orch.output import emit_json
     from orch.status import Status, parse_status
     from orch.taskops import list_tasks
 
@@ -112,8 +112,7 @@ def list_(
         [f"#{t.number}", t.status.value if t.status else "?", t.agent or "-", t.title]
         for t in tasks
     ]
-    for line in table(rows):
-        d.console.out(line)
+    d.console.table(rows)
 
 
 @app.command("get")

@@ -120,7 +120,7 @@ def kill(
 @app.command("live")
 def live(ctx: typer.Context, json: JsonOpt = False) -> None:
     """Running supervisors on this host: task, agent, model, elapsed, pid."""
-    from orch.output import emit_json, table
+    from orch.output import emit_json
     from orch.render import format_duration
     from orch.runview import live as live_tasks
 
@@ -140,8 +140,7 @@ def live(ctx: typer.Context, json: JsonOpt = False) -> None:
         ]
         for t in found
     ]
-    for line in table(rows):
-        d.console.out(line)
+    d.console.table(rows)
     if not found:
         d.console.note("no task is running on this host")
 
@@ -192,7 +191,7 @@ def cost(
     json: JsonOpt = False,
 ) -> None:
     """Tokens and cost per attempt and in total, from the result comments."""
-    from orch.output import emit_json, table
+    from orch.output import emit_json
     from orch.runview import costs
 
     d = deps(ctx)
@@ -214,5 +213,4 @@ def cost(
         for r in rows
     ]
     lines.append(["total", "", "", "", f"{total_in} in", f"{total_out} out", f"${total_cost:.4f}"])
-    for line in table(lines):
-        d.console.out(line)
+    d.console.table(lines)

@@ -1,0 +1,49 @@
+"""`orch task review N`: review an `in_review` task's pull request with the review agent."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from orch.commands._common import DryRunOpt, JsonOpt, deps
+from orch.commands.task._app import app
+
+
+@app.command("review")
+def review(
+    ctx: typer.Context,
+    number: Annotated[int, typer.Argument(metavar="N", help="Task number (an in_review task).")],
+    detach: Annotated[
+        bool,
+        typer.Option("--detach", help="Start the review in the background and return at once."),
+    ] = False,
+    agent: Annotated[
+        str | None,
+        typer.Option("--agent", help="Review with this agent instead of the chosen one."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Review with this model instead of model_map.review."),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Review a task's PR at its head commit: post the verdict, then merge, reroute or escalate."""
+    from orch.output import emit_json
+    from orch.review import ReviewOptions, describe_review, review_task, start_detached
+
+    d = deps(ctx)
+    project = d.project()
+    options = ReviewOptions(number=number, agent=agent, model=model)
+    if dry_run:
+        for line in describe_review(d, project, options):
+            d.console.out(line)
+        return
+    result = start_detached(d, project, options) if detach else review_task(d, project, options)
+    if json_:
+        emit_json({"review": result.to_json()})
+    else:
+        d.console.out(result.line())
+    if result.action in ("no verdict", "cooldown"):
+        raise typer.Exit(1)
