@@ -118,11 +118,14 @@ _register()
 
 def _click_exceptions() -> Any:
     """The click exception module typer uses (recent typer vendors click as typer._click)."""
-    try:
-        from typer._click import exceptions
-    except ImportError:  # older typer runs on the click package
-        from click import exceptions  # type: ignore[no-redef]
-    return exceptions
+    import importlib
+
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    raise RuntimeError("typer has no click exceptions module")  # pragma: no cover
 
 
 def run(argv: list[str] | None = None, obj: object = None) -> int:
