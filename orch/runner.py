@@ -3,8 +3,9 @@
 `run_task()` claims the task (per-task lock, attempt number, `in_progress`), prepares the
 worktree and the prompts, supervises the agent, decides what its outcome means and
 publishes it. `start_detached()` runs the same thing in a new session and returns at once
-(what `orch tick` uses). `publish_pending()` finishes an attempt whose supervisor died or
-whose publishing failed (reap, `--publish-only`). Nothing here prints or exits.
+(what `orch tick` uses). What the agent is told: orch.run_prompts; what its outcome
+means: orch.outcome; publishing, and finishing an attempt whose supervisor died or whose
+publishing failed (reap, `--publish-only`): orch.pending. Nothing here prints or exits.
 """
 
 from __future__ import annotations
@@ -13,30 +14,26 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orch import git, proc
 from orch import labels as L
-from orch.attempt import AttemptDir, attempt_dir, attempts, read_sidecar, update_sidecar
+from orch.attempt import attempt_dir, update_sidecar
 from orch.clock import utc_iso
-from orch.decision import Decision, Facts, decide, next_untried_agent
 from orch.errors import OrchError, UsageError
 from orch.locks import TaskLock
+from orch.outcome import finish_attempt
 from orch.redact import Redactor
+from orch.run_prompts import attempt_prompts
 from orch.status import Status
-from orch.supervisor import ExitInfo, Progress, read_exit, supervise
+from orch.supervisor import Progress, supervise
 
 if TYPE_CHECKING:
     from orch.deps import Deps
     from orch.project import Project
-    from orch.store.base import Comment, Issue, Store
-    from orch.tasks import History
+    from orch.store.base import Store
 
 RUNNABLE = (Status.NEW, Status.ROUTED, Status.IN_PROGRESS)
-WRITE_PERMISSIONS = ("admin", "maintain", "write")
-
-
 @dataclass(frozen=True)
 class RunOptions:
     number: int | None = None
@@ -100,6 +97,8 @@ def run_task(
     env: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Run (or finish publishing) one task in this process; see the module docstring."""
+    from orch.pending import publish_pending, unpublished  # orch.pending imports RunResult
+
     store = deps.store(project)
     number = options.number or next_runnable(store)
     lock = TaskLock(deps.paths, project.repo, number).acquire()
@@ -172,25 +171,20 @@ def _run(
     attempt = history.attempts + 1
     src = task.status
 
-    if attempt > config.workflow.max_attempts:
-        reason = f"exceeded max attempts ({config.workflow.max_attempts})"
-        triggers = {Status.NEW: "route_failed", Status.ROUTED: "dispatch_failed"}
-        trigger = triggers.get(src, "failure") if src else "failure"
-        set_status(store, number, Status.NEEDS_REVIEW, trigger=trigger, reason=reason, note=True,
-                   issue=issue)
-        return RunResult(number, "needs_review", Status.NEEDS_REVIEW.value, attempt - 1, agent,
-                         model, reason=reason)
-
     from orch.budget import task_budget_reason
 
-    over = task_budget_reason(history.cost_usd, config.workflow.max_cost_per_task_usd)
-    if over:
+    stop = (
+        f"exceeded max attempts ({config.workflow.max_attempts})"
+        if attempt > config.workflow.max_attempts
+        else task_budget_reason(history.cost_usd, config.workflow.max_cost_per_task_usd)
+    )
+    if stop:
         triggers = {Status.NEW: "route_failed", Status.ROUTED: "dispatch_failed"}
         trigger = triggers.get(src, "failure") if src else "failure"
-        set_status(store, number, Status.NEEDS_REVIEW, trigger=trigger, reason=over, note=True,
+        set_status(store, number, Status.NEEDS_REVIEW, trigger=trigger, reason=stop, note=True,
                    issue=issue)
         return RunResult(number, "needs_review", Status.NEEDS_REVIEW.value, attempt - 1, agent,
-                         model, reason=over)
+                         model, reason=stop)
 
     _ensure_labels(deps, store, [f"{L.AGENT_PREFIX}{agent}"] + ([f"{L.MODEL_PREFIX}{model}"] if model else []))
     issue = set_status(store, number, Status.IN_PROGRESS, trigger="dispatch", agent=agent,
@@ -230,7 +224,7 @@ def _run(
             # under another name, out of the way of this run.
             adir.path.rename(adir.path.with_name(f"{attempt}~{deps.clock.now().strftime('%Y%m%dT%H%M%S')}"))
         adir.create()
-        prompts = _prompts(project, store, task, tree, comments, history, attempt, agent, model,
+        prompts = attempt_prompts(project, store, task, tree, comments, history, attempt, agent, model,
                            planning=planning)
         adir.prompt_system.write_text(prompts.system, encoding="utf-8")
         adir.prompt_message.write_text(prompts.message, encoding="utf-8")
@@ -310,6 +304,8 @@ def _run(
         tmux_session=tmux_session(project.repo, number),
     )
     finish_attempt(deps, project, adir, exit_info, output_file=invocation.output_file)
+    from orch.pending import publish_pending
+
     return publish_pending(deps, project, store, adir)
 
 
@@ -344,302 +340,6 @@ def _ensure_labels(deps: Deps, store: Store, names: list[str]) -> None:
     from orch.taskops import ensure_labels_cached
 
     ensure_labels_cached(store, names, deps.paths)
-
-
-def _prompts(
-    project: Project,
-    store: Store,
-    task: Any,
-    tree: Any,
-    comments: list[Comment],
-    history: History,
-    attempt: int,
-    agent: str,
-    model: str | None,
-    *,
-    planning: bool = False,
-) -> Any:
-    from orch.prompt import ContextComment, PromptContext, build_prompts
-    from orch.review_decision import latest_notes
-
-    config = project.config
-    trusted = _trusted_comments(store, task.issue, comments, config.workflow.allowed_users)
-    context_cmds = [c for c in trusted if c.body.lstrip().lower().startswith("/context")]
-    plain = [c for c in trusted if not c.body.lstrip().startswith("/")]
-    limit = config.workflow.context_comments
-    ctx = PromptContext(
-        repo=project.repo,
-        number=task.number,
-        title=task.title,
-        body=task.issue.body,
-        labels=list(task.labels),
-        branch=tree.branch,
-        worktree=str(tree.path),
-        default_branch=tree.default_branch,
-        attempt=attempt,
-        max_attempts=config.workflow.max_attempts,
-        agent=agent,
-        model=model,
-        comments=[
-            ContextComment(c.author, utc_iso(c.created_at), c.body) for c in plain[-limit:]
-        ] if limit else [],
-        owner_context=[c.body.lstrip()[len("/context"):].strip() for c in context_cmds],
-        previous=list(history.responses),
-        learnings=history.learnings,
-        review=latest_notes(history.reviews),
-    )
-    if planning:  # a `plan` task decomposes instead of coding (orch.plan)
-        from orch.plan import build_plan_prompts
-
-        return build_plan_prompts(ctx, config.workflow.prompts_dir)
-    return build_prompts(ctx, config.workflow.prompts_dir)
-
-
-def _trusted_comments(
-    store: Store, issue: Issue, comments: list[Comment], allowed: tuple[str, ...]
-) -> list[Comment]:
-    """Human comments (not orch markers) by users with write access or listed as allowed."""
-    from orch import markers
-
-    human = [c for c in comments if markers.parse(c.body) is None]
-    cache: dict[str, bool] = {}
-
-    def ok(c: Comment) -> bool:
-        if c.author in allowed:
-            return True
-        if c.author_type == "Bot":
-            return False
-        if c.author not in cache:
-            try:
-                cache[c.author] = store.permission(c.author) in WRITE_PERMISSIONS
-            except OrchError:
-                cache[c.author] = False
-        return cache[c.author]
-
-    return [c for c in human if ok(c)]
-
-
-# ---------------------------------------------------------------------------------------
-# After the agent: parse, decide, record (everything publishing needs lands on disk).
-
-
-def finish_attempt(
-    deps: Deps,
-    project: Project,
-    adir: AttemptDir,
-    exit_info: ExitInfo,
-    *,
-    output_file: Path | None = None,
-    lost: bool = False,
-) -> Decision:
-    """Parse the agent's output, classify it, decide the task's next status; write
-    result.json and usage.json; start the agent's cooldown when the decision says so."""
-    from orch.agents import adapter_for
-
-    config = project.config
-    meta = adir.read(adir.meta) or {}
-    agent = str(meta.get("agent"))
-    adapter = adapter_for(config.agents[agent], config) if agent in config.agents else None
-    stdout = adir.text(adir.stdout)
-    stderr = adir.text(adir.stderr)
-    output_text = None
-    if output_file is None:
-        output_file = _output_file_of(adir)
-    if output_file is not None and output_file.exists():
-        output_text = output_file.read_text(encoding="utf-8", errors="replace")
-    outcome: dict[str, Any]
-    if adapter is not None:
-        parsed = adapter.parse(
-            exit_info.returncode,
-            stdout,
-            stderr,
-            timed_out=exit_info.timed_out,
-            idle_killed=exit_info.idle_killed,
-            output_file_text=output_text,
-            now=deps.clock.now(),
-        )
-        outcome = parsed.to_json()
-    else:
-        outcome = {"result": None, "usage": {}, "error_class": "failed",
-                   "error_detail": f"agent {agent!r} is no longer configured",
-                   "permission_denials": [], "failed_commands": []}
-
-    worktree = Path(str(meta.get("worktree")))
-    ahead = 0
-    dirty = False
-    if worktree.is_dir():
-        dirty = git.has_changes(worktree)
-        ahead = git.commits_ahead(worktree, str(meta.get("base_ref")))
-    tried = [*meta.get("tried_agents", []), agent]
-    next_agent = None
-    if outcome.get("error_class") in ("usage_limit", "auth"):
-        next_agent = _next_agent(deps, project, tried)
-    facts = Facts(
-        attempt=int(meta.get("attempt") or 0),
-        agent=agent,
-        result=outcome.get("result"),
-        error_class=outcome.get("error_class"),
-        error_detail=str(outcome.get("error_detail") or ""),
-        timed_out=exit_info.timed_out,
-        idle_killed=exit_info.idle_killed,
-        stopped=exit_info.stopped,
-        stop_reason=exit_info.reason if exit_info.stopped else "",
-        lost=lost,
-        commits_ahead=ahead + (1 if dirty else 0),
-        permission_denials=len(outcome.get("permission_denials") or []),
-        failed_commands=tuple(outcome.get("failed_commands") or ()),
-        previous_blockers=[tuple(b) for b in meta.get("previous_blockers", [])],
-        next_agent=next_agent,
-        plan=bool(meta.get("plan")),
-        children=len((outcome.get("result") or {}).get("children") or ()),
-    )
-    decision = decide(facts)
-    redactor = Redactor.from_env(os.environ, config.workflow.secret_env)
-    from orch.redact import redact_data
-
-    adir.write(adir.result, {"outcome": redact_data(outcome, redactor.values), "decision": decision.to_json()})
-    adir.write(adir.usage, dict(outcome.get("usage") or {}))
-    if decision.cooldown:
-        _cooldown(deps, agent, meta.get("model"), decision.error_class, outcome.get("reset_at"))
-    return decision
-
-
-def _output_file_of(adir: AttemptDir) -> Path | None:
-    for name in ("codex-last-message.txt",):
-        candidate = adir.path / name
-        if candidate.exists():
-            return candidate
-    return None
-
-
-def _next_agent(deps: Deps, project: Project, tried: list[str]) -> str | None:
-    config = project.config
-    unavailable = list(config.router.disabled_agents)
-    for name, agent in config.agents.items():
-        if proc.which(agent.command[0]) is None and not Path(agent.command[0]).exists():
-            unavailable.append(name)
-    unavailable += _cooling(deps)
-    return next_untried_agent(list(config.agents), tried, unavailable)
-
-
-def _cooling(deps: Deps) -> list[str]:
-    """Agents whose whole-agent cooldown is active."""
-    from orch.cooldown import Cooldowns
-
-    return [c.agent for c in Cooldowns(deps.paths, deps.clock).active() if c.model is None]
-
-
-def _cooldown(deps: Deps, agent: str, model: Any, error_class: Any, reset_at: Any) -> None:
-    """Cool the agent down: the model alone for a usage limit with a model, else the agent."""
-    from orch.clock import parse_iso
-    from orch.cooldown import Cooldowns
-
-    until = parse_iso(reset_at) if isinstance(reset_at, str) else None
-    scoped = model if error_class == "usage_limit" and isinstance(model, str) else None
-    Cooldowns(deps.paths, deps.clock).record(
-        agent, scoped, error_class=str(error_class), reason=f"{error_class} on a task run",
-        reset_at=until,
-    )
-
-
-# ---------------------------------------------------------------------------------------
-# Publishing and recovery
-
-
-def unpublished(deps: Deps, project: Project, number: int) -> AttemptDir | None:
-    """The newest attempt that ran (or started) but was not published completely."""
-    found = attempts(deps.paths, project.repo, number)
-    if not found:
-        return None
-    last = found[-1]
-    if last.read(last.meta) is None:
-        return None
-    if last.publish_state().get("complete"):
-        return None
-    return last
-
-
-def publish_pending(deps: Deps, project: Project, store: Store, adir: AttemptDir) -> RunResult:
-    """Finish an attempt: recover a lost supervisor's run, decide, publish (idempotent)."""
-    from orch.publish import PublishError, publish
-
-    meta = adir.read(adir.meta) or {}
-    number = int(meta["number"])
-    exit_info = read_exit(adir)
-    if exit_info is None:
-        exit_info = _recover_lost(deps, project, adir)
-    if adir.read(adir.result) is None:
-        finish_attempt(deps, project, adir, exit_info, lost=exit_info.reason == "lost")
-    config = project.config
-    redactor = Redactor.from_env(os.environ, config.workflow.secret_env)
-    try:
-        published = publish(
-            store, config, adir, redactor=redactor,
-            ensure_labels=lambda names: _ensure_labels(deps, store, names),
-        )
-    except OrchError as exc:
-        raise PublishError(
-            f"task #{number}: attempt {meta['attempt']} ran but publishing stopped: "
-            f"{redactor(exc.message)}; it is saved in {adir.path} and "
-            f"`orch task run --publish-only {number}` (or the next tick) finishes it",
-            exit_code=exc.exit_code,
-        ) from exc
-    decision = Decision.from_json((adir.read(adir.result) or {})["decision"])
-    update_sidecar(deps.paths, project.repo, number, published_attempt=int(meta["attempt"]))
-    _record_cost(deps, project, adir, number, int(meta["attempt"]))
-    result = RunResult(
-        number=number,
-        action="ran",
-        status=published.status,
-        attempt=int(meta["attempt"]),
-        agent=str(meta.get("agent")),
-        model=meta.get("model"),
-        error_class=decision.error_class,
-        reason=redactor(decision.reason),
-        pr=published.pr,
-        pr_url=published.pr_url,
-        branch=str(meta.get("branch") or ""),
-        pushed_sha=published.pushed_sha,
-        duration_s=exit_info.duration_s,
-        exit_code=exit_info.exit_code,
-        signal=exit_info.signal,
-        attempt_dir=str(adir.path),
-    )
-    from orch import log
-
-    log.setup(deps.paths).info("%s %s", project.repo, redactor(result.line()))
-    return result
-
-
-def _record_cost(deps: Deps, project: Project, adir: AttemptDir, number: int, attempt: int) -> None:
-    """Add the attempt's cost to the host's daily ledger (orch.budget; a cache)."""
-    from orch import budget
-
-    usage = adir.read(adir.usage) or {}
-    try:
-        cost = float(usage.get("cost_usd") or 0)
-        budget.record(deps.paths, project.repo, number, attempt, cost, deps.clock.now())
-    except (OSError, TypeError, ValueError) as exc:
-        from orch import log
-
-        log.get().warning("%s #%s: cost not added to the daily ledger: %s", project.repo, number, exc)
-
-
-def _recover_lost(deps: Deps, project: Project, adir: AttemptDir) -> ExitInfo:
-    """The supervisor died mid-run: stop its orphaned agent, record what is known."""
-    from orch.supervisor import kill_group
-
-    meta = adir.read(adir.meta) or {}
-    sidecar = read_sidecar(deps.paths, project.repo, int(meta["number"]))
-    pid = sidecar.get("agent_pid")
-    if isinstance(pid, int) and proc.pid_alive(pid):
-        recorded = sidecar.get("agent_start")
-        if recorded is None or str(proc.process_start_time(pid)) == str(recorded):
-            kill_group(pid, 5.0, deps.clock, lambda: proc.pid_alive(pid))
-    info = ExitInfo(None, None, False, False, False, 0.0, pid if isinstance(pid, int) else None,
-                    reason="lost")
-    adir.write(adir.exit, {**info.to_json(), "lost": True})
-    return info
 
 
 # ---------------------------------------------------------------------------------------

@@ -74,15 +74,15 @@ def _check_idle(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> Non
 
 
 def _dead(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> None:
-    from orch import runner
+    from orch.pending import publish_pending, unpublished
 
     number = task.number
-    pending = runner.unpublished(ctx.deps, ctx.project, number)
+    pending = unpublished(ctx.deps, ctx.project, number)
     if pending is not None:
         if ctx.dry_run:
             ctx.act("would publish", number, f"attempt {pending.number} left unpublished")
             return
-        result = runner.publish_pending(ctx.deps, ctx.project, ctx.store, pending)
+        result = publish_pending(ctx.deps, ctx.project, ctx.store, pending)
         ctx.forget_comments(number)
         ctx.refresh(ctx.store.get_issue(number))
         ctx.act(

@@ -1,0 +1,97 @@
+"""What the agent is told for one attempt: the task, its trusted comments, its history.
+
+`attempt_prompts()` gathers the prompt context (issue, branch, attempt, the comments of
+people who may steer orch, owner `/context` lines, earlier responses, learnings, review
+notes) and renders it with orch.prompt (orch.plan for a `plan` task).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from orch.clock import utc_iso
+from orch.errors import OrchError
+
+if TYPE_CHECKING:
+    from orch.project import Project
+    from orch.prompt import Prompts
+    from orch.store.base import Comment, Store
+    from orch.tasks import History, Task
+    from orch.worktree import Worktree
+
+
+def attempt_prompts(
+    project: Project,
+    store: Store,
+    task: Task,
+    tree: Worktree,
+    comments: list[Comment],
+    history: History,
+    attempt: int,
+    agent: str,
+    model: str | None,
+    *,
+    planning: bool = False,
+) -> Prompts:
+    """The system prompt and message for one attempt (orch.plan's for a `plan` task)."""
+    from orch.prompt import ContextComment, PromptContext, build_prompts
+    from orch.review_decision import latest_notes
+
+    config = project.config
+    trusted = trusted_comments(store, comments, config.workflow.allowed_users)
+    context_cmds = [c for c in trusted if c.body.lstrip().lower().startswith("/context")]
+    plain = [c for c in trusted if not c.body.lstrip().startswith("/")]
+    limit = config.workflow.context_comments
+    ctx = PromptContext(
+        repo=project.repo,
+        number=task.number,
+        title=task.title,
+        body=task.issue.body,
+        labels=list(task.labels),
+        branch=tree.branch,
+        worktree=str(tree.path),
+        default_branch=tree.default_branch,
+        attempt=attempt,
+        max_attempts=config.workflow.max_attempts,
+        agent=agent,
+        model=model,
+        comments=[
+            ContextComment(c.author, utc_iso(c.created_at), c.body) for c in plain[-limit:]
+        ] if limit else [],
+        owner_context=[c.body.lstrip()[len("/context"):].strip() for c in context_cmds],
+        previous=list(history.responses),
+        learnings=history.learnings,
+        review=latest_notes(history.reviews),
+    )
+    if planning:  # a `plan` task decomposes instead of coding (orch.plan)
+        from orch.plan import build_plan_prompts
+
+        return build_plan_prompts(ctx, config.workflow.prompts_dir)
+    return build_prompts(ctx, config.workflow.prompts_dir)
+
+
+def trusted_comments(
+    store: Store, comments: list[Comment], allowed: tuple[str, ...]
+) -> list[Comment]:
+    """Human comments (not orch markers) by people who may steer orch (SPEC §7.1, the rule
+    orch.owner applies to commands); each author's permission is asked at most once."""
+    from orch import markers
+    from orch.owner import is_authorized, needs_permission_lookup
+
+    permissions: dict[str, str | None] = {}
+
+    def permission(c: Comment) -> str | None:
+        if not needs_permission_lookup(c.author, c.author_type, allowed):
+            return None
+        if c.author not in permissions:
+            try:
+                permissions[c.author] = store.permission(c.author)
+            except OrchError:
+                permissions[c.author] = None
+        return permissions[c.author]
+
+    return [
+        c for c in comments
+        if markers.parse(c.body) is None
+        and is_authorized(c.author, c.author_type, permission(c), allowed)
+    ]
