@@ -87,10 +87,6 @@ class AttemptDir:
     def publish(self) -> Path:
         return self.path / "publish.json"
 
-    @property
-    def supervisor_log(self) -> Path:
-        return self.path / "supervisor.log"
-
     def create(self) -> AttemptDir:
         self.path.mkdir(parents=True, exist_ok=True)
         return self

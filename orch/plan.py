@@ -33,33 +33,20 @@ def build_plan_prompts(ctx: PromptContext, prompts_dir: str | Path | None = None
     import json
 
     from orch.agents.result import schema_for
-    from orch.prompt import (
-        MESSAGE_CAP,
-        SYSTEM_CAP,
-        SYSTEM_TEMPLATE,
-        Prompts,
-        cap_text,
-        render_template,
-        template_text,
-        variables,
-    )
+    from orch.prompt import SYSTEM_TEMPLATE, finished, render_template, template_text, variables
 
     values = variables(ctx)
     values["result_schema"] = json.dumps(schema_for("plan"), indent=1, sort_keys=True)
     system = render_template(template_text(SYSTEM_TEMPLATE, prompts_dir), values)
     message = render_template(template_text(PLAN_TEMPLATE, prompts_dir), values)
-    return Prompts(system=cap_text(_tidy(system), SYSTEM_CAP), message=cap_text(_tidy(message), MESSAGE_CAP))
-
-
-def _tidy(text: str) -> str:
-    import re
-
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return finished(system, message)
 
 
 def child_body(body: str, parent: int) -> str:
-    """A sub-issue's body: the child's text and the `Parent: #N` line (orch.taskops)."""
-    return f"{body.rstrip()}\n\nParent: #{parent}\n".lstrip()
+    """A sub-issue's body: the child's text and the `Parent: #N` line."""
+    from orch.taskops import with_parent
+
+    return with_parent(body, parent)
 
 
 def child_labels(child: dict[str, Any]) -> list[str]:

@@ -234,11 +234,16 @@ def build_prompts(ctx: PromptContext, prompts_dir: str | Path | None = None) -> 
     values = variables(ctx)
     system = render_template(template_text(SYSTEM_TEMPLATE, prompts_dir), values)
     message = render_template(template_text(MESSAGE_TEMPLATE, prompts_dir), values)
+    return finished(system, message)
+
+
+def finished(system: str, message: str) -> Prompts:
+    """Rendered templates made ready to send: tidied and capped to their sizes."""
     return Prompts(
-        system=cap_text(_tidy(system), SYSTEM_CAP), message=cap_text(_tidy(message), MESSAGE_CAP)
+        system=cap_text(tidy(system), SYSTEM_CAP), message=cap_text(tidy(message), MESSAGE_CAP)
     )
 
 
-def _tidy(text: str) -> str:
+def tidy(text: str) -> str:
     """Collapse the blank-line runs that skipped template blocks leave behind."""
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

@@ -420,7 +420,7 @@ def review_prompt(
     """The reviewer's prompt (`prompts/review.md`, overridable in `workflow.prompts_dir`)."""
     import json
 
-    from orch.prompt import _tidy, cap_text, clean_untrusted, render_template, template_text
+    from orch.prompt import cap_text, clean_untrusted, render_template, template_text, tidy
     from orch.review_decision import REVIEW_SCHEMA
 
     task = target.task
@@ -458,7 +458,7 @@ def review_prompt(
     text = render_template(
         template_text(REVIEW_TEMPLATE, project.config.workflow.prompts_dir), values
     )
-    return cap_text(_tidy(text), 120_000)
+    return cap_text(tidy(text), 120_000)
 
 
 def _untrusted(source: str, text: str) -> str:

@@ -30,6 +30,11 @@ def parent_of(issue: Issue) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def with_parent(body: str, parent: int) -> str:
+    """A sub-task's body: its own text, then the `Parent: #N` line `parent_of` reads."""
+    return f"{body.rstrip()}\n\nParent: #{parent}\n".lstrip()
+
+
 def check_agent(config: Config, agent: str) -> str:
     if agent not in config.agents:
         raise ConfigError(
@@ -90,7 +95,7 @@ def add_task(store: Store, project: Project, paths: Paths, options: AddOptions) 
     body = options.body
     if options.parent is not None:
         parent = store.get_issue(options.parent)  # NotFound names the number
-        body = f"{body.rstrip()}\n\nParent: #{parent.number}\n".lstrip()
+        body = with_parent(body, parent.number)
     labels = new_task_labels(
         options.labels,
         agent=options.agent,
