@@ -327,6 +327,29 @@ def test_route_against_the_emulator(gh_repo: Repo, gh_env: dict[str, str], emula
     ]
 
 
+def test_route_after_init_costs_four_requests(gh_repo: Repo, gh_env: dict[str, str],
+                                              emulator: Any, tmp_path: Path) -> None:
+    """`orch init` creates the agent:/complexity:/model: labels, so routing never lists or
+    creates labels: read the issue and its comments, one label write, one comment."""
+    bin_dir = tmp_path / "bin"
+    install_fake_agents(bin_dir)
+    env = {**gh_env, "PATH": f"{bin_dir}:{gh_env['PATH']}"}
+    write_scenario(bin_dir / "scenario.json", {"claude": {
+        "expect_argv_prefix": ROUTE_PREFIX, "steps": [{"stdout_file": "claude-route.json"}]}})
+    assert run_orch("init", cwd=gh_repo.work, env=env).code == 0
+    emulator.add_issue("Fix the parser", "It crashes", labels=["status:new"])
+    emulator.reset_log()
+    r = run_orch("task", "route", "1", cwd=gh_repo.work, env=env)
+    assert r.code == 0, r
+    assert emulator.labels_of(1) == ["agent:codex", "complexity:complex", "status:routed"]
+    assert emulator.log_lines() == [
+        "GET /repos/acme/widgets/issues/1 -> 200",
+        "GET /repos/acme/widgets/issues/1/comments?per_page=100 -> 200",
+        "PATCH /repos/acme/widgets/issues/1 -> 200",
+        "POST /repos/acme/widgets/issues/1/comments -> 201",
+    ]
+
+
 def test_routing_a_routed_task_again_ignores_the_routers_own_labels(proj: Proj) -> None:
     proj.orch("task", "add", "Fix the parser")
     again = {"executor": "claude", "complexity": "simple", "reason": "small after all"}
