@@ -90,38 +90,44 @@ def add_project(
 
     candidate = Path(spec).expanduser()
     cloned_from = None
+    clone = False
     if candidate.exists():
         root = find_root(candidate.resolve())
         if root is None:
             raise UsageError(f"{spec}: not a git repository; run `git init` or clone it first")
         repo = load_project(root, global_file).repo  # fails early with what to fix
     else:
-        url, repo = clone_target(spec, host)
+        cloned_from, repo = clone_target(spec, host)
         owner, name = repo.split("/", 1)
         root = paths.clones_dir() / owner / f"{name}.git"
-        cloned_from = url
-        if not dry_run and not root.exists():
-            try:
-                git.clone_bare(url, root)
-            except git.GitError as exc:
-                raise OrchError(f"cannot clone {url}: {exc.message}") from exc
-            (root / ".orch.yml").write_text(f"gh:\n  repo: {repo}\n", encoding="utf-8")
+        clone = not root.exists()
     projects = registered(global_file)
-    known = {str(Path(p).expanduser()) for p in projects}
-    fresh = str(root) not in known
+    fresh = str(root) not in {str(Path(p).expanduser()) for p in projects}
     if fresh:
-        from orch.project import registered_repos
-
-        other = registered_repos(global_file, skip=root).get(repo.lower())
-        if other is not None:
-            raise UsageError(
-                f"{spec}: {other} is already registered as {repo} and two projects cannot "
-                f"share a key; set a distinct gh.repo in {root / '.orch.yml'} (e.g. "
-                f"{repo}-2 for a local store) or `orch project remove {other}`"
-            )
+        _refuse_shared_key(global_file, spec, root, repo)
+    if clone and not dry_run and cloned_from is not None:
+        # Only after every check: a refused add leaves nothing behind.
+        try:
+            git.clone_bare(cloned_from, root)
+        except git.GitError as exc:
+            raise OrchError(f"cannot clone {cloned_from}: {exc.message}") from exc
+        (root / ".orch.yml").write_text(f"gh:\n  repo: {repo}\n", encoding="utf-8")
     if fresh and not dry_run:
         _save(global_file, [*projects, str(root)])
     return AddResult(root, repo, cloned_from, fresh)
+
+
+def _refuse_shared_key(global_file: Path, spec: str, root: Path, repo: str) -> None:
+    """Two registered projects may not share OWNER/REPO: their state would collide."""
+    from orch.project import registered_repos
+
+    other = registered_repos(global_file, skip=root).get(repo.lower())
+    if other is not None:
+        raise UsageError(
+            f"{spec}: {other} is already registered as {repo} and two projects cannot "
+            f"share a key; set a distinct gh.repo in {root / '.orch.yml'} (e.g. "
+            f"{repo}-2 for a local store) or `orch project remove {other}`"
+        )
 
 
 def list_projects(global_file: Path) -> list[ProjectEntry]:

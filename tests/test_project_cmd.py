@@ -153,3 +153,22 @@ def test_tick_walks_every_registered_project_and_max_parallel_holds_across_them(
 
 def local_project_store(repo: Repo) -> LocalProject:
     return LocalProject(repo, {})
+
+
+def test_a_refused_url_add_leaves_no_clone_behind(tmp_path: Path, orch_env: dict[str, str]) -> None:
+    # A checkout already registered as acme/widgets ...
+    checkout = make_repo(tmp_path, "mine")
+    (checkout.work / ".orch.yml").write_text("gh:\n  repo: acme/widgets\n")
+    assert run_orch("project", "add", str(checkout.work), cwd=tmp_path, env=orch_env).code == 0
+    # ... then the same OWNER/REPO by URL: refused before anything is cloned.
+    source = make_repo(tmp_path, "widgets")
+    origin = tmp_path / "acme" / "widgets.git"
+    origin.parent.mkdir()
+    source.origin.rename(origin)
+
+    refused = run_orch("project", "add", f"file://{origin}", cwd=tmp_path, env=orch_env)
+
+    assert refused.code == 2, refused
+    assert "already registered as acme/widgets" in refused.err
+    assert not (Path(orch_env["ORCH_HOME"]) / "state" / "clones" / "acme" / "widgets.git").exists()
+    assert global_projects(orch_env) == [str(checkout.work)]
