@@ -49,13 +49,8 @@ _ISSUE_FIELDS = """
           nodes { databaseId body createdAt updatedAt author { __typename login } }
         }"""
 
-# Later pages: open issues only.
-SNAPSHOT_QUERY = (
+_OPEN_ISSUES = (
     """
-query OrchSnapshot($owner: String!, $name: String!, $labels: [String!], $cursor: String,
-                   $page: Int!, $comments: Int!) {
-  rateLimit { cost remaining resetAt }
-  repository(owner: $owner, name: $name) {
     issues(first: $page, after: $cursor, states: OPEN, labels: $labels,
            orderBy: {field: CREATED_AT, direction: ASC}) {
       pageInfo { hasNextPage endCursor }
@@ -63,29 +58,13 @@ query OrchSnapshot($owner: String!, $name: String!, $labels: [String!], $cursor:
     + _ISSUE_FIELDS
     + """
       }
-    }
-  }
-}
-"""
+    }"""
 )
 
-# The first page also carries closed orch issues updated since the last tick (owner
-# feedback and /retry on done tasks) and recently closed PRs (merge watch): one request.
-SNAPSHOT_FIRST_QUERY = (
+# Only the first page carries them: closed orch issues updated since the last tick (owner
+# feedback and /retry on done tasks) and recently closed PRs (merge watch).
+_FIRST_PAGE_EXTRAS = (
     """
-query OrchSnapshot($owner: String!, $name: String!, $labels: [String!], $cursor: String,
-                   $page: Int!, $comments: Int!, $since: DateTime, $closed: Int!,
-                   $pulls: Int!) {
-  rateLimit { cost remaining resetAt }
-  repository(owner: $owner, name: $name) {
-    issues(first: $page, after: $cursor, states: OPEN, labels: $labels,
-           orderBy: {field: CREATED_AT, direction: ASC}) {
-      pageInfo { hasNextPage endCursor }
-      nodes {"""
-    + _ISSUE_FIELDS
-    + """
-      }
-    }
     closed: issues(first: $closed, states: CLOSED, labels: $labels,
                    filterBy: {since: $since}, orderBy: {field: UPDATED_AT, direction: DESC}) {
       nodes {"""
@@ -96,11 +75,27 @@ query OrchSnapshot($owner: String!, $name: String!, $labels: [String!], $cursor:
     pulls: pullRequests(first: $pulls, states: [MERGED, CLOSED],
                         orderBy: {field: UPDATED_AT, direction: DESC}) {
       nodes { number title state url headRefName baseRefName headRefOid mergedAt }
-    }
-  }
-}
-"""
+    }"""
 )
+
+
+def _snapshot_query(first_page: bool) -> str:
+    """The tick's one GraphQL read: open issues, plus the extras on the first page."""
+    variables = "$owner: String!, $name: String!, $labels: [String!], $cursor: String, $page: Int!, $comments: Int!"
+    if first_page:
+        variables += ", $since: DateTime, $closed: Int!, $pulls: Int!"
+    extras = _FIRST_PAGE_EXTRAS if first_page else ""
+    return f"""
+query OrchSnapshot({variables}) {{
+  rateLimit {{ cost remaining resetAt }}
+  repository(owner: $owner, name: $name) {{{_OPEN_ISSUES}{extras}
+  }}
+}}
+"""
+
+
+SNAPSHOT_QUERY = _snapshot_query(first_page=False)  # later pages: open issues only
+SNAPSHOT_FIRST_QUERY = _snapshot_query(first_page=True)
 
 
 class GitHubStore:
