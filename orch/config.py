@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "workflow": {
         "intake": "labeled",
         "allowed_users": [],
+        "orch_logins": [],
         "auto_close": True,
         "max_attempts": 10,
         "max_parallel": 4,
@@ -116,6 +117,8 @@ class GhConfig:
 class WorkflowConfig:
     intake: str
     allowed_users: tuple[str, ...]
+    # Logins whose orch markers count besides the token's own (other hosts, an App's bot).
+    orch_logins: tuple[str, ...]
     auto_close: bool
     max_attempts: int
     max_parallel: int
@@ -470,6 +473,7 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
     workflow = WorkflowConfig(
         intake=v.string(("workflow", "intake"), choices=("labeled", "authored")),
         allowed_users=v.strings(("workflow", "allowed_users")),
+        orch_logins=v.strings(("workflow", "orch_logins")),
         auto_close=v.boolean(("workflow", "auto_close")),
         max_attempts=v.number(("workflow", "max_attempts"), minimum=1),
         max_parallel=v.number(("workflow", "max_parallel"), minimum=1),

@@ -1,7 +1,10 @@
 """Marker comments (SPEC §2.3): `<!-- orch:KIND {json} -->` as the first line of a comment.
 
-orch recognises its own comments by the marker alone, never by author, because it often
-posts with the owner's own token.
+A marker counts only when orch wrote it: `written_by_orch` is the one rule (the comment's
+author is one of orch's logins: the login of the token orch uses, plus
+`workflow.orch_logins`), and `orch_marker` is how every reader of history, acks, claims,
+routes and reviews gets a comment's marker. Anyone can type a marker into a comment; from
+anyone else it is plain text, never a command or a verdict.
 """
 
 from __future__ import annotations
@@ -9,8 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from orch.store.base import Comment
 
 KINDS = ("agent-response", "status", "ack", "route", "claim", "review")
 MARKER_VERSION = 1
@@ -53,6 +59,28 @@ def parse(body: str | None) -> Marker | None:
     if not isinstance(data, dict):
         return None
     return Marker(kind=kind, data=data, text=body[match.end() :])
+
+
+OrchLogins = frozenset[str]
+"""orch's own logins, lower-cased (GitHub logins are case-insensitive)."""
+
+
+def orch_logins(viewer: str | None, configured: Iterable[str] = ()) -> OrchLogins:
+    """The logins whose markers count: the token's own (`viewer`) plus configured ones."""
+    found = {viewer, *configured}
+    return frozenset(login.strip().lower() for login in found if login and login.strip())
+
+
+def written_by_orch(author: str | None, logins: OrchLogins) -> bool:
+    """Whether a comment by `author` is orch's own: the one trust rule for markers."""
+    return bool(author) and str(author).lower() in logins
+
+
+def orch_marker(comment: Comment, logins: OrchLogins) -> Marker | None:
+    """The marker of a comment orch wrote; None for any other comment, marker or not."""
+    if not written_by_orch(comment.author, logins):
+        return None
+    return parse(comment.body)
 
 
 def body_hash(body: str) -> str:

@@ -52,6 +52,11 @@ class Paths:
         safe = host.replace(":", "_").replace("/", "_")
         return self.state_dir / "gh-backoff" / f"{safe}.json"
 
+    def viewer_file(self, host: str) -> Path:
+        """The login of the token orch uses on `host` (learnt from every snapshot)."""
+        safe = host.replace(":", "_").replace("/", "_")
+        return self.state_dir / "viewer" / f"{safe}.json"
+
     def repo_dir(self, repo: str) -> Path:
         """State of one project, keyed by owner/repo (never by issue number alone)."""
         owner, name = repo.split("/", 1)

@@ -102,13 +102,13 @@ def publish_children(
     return adir.record_publish(children=created, children_posted=True)
 
 
-def already_planned(comments: Sequence[Any]) -> bool:
+def already_planned(comments: Sequence[Any], logins: frozenset[str]) -> bool:
     """True when an earlier attempt of this task created its sub-issues (its status note
     lists `children`): after the rejoin the task runs as an ordinary task."""
     from orch import markers
 
     for comment in comments:
-        marker = markers.parse(comment.body)
+        marker = markers.orch_marker(comment, logins)
         if marker and marker.kind == "status" and marker.data.get("children"):
             return True
     return False

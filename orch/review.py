@@ -113,7 +113,7 @@ def find_target(
     comments: tuple[Comment, ...] | list[Comment] | None = None,
 ) -> tuple[Target | None, str]:
     """The task's open PR and head SHA, or (None, why there is nothing to review)."""
-    from orch.tasks import History, Task
+    from orch.tasks import History, Task, orch_logins
 
     issue = issue if issue is not None else store.get_issue(number)
     task = Task.from_issue(issue)
@@ -124,7 +124,7 @@ def find_target(
             f"task #{number} is {shown}{'' if issue.state == 'open' else ' (closed)'}, not in_review",
         )
     comments = tuple(comments if comments is not None else store.list_comments(number))
-    history = History.from_comments(comments)
+    history = History.from_comments(comments, orch_logins(store, project.config.workflow.orch_logins))
     pr = _open_pr(project, store, task, history)
     if pr is None:
         return None, f"task #{number} has no open pull request"

@@ -283,7 +283,7 @@ def route_task(
     """Route one task: decide, then write labels (one write) and the `orch:route` comment."""
     from orch.status import Status
     from orch.taskops import ensure_labels_cached
-    from orch.tasks import History, Task, post_marker, set_status
+    from orch.tasks import History, Task, orch_logins, post_marker, set_status
 
     issue = issue or store.get_issue(number)
     task = Task.from_issue(issue)
@@ -296,9 +296,10 @@ def route_task(
             f"use `orch task retry {number}` to start it over"
         )
     comments = list(comments) if comments is not None else store.list_comments(number)
-    history = History.from_comments(_since_last_route(comments))
+    logins = orch_logins(store, project.config.workflow.orch_logins)
+    history = History.from_comments(_since_last_route(comments, logins), logins)
     facts = gather_facts(deps, project.config, issue, history.route_failures, env=env)
-    if task.status is Status.ROUTED and _router_set(comments, task.agent):
+    if task.status is Status.ROUTED and _router_set(comments, task.agent, logins):
         # Routing a routed task again: the agent/complexity labels are the router's own
         # earlier choice, not an owner's, so they do not bind the new decision.
         facts = replace(facts, labels=tuple(
@@ -335,24 +336,24 @@ def route_task(
     return RouteResult(number, decision, status, dry_run)
 
 
-def _router_set(comments: Sequence[Comment], agent: str | None) -> bool:
+def _router_set(comments: Sequence[Comment], agent: str | None, logins: frozenset[str]) -> bool:
     """Whether the task's agent label was written by an earlier (non-label) routing."""
     from orch import markers
 
     for comment in reversed(comments):
-        marker = markers.parse(comment.body)
+        marker = markers.orch_marker(comment, logins)
         if marker and marker.kind == "route" and marker.data.get("agent"):
             return bool(agent) and marker.data.get("agent") == agent and marker.data.get("mode") != "label"
     return False
 
 
-def _since_last_route(comments: Sequence[Comment]) -> list[Comment]:
+def _since_last_route(comments: Sequence[Comment], logins: frozenset[str]) -> list[Comment]:
     """Comments after the last successful route: failures count from there."""
     from orch import markers
 
     start = 0
     for index, comment in enumerate(comments):
-        marker = markers.parse(comment.body)
+        marker = markers.orch_marker(comment, logins)
         if marker and marker.kind == "route" and marker.data.get("agent"):
             start = index + 1
     return list(comments[start:])

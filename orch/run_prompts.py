@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from orch import markers
 from orch.clock import utc_iso
 from orch.errors import OrchError
 
@@ -38,7 +39,8 @@ def attempt_prompts(
     from orch.review_decision import latest_notes
 
     config = project.config
-    trusted = trusted_comments(store, comments, config.workflow.allowed_users)
+    logins = markers.orch_logins(store.viewer_login(), config.workflow.orch_logins)
+    trusted = trusted_comments(store, comments, config.workflow.allowed_users, logins)
     context_cmds = [c for c in trusted if c.body.lstrip().lower().startswith("/context")]
     plain = [c for c in trusted if not c.body.lstrip().startswith("/")]
     limit = config.workflow.context_comments
@@ -71,14 +73,18 @@ def attempt_prompts(
 
 
 def trusted_comments(
-    store: Store, comments: list[Comment], allowed: tuple[str, ...]
+    store: Store,
+    comments: list[Comment],
+    allowed: tuple[str, ...],
+    orch_logins: frozenset[str] | None = None,
 ) -> list[Comment]:
-    """Human comments (not orch markers) by people who may steer orch (SPEC §7.1, the rule
-    orch.owner applies to commands); each author's permission is asked at most once."""
-    from orch import markers
+    """Human comments (not orch's own markers) by people who may steer orch (SPEC §7.1, the
+    rule orch.owner applies to commands); each author's permission is asked at most once.
+    `orch_logins`: orch's accounts (default: the login the store writes as)."""
     from orch.owner import is_authorized, needs_permission_lookup
 
     permissions: dict[str, str | None] = {}
+    mine = orch_logins if orch_logins is not None else markers.orch_logins(store.viewer_login())
 
     def permission(c: Comment) -> str | None:
         if not needs_permission_lookup(c.author, c.author_type, allowed):
@@ -92,6 +98,6 @@ def trusted_comments(
 
     return [
         c for c in comments
-        if markers.parse(c.body) is None
+        if markers.orch_marker(c, mine) is None
         and is_authorized(c.author, c.author_type, permission(c), allowed)
     ]

@@ -133,7 +133,7 @@ def _run(
     on_progress: Callable[[Progress], None] | None,
     env: Mapping[str, str] | None,
 ) -> RunResult:
-    from orch.tasks import History, Task, set_status
+    from orch.tasks import History, Task, orch_logins, set_status
 
     config = project.config
     issue = store.get_issue(number)
@@ -158,10 +158,11 @@ def _run(
             return RunResult(number, "not routed", routed.status, reason=routed.decision.reason)
         issue = store.get_issue(number)
         task = Task.from_issue(issue)
-    history = History.from_comments(comments)
+    logins = orch_logins(store, config.workflow.orch_logins)
+    history = History.from_comments(comments, logins)
     from orch.plan import already_planned
 
-    planning = task.plan and not already_planned(comments)  # a re-run after rejoin codes
+    planning = task.plan and not already_planned(comments, logins)  # a re-run after rejoin codes
     agent = options.agent or task.agent or _default_agent(project)
     if agent not in config.agents:
         raise UsageError(
@@ -374,13 +375,14 @@ def start_detached(
 
 def describe_run(deps: Deps, project: Project, options: RunOptions) -> list[str]:
     """What `orch task run --dry-run` would do, as `would:` lines; makes no writes."""
-    from orch.tasks import History, Task
+    from orch.tasks import History, Task, orch_logins
     from orch.worktree import branch_name, worktree_path
 
     store = deps.store(project)
     number = options.number or next_runnable(store)
     task = Task.from_issue(store.get_issue(number))
-    history = History.from_comments(store.list_comments(number))
+    logins = orch_logins(store, project.config.workflow.orch_logins)
+    history = History.from_comments(store.list_comments(number), logins)
     agent = options.agent or task.agent or _default_agent(project)
     model = options.model or project.config.model_for(task.complexity, agent)
     attempt = history.attempts + 1

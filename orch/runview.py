@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -223,17 +223,20 @@ class AttemptCost:
         return dict(self.__dict__)
 
 
-def costs(store: Store, numbers: list[int] | None = None) -> list[AttemptCost]:
+def costs(
+    store: Store, numbers: list[int] | None = None, configured_logins: Iterable[str] = ()
+) -> list[AttemptCost]:
     """Per-attempt usage from the `orch:agent-response` markers of the given tasks
     (default: every open task)."""
     from orch.labels import statuses_in
-    from orch.tasks import History
+    from orch.tasks import History, orch_logins
 
+    logins = orch_logins(store, configured_logins)
     if numbers is None:
         numbers = [i.number for i in store.list_issues(state="open") if statuses_in(i.labels)]
     rows: list[AttemptCost] = []
     for number in numbers:
-        history = History.from_comments(store.list_comments(number))
+        history = History.from_comments(store.list_comments(number), logins)
         for data in history.responses:
             rows.append(
                 AttemptCost(

@@ -74,8 +74,10 @@ def _float(value: Any) -> float:
         return 0.0
 
 
-def compute(tasks: Iterable[tuple[Issue, Iterable[Comment]]]) -> Stats:
-    """Stats from issues and their comments (pure)."""
+def compute(
+    tasks: Iterable[tuple[Issue, Iterable[Comment]]], logins: markers.OrchLogins
+) -> Stats:
+    """Stats from issues and the markers orch (authors in `logins`) wrote on them (pure)."""
     stats = Stats(statuses={s.value: 0 for s in Status})
     for issue, comments in tasks:
         if issue.state == "open":
@@ -86,7 +88,7 @@ def compute(tasks: Iterable[tuple[Issue, Iterable[Comment]]]) -> Stats:
         key = status.value if status else "unknown"
         stats.statuses[key] = stats.statuses.get(key, 0) + 1
         for comment in comments:
-            marker = markers.parse(comment.body)
+            marker = markers.orch_marker(comment, logins)
             if marker is None or marker.kind != "agent-response":
                 continue
             data = marker.data
@@ -101,6 +103,9 @@ def compute(tasks: Iterable[tuple[Issue, Iterable[Comment]]]) -> Stats:
     return stats
 
 
-def gather(store: Store) -> Stats:
+def gather(store: Store, configured_logins: Iterable[str] = ()) -> Stats:
     issues = [i for i in store.list_issues(state="all") if L.statuses_in(i.labels)]
-    return compute((i, store.list_comments(i.number) if i.comments else ()) for i in issues)
+    logins = markers.orch_logins(store.viewer_login(), configured_logins)
+    return compute(
+        ((i, store.list_comments(i.number) if i.comments else ()) for i in issues), logins
+    )

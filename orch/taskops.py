@@ -19,7 +19,15 @@ from orch.project import Project
 from orch.sidecar import read_json, write_json_atomic
 from orch.status import Status
 from orch.store.base import Issue, Store
-from orch.tasks import KEEP, History, Task, new_task_labels, post_marker, set_status
+from orch.tasks import (
+    KEEP,
+    History,
+    Task,
+    new_task_labels,
+    orch_logins,
+    post_marker,
+    set_status,
+)
 
 PARENT_RE = re.compile(r"^Parent: #(\d+)\s*$", re.MULTILINE)
 
@@ -151,13 +159,16 @@ class TaskDetail:
         }
 
 
-def get_task(store: Store, paths: Paths, number: int) -> TaskDetail:
+def get_task(
+    store: Store, paths: Paths, number: int, configured_logins: Iterable[str] = ()
+) -> TaskDetail:
+    """A task with its history (markers by orch's logins: the store's plus configured)."""
     issue = store.get_issue(number)
     comments = store.list_comments(number)
     sidecar = read_json(paths.task_sidecar(store.repo, number))
     return TaskDetail(
         task=Task.from_issue(issue),
-        history=History.from_comments(comments),
+        history=History.from_comments(comments, orch_logins(store, configured_logins)),
         sidecar=sidecar if isinstance(sidecar, dict) else None,
         parent=parent_of(issue),
     )

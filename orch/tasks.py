@@ -3,7 +3,8 @@
 Every status change goes through `set_status`, which asks the transition table and then
 replaces the whole label set in one write, so there is never a moment with no status.
 Attempt counts, errors, learnings and handled owner commands are derived from the marker
-comments (`History`), never from local files.
+comments (`History`), never from local files, and only from comments orch wrote
+(`markers.orch_marker`; `orch_logins` says who orch is for a store and project).
 """
 
 from __future__ import annotations
@@ -203,6 +204,11 @@ def status_text(src: Status | None, to: Status, reason: str) -> str:
     return f"**orch**: {shown}" + (f": {reason}" if reason else "")
 
 
+def orch_logins(store: Store, configured: Iterable[str] = ()) -> markers.OrchLogins:
+    """Who orch is on this store: the login it writes as plus `workflow.orch_logins`."""
+    return markers.orch_logins(store.viewer_login(), configured)
+
+
 def post_marker(
     store: Store,
     number: int,
@@ -218,8 +224,9 @@ def post_marker(
     body = markers.render(kind, data, text)
     if dedupe:
         existing = comments if comments is not None else store.list_comments(number)
+        mine = orch_logins(store)  # only orch's own comments can make a post redundant
         for comment in reversed(existing):
-            marker = markers.parse(comment.body)
+            marker = markers.orch_marker(comment, mine)
             if marker and marker.kind == kind:
                 if markers.body_hash(comment.body) == markers.body_hash(body):
                     return None
@@ -243,10 +250,11 @@ class History:
     errors_cleared: bool = False  # an unblock came after the last attempt
 
     @classmethod
-    def from_comments(cls, comments: Iterable[Comment]) -> History:
+    def from_comments(cls, comments: Iterable[Comment], logins: markers.OrchLogins) -> History:
+        """What the markers orch wrote (authors in `logins`) say; others' are plain text."""
         history = cls()
         for comment in comments:
-            marker = markers.parse(comment.body)
+            marker = markers.orch_marker(comment, logins)
             if marker is None:
                 continue
             history.last_orch_comment = comment
@@ -333,7 +341,9 @@ def _int(value: Any) -> int:
         return 0
 
 
-def repair_target(issue: Issue, comments: Sequence[Comment]) -> Status | None:
+def repair_target(
+    issue: Issue, comments: Sequence[Comment], logins: markers.OrchLogins
+) -> Status | None:
     """The status a task with zero or several status labels should have, or None if fine.
 
     Taken from the last orch marker that names a status (a status note's `to`, an
@@ -344,7 +354,7 @@ def repair_target(issue: Issue, comments: Sequence[Comment]) -> Status | None:
     if len(found) == 1:
         return None
     for comment in reversed(comments):
-        marker = markers.parse(comment.body)
+        marker = markers.orch_marker(comment, logins)
         if marker is None:
             continue
         target = (
@@ -370,9 +380,11 @@ def repair_target(issue: Issue, comments: Sequence[Comment]) -> Status | None:
     return Status.NEW
 
 
-def repair(store: Store, issue: Issue, comments: Sequence[Comment]) -> Issue | None:
+def repair(
+    store: Store, issue: Issue, comments: Sequence[Comment], logins: markers.OrchLogins
+) -> Issue | None:
     """Fix a task carrying zero or several status labels in one label write."""
-    target = repair_target(issue, comments)
+    target = repair_target(issue, comments, logins)
     if target is None:
         return None
     return store.set_labels(issue.number, L.with_status(issue.labels, target))

@@ -23,6 +23,9 @@ from orch.tasks import (
 )
 
 
+ORCH = markers.orch_logins("owner")  # the fixture store writes as "owner"
+
+
 class StepClock:
     """A clock that moves one second per reading."""
 
@@ -124,7 +127,7 @@ def test_history_from_markers(store: CountingStore) -> None:
     store.create_comment(n, _response(2, "codex", cost_usd=0.25, tokens_in=5, tokens_out=2,
                                       blockers=["no db"], learnings=["use make", "db is pg"]))
     store.create_comment(n, markers.render("ack", {"comment_id": 42, "command": "context"}))
-    history = History.from_comments(store.list_comments(n))
+    history = History.from_comments(store.list_comments(n), ORCH)
     assert history.attempts == 2
     assert history.tried_agents == ["claude", "codex"]
     assert history.cost_usd == 0.75
@@ -139,29 +142,29 @@ def test_history_from_markers(store: CountingStore) -> None:
 def test_retry_resets_attempts_and_unblock_clears_errors(store: CountingStore) -> None:
     n = store.create_issue("Fix", "", ["status:new"]).number
     store.create_comment(n, _response(1, "claude", error_class="timeout"))
-    assert History.from_comments(store.list_comments(n)).last_error == "timeout"
+    assert History.from_comments(store.list_comments(n), ORCH).last_error == "timeout"
     store.create_comment(n, markers.render("status", {"to": "new", "clear_errors": True}))
-    history = History.from_comments(store.list_comments(n))
+    history = History.from_comments(store.list_comments(n), ORCH)
     assert (history.attempts, history.last_error) == (1, None)
     store.create_comment(n, markers.render("status", {"to": "new", "reset": True}))
-    assert History.from_comments(store.list_comments(n)).attempts == 0
+    assert History.from_comments(store.list_comments(n), ORCH).attempts == 0
 
 
 def test_repair_from_last_marker(store: CountingStore) -> None:
     issue = store.create_issue("Fix", "", ["status:new", "status:in_review", "bug"])
     store.create_comment(issue.number, markers.render("status", {"from": "new", "to": "routed"}))
     comments = store.list_comments(issue.number)
-    assert repair_target(issue, comments) is Status.ROUTED
-    fixed = repair(store, issue, comments)
+    assert repair_target(issue, comments, ORCH) is Status.ROUTED
+    fixed = repair(store, issue, comments, ORCH)
     assert fixed is not None and fixed.labels == ("bug", "status:routed")
     assert store.label_writes == 1
 
 
 def test_repair_without_markers_picks_most_advanced_label(store: CountingStore) -> None:
     issue = store.create_issue("Fix", "", ["status:new", "status:in_review"])
-    assert repair_target(issue, []) is Status.IN_REVIEW
+    assert repair_target(issue, [], ORCH) is Status.IN_REVIEW
     healthy = store.create_issue("Ok", "", ["status:new"])
-    assert repair(store, healthy, []) is None
+    assert repair(store, healthy, [], ORCH) is None
 
 
 def test_task_view(store: CountingStore) -> None:

@@ -13,7 +13,7 @@ def command(ctx: typer.Context, json: JsonOpt = False) -> None:
     from orch.stats import gather
 
     d = deps(ctx)
-    stats = gather(d.store())
+    stats = gather(d.store(), d.project().config.workflow.orch_logins)
     if json:
         emit_json(stats.to_json())
         return

@@ -40,6 +40,16 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class LabelEvent:
+    """Someone applied a label to an issue (GitHub's `labeled` event)."""
+
+    label: str
+    actor: str
+    actor_type: str = "User"
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class PullRequest:
     number: int
     title: str
@@ -124,6 +134,10 @@ class Store(Protocol):
         """Add a reaction (e.g. "eyes") to a comment; best effort."""
         ...
 
+    def label_events(self, number: int) -> list[LabelEvent]:
+        """Who applied which label to the issue, oldest first (`labeled` events)."""
+        ...
+
     # pull requests
     def find_pr(self, head: str, state: str = "open") -> PullRequest | None:
         """The newest PR from branch `head` in `state` (open | closed | merged | all)."""
@@ -145,6 +159,10 @@ class Store(Protocol):
         ...
 
     def default_branch(self) -> str: ...
+
+    def viewer_login(self) -> str:
+        """The login orch itself writes as (its markers count: orch.markers)."""
+        ...
 
     # one-request view for tick
     def snapshot(

@@ -15,7 +15,7 @@ from typing import Any
 
 from orch.labels import LabelSpec
 from orch.output import Console
-from orch.store.base import Comment, Issue, PullRequest, Snapshot, Store
+from orch.store.base import Comment, Issue, LabelEvent, PullRequest, Snapshot, Store
 
 
 class DryRunStore:
@@ -64,6 +64,12 @@ class DryRunStore:
 
     def default_branch(self) -> str:
         return self.inner.default_branch()
+
+    def viewer_login(self) -> str:
+        return self.inner.viewer_login()
+
+    def label_events(self, number: int) -> list[LabelEvent]:
+        return self.inner.label_events(number)
 
     def snapshot(
         self, known: dict[int, datetime] | None = None, since: datetime | None = None

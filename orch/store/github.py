@@ -11,6 +11,9 @@ Requests per method (REST unless said; "pages" = one more per 100 items):
   list_comments   1 + pages              create/update/delete_comment, react   1
   find_pr         1                      create_pr, update_pr, get_pr, merge_pr 1
   permission      1 (404 → "none")       default_branch  1, then cached
+  viewer_login    0 after a snapshot (it carries `viewer { login }`), else the host's
+                  sidecar, else 1 (GET user), then cached in the sidecar
+  label_events    1 + pages (issues/N/events: who applied which label)
   snapshot        1 GraphQL per 100 open orch issues, comments included; the first
                   request also carries recently updated closed orch issues and
                   recently closed/merged PRs (aliased connections)
@@ -28,8 +31,9 @@ from orch import labels as L
 from orch.clock import parse_iso, utc_iso
 from orch.errors import NotFound, OrchError
 from orch.gh import Gh, GhHTTPError
+from orch.sidecar import read_json, write_json_atomic
 from orch.status import Status
-from orch.store.base import Comment, Issue, PullRequest, Snapshot
+from orch.store.base import Comment, Issue, LabelEvent, PullRequest, Snapshot
 
 log = logging.getLogger("orch")
 
@@ -88,6 +92,7 @@ def _snapshot_query(first_page: bool) -> str:
     return f"""
 query OrchSnapshot({variables}) {{
   rateLimit {{ cost remaining resetAt }}
+  viewer {{ login }}
   repository(owner: $owner, name: $name) {{{_OPEN_ISSUES}{extras}
   }}
 }}
@@ -107,6 +112,7 @@ class GitHubStore:
         self.owner, self.name = repo.split("/", 1)
         self._base = f"repos/{repo}"
         self._default_branch: str | None = None
+        self._viewer: str | None = None
 
     def __repr__(self) -> str:
         return f"GitHubStore({self.repo!r} on {self.gh.host})"
@@ -358,6 +364,48 @@ class GitHubStore:
             self._default_branch = str(data.get("default_branch") or "main")
         return self._default_branch
 
+    def label_events(self, number: int) -> list[LabelEvent]:
+        data = self.gh.rest(
+            "GET", f"{self._base}/issues/{number}/events", paginate=True
+        )
+        found: list[LabelEvent] = []
+        for event in data or []:
+            if event.get("event") != "labeled" or not isinstance(event.get("label"), dict):
+                continue
+            actor, actor_type = _login(event.get("actor"))
+            found.append(
+                LabelEvent(str(event["label"].get("name") or ""), actor, actor_type,
+                           parse_iso(str(event.get("created_at"))))
+            )
+        return found
+
+    # ------------------------------------------------------------------ who orch is
+
+    def viewer_login(self) -> str:
+        """The login of the token orch uses: learnt from the snapshot, else the sidecar
+        (`<state>/viewer/<host>.json`), else one `GET user`."""
+        if self._viewer is None:
+            path = self.gh.paths.viewer_file(self.gh.host)
+            cached = read_json(path, {})
+            login = cached.get("login") if isinstance(cached, dict) else None
+            if not isinstance(login, str) or not login:
+                login = str(self.gh.rest("GET", "user").get("login") or "")
+                self._remember_viewer(login)
+            self._viewer = login
+        return self._viewer
+
+    def _remember_viewer(self, login: str) -> None:
+        if not login:
+            return
+        self._viewer = login
+        path = self.gh.paths.viewer_file(self.gh.host)
+        cached = read_json(path, {})
+        if not isinstance(cached, dict) or cached.get("login") != login:
+            try:
+                write_json_atomic(path, {"login": login})
+            except OSError as exc:  # only a cache: the next command asks again
+                log.debug("cannot cache the viewer login in %s: %s", path, exc)
+
     # ------------------------------------------------------------------ tick snapshot
 
     def snapshot(
@@ -388,6 +436,9 @@ class GitHubStore:
             repository = (data or {}).get("repository")
             if repository is None:
                 raise NotFound(f"repository {self.repo} not found on {self.gh.host}")
+            viewer = (data or {}).get("viewer") or {}
+            if cursor is None and viewer.get("login"):
+                self._remember_viewer(str(viewer["login"]))
             rate = (data or {}).get("rateLimit") or {}
             log.debug(
                 "snapshot %s: cost %s, remaining %s",

@@ -25,7 +25,7 @@ from orch.clock import Clock, parse_iso, utc_iso
 from orch.errors import NotFound, OrchError
 from orch.labels import LabelSpec
 from orch.sidecar import read_json, write_json_atomic
-from orch.store.base import Comment, Issue, PullRequest, Snapshot
+from orch.store.base import Comment, Issue, LabelEvent, PullRequest, Snapshot
 
 SCHEMA = 1
 PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
@@ -154,6 +154,12 @@ class LocalStore:
     # -- issues --------------------------------------------------------------------------
 
     def create_issue(self, title: str, body: str, labels: Sequence[str]) -> Issue:
+        return self.add_issue(title, body, labels, author=self.user)
+
+    def add_issue(
+        self, title: str, body: str, labels: Sequence[str], *, author: str
+    ) -> Issue:
+        """Create an issue as `author`, its labels applied by them (as an issue form does)."""
         if not title.strip():
             raise OrchError("an issue needs a title")
         with self._locked():
@@ -166,11 +172,12 @@ class LocalStore:
                 "body": body,
                 "state": "open",
                 "labels": sorted(set(labels)),
-                "author": self.user,
+                "author": author,
                 "author_type": "User",
                 "created_at": now,
                 "updated_at": now,
                 "comments": [],
+                "label_events": _labeled(sorted(set(labels)), author, now),
             }
             self._save_issue(data)
         return _issue(data, self.repo)
@@ -221,10 +228,20 @@ class LocalStore:
         with self._locked():
             data = self._load_issue(number)
             self._create_missing_labels(labels)
+            added = sorted(set(labels) - set(data["labels"]))
+            data.setdefault("label_events", []).extend(_labeled(added, self.user, self._now()))
             data["labels"] = sorted(set(labels))
             self._touch(data)
             self._save_issue(data)
             return _issue(data, self.repo)
+
+    def label_events(self, number: int) -> list[LabelEvent]:
+        with self._locked():
+            data = self._load_issue(number)
+        return [
+            LabelEvent(str(e["label"]), str(e["actor"]), "User", parse_iso(e["created_at"]))
+            for e in data.get("label_events", [])
+        ]
 
     # -- comments ------------------------------------------------------------------------
 
@@ -390,6 +407,10 @@ class LocalStore:
             meta["collaborators"][login] = permission
             self._save_meta(meta)
 
+    def viewer_login(self) -> str:
+        """orch itself: the local store writes every comment of orch's as this user."""
+        return self.user
+
     def default_branch(self) -> str:
         from orch import git
 
@@ -448,6 +469,10 @@ def _issue(data: dict[str, Any], repo: str) -> Issue:
         url=f"local:{repo}#{data['number']}",
         author_type=data.get("author_type", "User"),
     )
+
+
+def _labeled(labels: Sequence[str], actor: str, when: str) -> list[dict[str, str]]:
+    return [{"label": name, "actor": actor, "created_at": when} for name in labels]
 
 
 def _comment(record: dict[str, Any], number: int) -> Comment:

@@ -28,11 +28,14 @@ class Claim:
     pid: int | None = None  # the claiming tick's pid (meaningful on its own host only)
 
 
-def live_claims(comments: tuple[Comment, ...] | list[Comment], now: datetime) -> list[Claim]:
-    """Unexpired claims of the current round, earliest first (pure)."""
+def live_claims(
+    comments: tuple[Comment, ...] | list[Comment], now: datetime, logins: markers.OrchLogins
+) -> list[Claim]:
+    """Unexpired claims of the current round that orch made (authors in `logins`),
+    earliest first (pure)."""
     found: list[Claim] = []
     for comment in comments:
-        marker = markers.parse(comment.body)
+        marker = markers.orch_marker(comment, logins)
         if marker is None:
             continue
         if marker.kind not in ("claim", "ack"):
@@ -61,7 +64,9 @@ def _claim(comment: Comment, data: dict[str, Any]) -> Claim | None:
     )
 
 
-def try_claim(store: Store, number: int, host: str, run_id: str, now: datetime) -> bool:
+def try_claim(
+    store: Store, number: int, host: str, run_id: str, now: datetime, logins: markers.OrchLogins
+) -> bool:
     """Post our claim, re-read, keep it only when it is the earliest live one."""
     import os
 
@@ -72,7 +77,7 @@ def try_claim(store: Store, number: int, host: str, run_id: str, now: datetime) 
         f"**orch**: dispatching on `{host}` (lease until {utc_iso(until)}).",
     )
     mine = store.create_comment(number, body)
-    claims = live_claims(store.list_comments(number), now)
+    claims = live_claims(store.list_comments(number), now, logins)
     if claims and claims[0].comment_id == mine.id:
         return True
     store.delete_comment(mine.id)

@@ -68,6 +68,10 @@ class ProjectTick:
     errors: int = 0
     retry: set[int] = field(default_factory=set)  # tasks to look at again next tick
     auth_failed: bool = False
+    # Issues whose status label no maintainer approved yet (SPEC §8): left out of `issues`.
+    waiting: dict[int, Issue] = field(default_factory=dict)
+    approved: set[int] = field(default_factory=set)
+    _orch_logins: frozenset[str] | None = None
 
     @property
     def repo(self) -> str:
@@ -129,6 +133,15 @@ class ProjectTick:
 
     def forget_comments(self, number: int) -> None:
         self.comments.pop(number, None)
+
+    @property
+    def orch_logins(self) -> frozenset[str]:
+        """orch's own logins (markers by anyone else are plain text): free after the snapshot."""
+        if self._orch_logins is None:
+            from orch.tasks import orch_logins
+
+            self._orch_logins = orch_logins(self.store, self.project.config.workflow.orch_logins)
+        return self._orch_logins
 
     def permission(self, login: str) -> str:
         """The author's permission on the repository, asked once per tick."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime
 
 from orch.status import Status
 from orch.store.base import Comment
@@ -56,7 +57,7 @@ def _over_task_budget(ctx: ProjectTick, task: Task, comments: tuple[Comment, ...
     from orch.tasks import History, set_status
 
     reason = task_budget_reason(
-        History.from_comments(comments).cost_usd, ctx.project.config.workflow.max_cost_per_task_usd
+        History.from_comments(comments, ctx.orch_logins).cost_usd, ctx.project.config.workflow.max_cost_per_task_usd
     )
     if reason is None:
         return False
@@ -90,6 +91,11 @@ def _busy(ctx: ProjectTick) -> int:
 busy = _busy  # the review phase's reviewers count against max_parallel too
 
 
+def _others(ctx: ProjectTick, comments: tuple[Comment, ...], now: datetime) -> list[Claim]:
+    """Live claims of other ticks (only orch's own claim markers count)."""
+    return [c for c in live_claims(comments, now, ctx.orch_logins) if c.run_id != ctx.shared.run_id]
+
+
 def _dispatch(ctx: ProjectTick, task: Task) -> None:
     now = ctx.deps.clock.now()
     comments = ctx.comments_for(task.number)
@@ -97,7 +103,7 @@ def _dispatch(ctx: ProjectTick, task: Task) -> None:
         ctx, task, comments
     ):
         return
-    others = [c for c in live_claims(comments, now) if c.run_id != ctx.shared.run_id]
+    others = _others(ctx, comments, now)
     stale = [c for c in others if _abandoned(ctx, task.number, c)]
     if stale and not ctx.dry_run:
         for claim in stale:
@@ -109,7 +115,7 @@ def _dispatch(ctx: ProjectTick, task: Task) -> None:
         )
         ctx.forget_comments(task.number)
         comments = ctx.comments_for(task.number)
-        others = [c for c in live_claims(comments, now) if c.run_id != ctx.shared.run_id]
+        others = _others(ctx, comments, now)
     if others:
         ctx.act(
             "skip", task.number, f"claimed by {others[0].host} until {others[0].until:%H:%M:%S}"
@@ -119,7 +125,9 @@ def _dispatch(ctx: ProjectTick, task: Task) -> None:
         ctx.act("would dispatch", task.number, f"agent {task.agent or '(router default)'}")
         ctx.shared.dispatched_dry += 1
         return
-    if not try_claim(ctx.store, task.number, ctx.shared.host, ctx.shared.run_id, now):
+    if not try_claim(
+        ctx.store, task.number, ctx.shared.host, ctx.shared.run_id, now, ctx.orch_logins
+    ):
         ctx.forget_comments(task.number)
         ctx.act("skip", task.number, "another dispatcher claimed it first")
         return

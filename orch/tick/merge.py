@@ -68,7 +68,7 @@ def _closed_prs_by_task(ctx: ProjectTick) -> dict[int, list[int]]:
 def _branch(ctx: ProjectTick, task: Task) -> tuple[str, int | None]:
     from orch.worktree import branch_name
 
-    history = History.from_comments(ctx.comments.get(task.number, ()))
+    history = History.from_comments(ctx.comments.get(task.number, ()), ctx.orch_logins)
     last = history.last_response or {}
     pr = last.get("pr")
     branch = last.get("branch") or branch_name(

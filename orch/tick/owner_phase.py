@@ -39,11 +39,12 @@ def run(ctx: ProjectTick) -> None:
 
 def _task(ctx: ProjectTick, task: Task) -> None:
     comments = ctx.comments_for(task.number)
-    history = History.from_comments(comments)
-    last_orch = _last_orch_index(comments)
+    history = History.from_comments(comments, ctx.orch_logins)
+    last_orch = _last_orch_index(comments, ctx.orch_logins)
     issue = task.issue
     for index, comment in enumerate(comments):
-        if markers.parse(comment.body) is not None or comment.id in history.acked_comment_ids:
+        mine = markers.orch_marker(comment, ctx.orch_logins) is not None
+        if mine or comment.id in history.acked_comment_ids:
             continue
         command = parse_command(comment.body)
         status = Task.from_issue(issue).status
@@ -70,10 +71,10 @@ def _closed_by_hand(issue: Issue, status: Status | None) -> bool:
     return issue.state == "closed" and status is not Status.DONE
 
 
-def _last_orch_index(comments: tuple[Comment, ...]) -> int:
+def _last_orch_index(comments: tuple[Comment, ...], logins: markers.OrchLogins) -> int:
     """Index of the last orch comment that is not an ack/claim (-1 when none)."""
     for index in range(len(comments) - 1, -1, -1):
-        marker = markers.parse(comments[index].body)
+        marker = markers.orch_marker(comments[index], logins)
         if marker is not None and marker.kind not in ("ack", "claim"):
             return index
     return -1

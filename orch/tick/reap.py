@@ -100,10 +100,10 @@ def _dead(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> None:
     if not local_trace:
         from orch.tick.claim import live_claims
 
-        claims = live_claims(comments, ctx.deps.clock.now())
+        claims = live_claims(comments, ctx.deps.clock.now(), ctx.orch_logins)
         if claims and claims[0].host != ctx.shared.host:
             return  # another host dispatched it and its lease is live
-    history = History.from_comments(comments)
+    history = History.from_comments(comments, ctx.orch_logins)
     limit = ctx.project.config.workflow.max_attempts
     target = Status.ROUTED if history.attempts < limit else Status.NEEDS_REVIEW
     why = "its supervisor is gone" if local_trace else "no supervisor and no activity"

@@ -18,7 +18,7 @@ def run(ctx: ProjectTick) -> None:
 
 def _repair(ctx: ProjectTick, task: Task) -> None:
     comments = ctx.comments_for(task.number)
-    target = repair_target(task.issue, comments)
+    target = repair_target(task.issue, comments, ctx.orch_logins)
     if target is None:
         return
     found = ", ".join(s.value for s in L.statuses_in(task.labels)) or "none"

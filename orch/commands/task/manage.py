@@ -126,7 +126,7 @@ def get(
     from orch.taskops import get_task
 
     d = deps(ctx)
-    detail = get_task(d.store(), d.paths, number)
+    detail = get_task(d.store(), d.paths, number, d.project().config.workflow.orch_logins)
     if json:
         emit_json({"task": detail.to_json()})
         return

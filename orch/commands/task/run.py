@@ -195,7 +195,11 @@ def cost(
     from orch.runview import costs
 
     d = deps(ctx)
-    rows = costs(d.store(), [number] if number is not None else None)
+    rows = costs(
+        d.store(),
+        [number] if number is not None else None,
+        d.project().config.workflow.orch_logins,
+    )
     total_in = sum(r.tokens_in for r in rows)
     total_out = sum(r.tokens_out for r in rows)
     total_cost = round(sum(r.cost_usd for r in rows), 6)
