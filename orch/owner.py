@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "context": ("TEXT", "add TEXT (or the following lines) to the task's context: status routed"),
     "priority": ("low|medium|high", "complexity simple/medium/complex: status routed"),
     "stop": ("", "kill the running agent: status needs_review"),
+    "approve": ("", "make an issue someone without write access opened a task (SPEC §8)"),
     "help": ("", "list these commands"),
 }
 # Commands a running task accepts; the others are answered "busy".
@@ -54,8 +55,8 @@ class Command:
 class Decision:
     """What a comment asks orch to do on a task in a given status.
 
-    `action`: retry | assign | unblock | close | context | priority | stop | help |
-    feedback | busy | invalid | none. `status` is the target status (None = unchanged).
+    `action`: retry | assign | unblock | close | context | priority | stop | approve |
+    help | feedback | busy | invalid | none. `status` is the target status (None = unchanged).
     `reply` is the human text of the ack comment.
     """
 
@@ -131,6 +132,8 @@ def decide_command(
         return Decision("invalid", reply=f"Unknown command `/{name}`.\n\n{help_text()}")
     if name == "help":
         return Decision("help", reply=help_text())
+    if name == "approve":  # a waiting issue is approved by the intake gate, not here
+        return Decision("approve", reply="This issue is already a task: nothing to approve.")
     running = status is Status.IN_PROGRESS
     if running and name not in WHILE_RUNNING:
         return Decision(

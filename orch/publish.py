@@ -141,7 +141,7 @@ def publish(
         comment = post_marker(store, number, "agent-response", data, text, comments=comments)
         body_hash = markers.body_hash(markers.render("agent-response", data, text))
         state = adir.record_publish(
-            comment_id=comment.id if comment else _existing_id(comments, body_hash),
+            comment_id=comment.id if comment else _existing_id(store, comments, body_hash),
             comment_hash=body_hash,
         )
 
@@ -187,9 +187,10 @@ def _published(state: dict[str, Any]) -> Published:
     )
 
 
-def _existing_id(comments: list[Any], body_hash: str) -> int | None:
+def _existing_id(store: Store, comments: list[Any], body_hash: str) -> int | None:
+    mine = markers.orch_logins(store.viewer_login())
     for comment in reversed(comments):
-        if markers.body_hash(comment.body) == body_hash:
+        if markers.written_by_orch(comment.author, mine) and markers.body_hash(comment.body) == body_hash:
             return int(comment.id)
     return None
 

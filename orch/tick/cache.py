@@ -26,6 +26,7 @@ class Entry:
     status: str | None
     checked_at: datetime | None = None  # last merge check of an in_review task
     pulls: tuple[int, ...] = ()  # closed PRs of this task merge watch already looked at
+    approved: bool = True  # False: waits for a maintainer's yes (orch.tick.intake.gate)
 
 
 @dataclass
@@ -56,6 +57,7 @@ class SnapshotCache:
                     status=raw.get("status"),
                     checked_at=parse_iso(raw["checked_at"]) if raw.get("checked_at") else None,
                     pulls=tuple(int(n) for n in raw.get("pulls") or ()),
+                    approved=not raw.get("waiting"),
                 )
             except (KeyError, TypeError, ValueError):
                 continue
@@ -69,6 +71,10 @@ class SnapshotCache:
         except (TypeError, ValueError):
             cache.since = None
         return cache
+
+    def awaiting_approval(self) -> list[int]:
+        """Open issues with a status label that wait for a maintainer's yes."""
+        return sorted(n for n, e in self.entries.items() if not e.approved)
 
     def known(self) -> dict[int, datetime]:
         return {n: e.updated_at for n, e in self.entries.items()}
@@ -86,13 +92,16 @@ class SnapshotCache:
         status_of: dict[int, str | None],
         retry: set[int],
         closed: dict[int, Issue] | None = None,
+        waiting: dict[int, Issue] | None = None,
     ) -> None:
-        """Replace the entries with the issues open now, keeping merge-check times.
+        """Replace the entries with the issues open now, keeping merge-check times;
+        `waiting` issues are remembered as awaiting approval.
 
         Tasks in `retry` (a phase failed on them) get no entry, so the next tick treats
         them as changed and looks at them again."""
         fresh: dict[int, Entry] = {}
-        for number, issue in issues.items():
+        waiting = waiting or {}
+        for number, issue in {**issues, **waiting}.items():
             if number in retry:
                 continue
             old = self.entries.get(number)
@@ -101,6 +110,7 @@ class SnapshotCache:
                 status=status_of.get(number),
                 checked_at=old.checked_at if old else None,
                 pulls=old.pulls if old else (),
+                approved=number not in waiting,
             )
         self.entries = fresh
         seen = [i for i in (closed or {}).values() if i.number not in retry]
@@ -124,6 +134,8 @@ class SnapshotCache:
                 record["checked_at"] = utc_iso(entry.checked_at)
             if entry.pulls:
                 record["pulls"] = list(entry.pulls)
+            if not entry.approved:
+                record["waiting"] = True
             issues[str(number)] = record
         data: dict[str, Any] = {"issues": issues}
         if self.closed:

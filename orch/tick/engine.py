@@ -238,7 +238,7 @@ def _tick_project(
             n: (t.status.value if t.status else None)
             for n, t in ((n, Task.from_issue(i)) for n, i in ctx.issues.items())
         }
-        cache.update(ctx.issues, statuses, ctx.retry, ctx.closed)
+        cache.update(ctx.issues, statuses, ctx.retry, ctx.closed, ctx.waiting)
         try:
             cache.save()
         except OSError as exc:

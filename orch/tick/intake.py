@@ -1,18 +1,33 @@
-"""Intake phase (SPEC §8): which open issues become tasks.
+"""Intake (SPEC §8): which open issues are tasks, and which wait for a maintainer's yes.
 
-`labeled` (default): an issue is a task once someone with triage rights labels it
-`status:new`; nothing to do here. `authored`: every open issue without a status label
-whose author is authorized (§7.1) gets `status:new`. That mode costs one extra list
-request per tick, since the snapshot only carries issues with orch labels.
+The gate (`gate`, run by the snapshot phase so no `--only` can skip it): a status label
+makes an issue a task only when a maintainer said yes: orch acted on the issue before
+(one of its markers is there), the issue's author may steer orch (§7.1), an authorized
+user commented `/approve`, or an authorized user applied a `status:` label (the labeled
+events, read once when the issue first appears). Issue forms apply labels for any
+author, so the label alone proves nothing. An issue without that yes waits, silent on
+GitHub, left out of every later phase; it is looked at again only when it changes, so a
+quiet tick stays one request.
+
+`run` (the intake phase) is `workflow.intake: authored`: every open issue without a
+status label whose author is authorized gets `status:new`. That mode costs one extra
+list request per tick, since the snapshot only carries issues with orch labels.
 """
 
 from __future__ import annotations
 
+import contextlib
+
 from orch import labels as L
-from orch.owner import is_authorized, needs_permission_lookup
+from orch import markers
+from orch.errors import RateLimited
+from orch.owner import is_authorized, needs_permission_lookup, parse_command
 from orch.status import Status
-from orch.store.base import Issue
-from orch.tick.context import ProjectTick
+from orch.store.base import Comment, Issue
+from orch.tasks import post_marker
+from orch.tick.context import ProjectTick, log_exception
+
+APPROVE_REPLY = "Approved: orch takes this issue as a task."
 
 
 def run(ctx: ProjectTick) -> None:
@@ -24,23 +39,102 @@ def run(ctx: ProjectTick) -> None:
             continue
         try:
             _intake(ctx, issue)
+        except RateLimited:
+            raise
         except Exception as exc:
-            from orch.errors import RateLimited
-            from orch.tick.context import log_exception
-
-            if isinstance(exc, RateLimited):
-                raise
             log_exception(ctx, exc, issue.number)
 
 
 def _intake(ctx: ProjectTick, issue: Issue) -> None:
-    allowed = ctx.project.config.workflow.allowed_users
-    permission = None
-    if needs_permission_lookup(issue.author, issue.author_type, allowed):
-        permission = ctx.permission(issue.author)
-    if not is_authorized(issue.author, issue.author_type, permission, allowed):
+    if not _may_steer(ctx, issue.author, issue.author_type):
         return
     ctx.act(ctx.would("intake"), issue.number, f"opened by {issue.author}: status new")
     updated = ctx.store.set_labels(issue.number, L.with_status(issue.labels, Status.NEW))
     ctx.refresh(updated)
     ctx.changed.add(issue.number)
+    ctx.approved.add(issue.number)
+
+
+# ------------------------------------------------------------------------------ the gate
+
+
+def gate(ctx: ProjectTick) -> None:
+    """Move the open issues no maintainer approved from `ctx.issues` to `ctx.waiting`."""
+    for number in sorted(ctx.issues):
+        entry = ctx.cache.entries.get(number)
+        if entry is not None and entry.approved:
+            continue
+        if entry is not None and number not in ctx.changed:
+            ctx.waiting[number] = ctx.issues.pop(number)  # still waiting, nothing new
+            continue
+        try:
+            approved = _approval(ctx, ctx.issues[number])
+        except RateLimited:
+            raise
+        except Exception as exc:  # looked at again next tick (log_exception marks retry)
+            log_exception(ctx, exc, number)
+            approved = False
+        if approved:
+            ctx.approved.add(number)
+        else:
+            ctx.waiting[number] = ctx.issues.pop(number)
+
+
+def _approval(ctx: ProjectTick, issue: Issue) -> bool:
+    """Whether a maintainer said yes to this issue (cheapest evidence first)."""
+    number, logins = issue.number, ctx.orch_logins
+    comments = ctx.comments_for(number)
+    if any(markers.orch_marker(c, logins) for c in comments):
+        return True  # orch acted on it already (routed it, or acked an /approve)
+    if markers.written_by_orch(issue.author, logins):
+        return True
+    if _may_steer(ctx, issue.author, issue.author_type):
+        return True
+    command = _approve_command(ctx, comments)
+    if command is not None:
+        _ack_approve(ctx, number, command)
+        return True
+    for event in ctx.store.label_events(number):
+        if event.label.startswith(L.STATUS_PREFIX) and (
+            markers.written_by_orch(event.actor, logins)
+            or _may_steer(ctx, event.actor, event.actor_type)
+        ):
+            if not markers.written_by_orch(event.actor, logins):
+                ctx.act("approved", number, f"{event.label} applied by {event.actor}")
+            return True
+    ctx.act(
+        "awaiting approval",
+        number,
+        f"opened by {issue.author}, who cannot steer orch; a maintainer approves with "
+        "/approve or by applying the status label again",
+    )
+    return False
+
+
+def _approve_command(ctx: ProjectTick, comments: tuple[Comment, ...]) -> Comment | None:
+    """The first `/approve` comment by someone who may steer orch."""
+    for comment in comments:
+        command = parse_command(comment.body)
+        if command is None or command.name != "approve":
+            continue
+        if _may_steer(ctx, comment.author, comment.author_type):
+            return comment
+    return None
+
+
+def _ack_approve(ctx: ProjectTick, number: int, comment: Comment) -> None:
+    data = {"comment_id": comment.id, "command": "approve"}
+    post_marker(ctx.store, number, "ack", data, f"@{comment.author} {APPROVE_REPLY}", dedupe=False)
+    with contextlib.suppress(Exception):  # a reaction is a courtesy, never a failure
+        ctx.store.react(comment.id, "eyes")
+    ctx.forget_comments(number)
+    ctx.act(ctx.would("ack /approve"), number, f"comment {comment.id} by {comment.author}")
+
+
+def _may_steer(ctx: ProjectTick, login: str, login_type: str) -> bool:
+    """SPEC §7.1 for one login: write access, or listed in `workflow.allowed_users`."""
+    allowed = ctx.project.config.workflow.allowed_users
+    permission = None
+    if needs_permission_lookup(login, login_type, allowed):
+        permission = ctx.permission(login)
+    return is_authorized(login, login_type, permission, allowed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from orch.tick import intake
 from orch.tick.context import ProjectTick
 
 FIRST_LOOK_BACK = timedelta(days=1)
@@ -29,3 +30,4 @@ def run(ctx: ProjectTick) -> None:
     ctx.changed = {n for n, issue in ctx.issues.items() if cache.changed(issue)}
     ctx.changed |= {n for n, issue in ctx.closed.items() if cache.closed_changed(issue)}
     ctx.snapshot_ok = True
+    intake.gate(ctx)  # issues no maintainer approved wait, out of every later phase

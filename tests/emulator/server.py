@@ -117,6 +117,8 @@ class IssueRec:
     state_reason: str | None = None
     closed_at: datetime | None = None
     is_pr: bool = False
+    # labeled/unlabeled events, oldest first: (event, label name, actor login, when)
+    events: list[tuple[str, str, str, datetime]] = field(default_factory=list)
 
 
 @dataclass
@@ -397,12 +399,20 @@ class Emulator:
         with self.lock:
             self._close(self._issue(self.repo(repo), number), reason)
 
-    def set_labels(self, number: int, labels: list[str], repo: str = DEFAULT_REPO) -> None:
+    def set_labels(
+        self,
+        number: int,
+        labels: list[str],
+        repo: str = DEFAULT_REPO,
+        *,
+        user: str = DEFAULT_LOGIN,
+    ) -> None:
+        """Replace the labels as `user` would in the web UI (recorded as label events)."""
         with self.lock:
             r = self.repo(repo)
+            self._ensure_user(user)
             issue = self._issue(r, number, any_kind=True)
-            issue.labels = self._label_names(r, labels)
-            issue.updated_at = self._tick()
+            self._relabel(r, issue, labels, user)
 
     # readers (REST-shaped JSON)
     def issue(self, number: int, repo: str = DEFAULT_REPO) -> JsonDict:
@@ -793,13 +803,26 @@ class Emulator:
                     break
             else:
                 writes = method != "GET"
-                if writes and not self._can_write(repo, login):
+                open_to_all = self._open_to_anyone(repo, handler, args, login)
+                if writes and not open_to_all and not self._can_write(repo, login):
                     raise HttpError(403, "Resource not accessible by personal access token")
                 return handler(self, repo, args, query, body, login)
         raise HttpError(404, "Not Found")
 
     def _can_read(self, repo: Repo, login: str) -> bool:
         return True  # public repositories
+
+    def _open_to_anyone(
+        self, repo: Repo, handler: Callable[..., Any], args: list[str], login: str
+    ) -> bool:
+        """On a public repository anyone signed in opens issues, comments and reacts, and
+        edits or deletes their own comments (as on GitHub)."""
+        if handler in (Emulator._create_issue, Emulator._create_comment, Emulator._react):
+            return True
+        if handler in (Emulator._update_comment, Emulator._delete_comment):
+            comment = repo.comments.get(_int(args[0]))
+            return comment is not None and comment.user == login
+        return False
 
     def _can_write(self, repo: Repo, login: str) -> bool:
         return repo.collaborators.get(login, "none") in ("admin", "maintain", "write", "triage")
@@ -923,6 +946,8 @@ class Emulator:
         if not title:
             raise validation_failed("Issue", "missing_field", "title")
         labels = [str(n) for n in body.get("labels") or []]
+        if not self._can_write(repo, login):
+            labels = []  # GitHub drops labels a user without triage rights sends, silently
         issue = self._new_issue(repo, str(title), str(body.get("body") or ""), labels, login)
         return (
             201,
@@ -946,7 +971,7 @@ class Emulator:
         if "body" in body:
             issue.body = str(body["body"] or "")
         if "labels" in body:
-            issue.labels = self._label_names(repo, [str(n) for n in body["labels"] or []])
+            self._relabel(repo, issue, [str(n) for n in body["labels"] or []], login)
         state = body.get("state")
         if state == "closed" and issue.state != "closed":
             self._close(issue, body.get("state_reason") or "completed")
@@ -962,16 +987,14 @@ class Emulator:
         self, repo: Repo, args: list[str], query: dict[str, str], body: JsonDict, login: str
     ) -> tuple[int, dict[str, str], Any]:
         issue = self._issue(repo, _int(args[0]), any_kind=True)
-        issue.labels = self._label_names(repo, _label_arg(body))
-        issue.updated_at = self._tick()
+        self._relabel(repo, issue, _label_arg(body), login)
         return 200, {}, [self._label_json(repo, repo.labels[n.lower()]) for n in issue.labels]
 
     def _add_labels(
         self, repo: Repo, args: list[str], query: dict[str, str], body: JsonDict, login: str
     ) -> tuple[int, dict[str, str], Any]:
         issue = self._issue(repo, _int(args[0]), any_kind=True)
-        issue.labels = self._label_names(repo, [*issue.labels, *_label_arg(body)])
-        issue.updated_at = self._tick()
+        self._relabel(repo, issue, [*issue.labels, *_label_arg(body)], login)
         return 200, {}, [self._label_json(repo, repo.labels[n.lower()]) for n in issue.labels]
 
     def _remove_label(
@@ -981,9 +1004,30 @@ class Emulator:
         kept = [n for n in issue.labels if n.lower() != args[1].lower()]
         if len(kept) == len(issue.labels):
             raise HttpError(404, "Label does not exist")
-        issue.labels = kept
-        issue.updated_at = self._tick()
+        self._relabel(repo, issue, kept, login)
         return 200, {}, [self._label_json(repo, repo.labels[n.lower()]) for n in issue.labels]
+
+    def _list_events(
+        self, repo: Repo, args: list[str], query: dict[str, str], body: JsonDict, login: str
+    ) -> tuple[int, dict[str, str], Any]:
+        number = _int(args[0])
+        issue = self._issue(repo, number, any_kind=True)
+        items = [
+            {
+                "id": number * 1000 + index,
+                "node_id": f"LE_{number}_{index}",
+                "url": self._api(repo, f"issues/events/{number * 1000 + index}"),
+                "actor": self._user_json(actor),
+                "event": event,
+                "commit_id": None,
+                "commit_url": None,
+                "created_at": iso(when),
+                "label": {"name": name, "color": self._label(repo, name).color},
+                "performed_via_github_app": None,
+            }
+            for index, (event, name, actor, when) in enumerate(issue.events)
+        ]
+        return self._page(repo, f"/repos/{repo.full_name}/issues/{number}/events", items, query)
 
     # comments
     def _list_comments(
@@ -1181,6 +1225,7 @@ class Emulator:
         (["issues", "*", "labels"], "POST", _add_labels),
         (["issues", "*", "labels", "*"], "DELETE", _remove_label),
         (["issues", "*", "comments"], "GET", _list_comments),
+        (["issues", "*", "events"], "GET", _list_events),
         (["issues", "*", "comments"], "POST", _create_comment),
         (["pulls"], "GET", _list_pulls),
         (["pulls"], "POST", _create_pull),
@@ -1240,9 +1285,21 @@ class Emulator:
             now,
             is_pr=is_pr,
         )
+        issue.events = [("labeled", name, user, now) for name in issue.labels]
         repo.issues[issue.number] = issue
         repo.next_number += 1
         return issue
+
+    def _relabel(self, repo: Repo, issue: IssueRec, names: list[str], actor: str) -> None:
+        """Replace an issue's labels as `actor`, recording labeled/unlabeled events."""
+        new = self._label_names(repo, names)
+        now = self._tick()
+        before = {n.lower() for n in issue.labels}
+        after = {n.lower() for n in new}
+        issue.events += [("unlabeled", n, actor, now) for n in issue.labels if n.lower() not in after]
+        issue.events += [("labeled", n, actor, now) for n in new if n.lower() not in before]
+        issue.labels = new
+        issue.updated_at = now
 
     def _new_comment(self, repo: Repo, issue: IssueRec, body: str, user: str) -> CommentRec:
         now = self._tick()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from orch.commands._common import DryRunOpt, JsonOpt, deps
 from orch.commands.task._app import app
+
+if TYPE_CHECKING:
+    from orch.tasks import Task
 
 
 @app.command("add")
@@ -90,11 +93,15 @@ def list_(
     all_: Annotated[bool, typer.Option("--all", help="Include closed tasks.")] = False,
     json: JsonOpt = False,
 ) -> None:
-    """List tasks, one per line: number, status, agent, title."""
+    """List tasks, one per line: number, status, agent, title.
+
+    An issue someone without write access labelled waits for a maintainer's yes
+    (`/approve`, or applying the label again) and shows as `awaiting approval`."""
     from orch.errors import UsageError
     from orch.output import emit_json
     from orch.status import Status, parse_status
     from orch.taskops import list_tasks
+    from orch.tick.cache import SnapshotCache
 
     statuses = []
     for text in status or ():
@@ -104,14 +111,21 @@ def list_(
             valid = ", ".join(s.value for s in Status)
             raise UsageError(f"--status {text!r}: use one of {valid}") from None
     d = deps(ctx)
+    project = d.project()
     tasks = list_tasks(d.store(), statuses=statuses, agent=agent, include_closed=all_)
+    cache = SnapshotCache.load(d.paths.repo_dir(project.repo) / "snapshot.json")
+    waiting = set(cache.awaiting_approval())
     if json:
-        emit_json({"tasks": [t.to_json() for t in tasks]})
+        emit_json(
+            {"tasks": [t.to_json() | {"awaiting_approval": t.number in waiting} for t in tasks]}
+        )
         return
-    rows = [
-        [f"#{t.number}", t.status.value if t.status else "?", t.agent or "-", t.title]
-        for t in tasks
-    ]
+
+    def shown(task: Task) -> str:
+        status = task.status.value if task.status else "?"
+        return f"{status} (awaiting approval)" if task.number in waiting else status
+
+    rows = [[f"#{t.number}", shown(t), t.agent or "-", t.title] for t in tasks]
     d.console.table(rows)
 
 
