@@ -256,3 +256,34 @@ def add_remote(root: Path | str, name: str, url: str) -> None:
 def diff(path: Path | str, base: str, head: str) -> str:
     """`git diff BASE...HEAD` (what `head` changed since it left `base`), as text."""
     return git("diff", "--no-color", "--no-ext-diff", f"{base}...{head}", cwd=path).stdout
+
+
+def unpushed_commits(path: Path | str, base: str, branch: str, remote: str = "origin") -> list[str]:
+    """Commits `git push` of `branch` would send: on HEAD, not on `base`, not already on
+    the remote's copy of the branch (as this clone last saw it), oldest first."""
+    args = ["rev-list", "--reverse", "HEAD", f"^{base}"]
+    tracking = f"refs/remotes/{remote}/{branch}"
+    if rev_parse(path, tracking):
+        args.append(f"^{tracking}")
+    result = git(*args, cwd=path)
+    return result.stdout.split()
+
+
+def commit_fields(path: Path | str, sha: str) -> tuple[str, str]:
+    """(author and committer names and emails on one line, the full message) of a commit."""
+    result = git("show", "--no-patch", "--format=%an <%ae> %cn <%ce>%x00%B", sha, cwd=path)
+    people, _, message = result.stdout.partition("\x00")
+    return people.strip(), message
+
+
+def commit_patch(path: Path | str, sha: str) -> str:
+    """What one commit changed, with no context lines (`+` lines are what it adds)."""
+    return git(
+        "show", "--format=", "--unified=0", "--no-color", "--no-ext-diff", "--no-renames",
+        "--first-parent", sha, cwd=path,
+    ).stdout
+
+
+def status_porcelain(path: Path | str) -> str:
+    """`git status --porcelain` with every untracked file listed (a checkout's state)."""
+    return git("status", "--porcelain", "--untracked-files=all", cwd=path).stdout

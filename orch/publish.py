@@ -8,7 +8,10 @@ finished later without doing anything twice:
 
 1. commit what the agent left uncommitted (configured identity);
 2. push the branch when it has commits not on the default branch (`git push -u origin`,
-   git's own credentials; never a token in a URL);
+   git's own credentials; never a token in a URL), only after orch.pushguard found no
+   secret in what it would send; else nothing is pushed, the task goes to
+   `needs_review` with the findings ("held"), and a later `--publish-only` scans again
+   and, once the branch is clean, pushes and publishes the attempt anew;
 3. for a `done` result with commits: open the PR (or update the open one);
 4. post the redacted `orch:agent-response` comment (deduplicated by body hash);
 5. set the labels (status by the decision, `model:`, `agent:` on reroute) in one write;
@@ -18,11 +21,11 @@ finished later without doing anything twice:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from orch import git, markers
+from orch import git, markers, pushguard
 from orch.attempt import AttemptDir
 from orch.config import Config
 from orch.decision import Decision
@@ -93,8 +96,10 @@ def publish(
     head = git.rev_parse(worktree, "HEAD") if worktree.is_dir() else None
     ahead = git.commits_ahead(worktree, base_ref) if head else 0
 
-    # 2. push
+    # 2. push, only what the scan let through
     if meta.get("has_remote") and ahead > 0 and state.get("pushed_sha") != head:
+        state = _guard(adir, state, worktree, base_ref, branch, number, redactor)
+    if meta.get("has_remote") and ahead > 0 and state.get("pushed_sha") != head and not state.get("held"):
         try:
             git.push_branch(worktree, branch)
         except git.GitError as exc:
@@ -109,7 +114,11 @@ def publish(
 
     # 3. pull request
     status = decision.status
-    if decision.wants_pr and ahead > 0 and "pr" not in state:
+    held = str(state.get("held") or "")
+    if held:
+        status = Status.NEEDS_REVIEW
+        report = replace(report, warnings=(*report.warnings, held), branch="")
+    if decision.wants_pr and ahead > 0 and "pr" not in state and not held:
         title = redactor(pr_title(str(meta["title"]), number))
         body = redactor(pr_body(report))
         existing = store.find_pr(branch, "open")
@@ -118,7 +127,7 @@ def publish(
         else:
             pr = store.update_pr(existing.number, body=body)
         state = adir.record_publish(pr=pr.number, pr_url=pr.url)
-    reason = decision.reason
+    reason = held or decision.reason
     if decision.wants_pr and "pr" not in state and status is Status.IN_REVIEW:
         # The decision saw commits, but there is no branch to open a PR from any more
         # (worktree deleted, nothing pushed): a human must look, never a silent done.
@@ -166,13 +175,43 @@ def publish(
             kwargs["agent"] = decision.reroute_to
             kwargs["model"] = None  # the next agent picks its own model
         trigger = "failure" if status is not decision.status else decision.trigger
+        if state.get("released") and status is not Status.NEEDS_REVIEW:
+            trigger = "release"  # from the needs_review the held push had set
         set_status(store, number, status, trigger=trigger, reason=reason, **kwargs)
         if status is Status.DONE and config.workflow.auto_close:
             store.update_issue(number, state="closed")
         state = adir.record_publish(labels_set=status.value)
 
+    if held:  # not complete: `--publish-only` scans again and pushes a fixed branch
+        return _published(adir.record_publish(status=status.value))
     state = adir.record_publish(complete=True, status=status.value)
     return _published(state)
+
+
+def _guard(
+    adir: AttemptDir,
+    state: dict[str, Any],
+    worktree: Path,
+    base_ref: str,
+    branch: str,
+    number: int,
+    redactor: Redactor,
+) -> dict[str, Any]:
+    """Scan what the push would send; hold the push on a finding. A branch that is clean
+    again (a human fixed it) releases an earlier hold: the attempt is published anew."""
+    findings = pushguard.scan(worktree, base_ref, branch, redactor.values)
+    if findings:
+        return adir.record_publish(held=redactor(pushguard.held_reason(findings, number)))
+    if not state.get("held"):
+        return state
+    kept = {k: v for k, v in state.items() if k not in _REDONE_AFTER_HOLD} | {"released": True}
+    adir.write(adir.publish, kept)
+    return kept
+
+
+# What a held publish did that is done again once the branch is clean: the result comment
+# and the labels said "nothing was pushed".
+_REDONE_AFTER_HOLD = ("held", "comment_id", "comment_hash", "comment_started", "labels_set")
 
 
 def _published(state: dict[str, Any]) -> Published:
@@ -239,6 +278,4 @@ def _report(
 
 
 def _with_pr(report: AttemptReport, pr: int | None, url: str, status: Status) -> AttemptReport:
-    from dataclasses import replace
-
     return replace(report, pr=pr, pr_url=url, task_status=status.value)

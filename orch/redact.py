@@ -18,21 +18,26 @@ SECRET_NAME_PARTS = ("TOKEN", "KEY", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL
 MIN_VALUE_LEN = 6
 _HARMLESS_VALUES = frozenset({"true", "false", "none", "null", "undefined"})
 
-_SHAPES: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(p)
-    for p in (
+# Well-known secret shapes, named (the push scan says which kind it found).
+SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern))
+    for name, pattern in (
         # PEM private keys (whole block, or an unterminated tail).
-        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.|\n)*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
-        r"\bgithub_pat_[A-Za-z0-9_]{20,}",
-        r"\bgh[pousr]_[A-Za-z0-9]{20,}",
-        r"\bsk-ant-[A-Za-z0-9_\-]{16,}",
-        r"\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_\-]{16,}",
-        r"\bxox[abprs]-[A-Za-z0-9\-]{10,}",
-        r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
-        r"\bAIza[0-9A-Za-z_\-]{35}\b",
-        r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+        (
+            "private key",
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.|\n)*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
+        ),
+        ("GitHub token", r"\bgithub_pat_[A-Za-z0-9_]{20,}"),
+        ("GitHub token", r"\bgh[pousr]_[A-Za-z0-9]{20,}"),
+        ("Anthropic key", r"\bsk-ant-[A-Za-z0-9_\-]{16,}"),
+        ("OpenAI key", r"\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_\-]{16,}"),
+        ("Slack token", r"\bxox[abprs]-[A-Za-z0-9\-]{10,}"),
+        ("AWS access key", r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),
+        ("Google API key", r"\bAIza[0-9A-Za-z_\-]{35}\b"),
+        ("JSON web token", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
     )
 )
+_SHAPES = tuple(pattern for _, pattern in SHAPES)
 # `Authorization: Bearer xyz`, `authorization: token xyz` (keep the header name).
 _AUTH_HEADER = re.compile(r"(?i)(\bauthorization\s*[:=]\s*)(?:(bearer|token|basic)\s+)?([^\s\"',]+)")
 # `https://user:secret@host` in URLs.
@@ -98,6 +103,17 @@ def _auth_sub(match: re.Match[str]) -> str:
 def _fallback(text: str) -> str:
     """Last resort: mask anything long and token-like, keep the rest."""
     return re.sub(r"[A-Za-z0-9_\-]{24,}", MASK, text)
+
+
+def secret_kinds(text: str | None, values: Iterable[str] = ()) -> list[str]:
+    """The kinds of secret in `text` ("GitHub token", "a secret environment value"), never
+    the secret itself; empty when clean. The same shapes and values `redact` masks."""
+    if not text:
+        return []
+    found = [name for name, pattern in SHAPES if pattern.search(text)]
+    if any(v and len(v) >= MIN_VALUE_LEN and v in text for v in values):
+        found.append("a secret environment value")
+    return list(dict.fromkeys(found))
 
 
 def redact_data(data: object, values: Iterable[str] = ()) -> object:

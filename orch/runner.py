@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from orch import git, proc
+from orch import checkout, git, proc
 from orch import labels as L
 from orch.attempt import attempt_dir, update_sidecar
 from orch.clock import utc_iso
@@ -292,6 +292,7 @@ def _run(
 
     from orch.agentlog import describe
 
+    checkout_before = checkout.record(project.root)  # the user's checkout is sacred
     exit_info = supervise(
         invocation,
         adir,
@@ -305,6 +306,9 @@ def _run(
         tmux_session=tmux_session(project.repo, number),
     )
     finish_attempt(deps, project, adir, exit_info, output_file=invocation.output_file)
+    outside = checkout.changes(checkout_before, checkout.record(project.root))
+    if outside:
+        checkout.hold_attempt(adir, outside)
     from orch.pending import publish_pending
 
     return publish_pending(deps, project, store, adir)

@@ -45,6 +45,9 @@ TRANSITIONS: dict[tuple[Status | None, Status], tuple[str, ...]] = {
     (Status.IN_REVIEW, Status.ROUTED): ("review",),
     (Status.IN_REVIEW, Status.NEEDS_REVIEW): ("review", "pr_closed"),
     (Status.BLOCKED, Status.ROUTED): ("rejoin",),
+    # A push the secret scan held, published once a human cleaned the branch (orch.publish).
+    (Status.NEEDS_REVIEW, Status.IN_REVIEW): ("release",),
+    (Status.NEEDS_REVIEW, Status.BLOCKED): ("release",),
 }
 # Owner commands move any task that is not running to new, routed or done.
 for _src in _NOT_RUNNING:
@@ -60,6 +63,8 @@ for _src in (Status.DONE, Status.IN_REVIEW, Status.NEEDS_REVIEW, Status.BLOCKED)
 # Routing or dispatch may find a task cannot run at all (no agent, missing tool).
 TRANSITIONS.setdefault((Status.ROUTED, Status.NEEDS_REVIEW), ("route_failed", "dispatch_failed"))
 TRANSITIONS.setdefault((Status.ROUTED, Status.BLOCKED), ("missing_tool", "worktree"))
+for _dst in (Status.DONE, Status.ROUTED):
+    TRANSITIONS[(Status.NEEDS_REVIEW, _dst)] = (*TRANSITIONS[(Status.NEEDS_REVIEW, _dst)], "release")
 
 
 def allowed(src: Status | None, dst: Status, trigger: str) -> bool:
