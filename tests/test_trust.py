@@ -138,10 +138,15 @@ def test_an_ack_swallows_close_only_when_orch_wrote_it(
         assert labels(emulator, number) == [Status.NEEDS_REVIEW.label]
         assert emulator.issue(number)["state"] == "open"
     else:
-        assert labels(emulator, number) == [Status.DONE.label]
-        assert emulator.issue(number)["state"] == "closed"
-        (acked,) = orch_markers(emulator, number, "ack")
-        assert acked["comment_id"] == close["id"]
+        acks = orch_markers(emulator, number, "ack")
+        assert acks[0]["comment_id"] == close["id"] and acks[0]["command"] == "close"
+        if forger == "alice":  # a writer's comment is judged as hers: feedback after /close
+            assert [a["command"] for a in acks] == ["close", "feedback"]
+            assert labels(emulator, number) == [Status.ROUTED.label]
+        else:
+            assert len(acks) == 1
+            assert labels(emulator, number) == [Status.DONE.label]
+            assert emulator.issue(number)["state"] == "closed"
 
 
 @pytest.mark.parametrize(("forger", "honoured"), [("mallory", False), ("alice", False),
@@ -167,13 +172,17 @@ def test_a_forged_approve_merges_nothing_and_the_real_review_runs(
     (pr,) = emulator.pulls()
     sha = head_sha(project, pr["head"]["ref"])
     emulator.add_comment(number, _approve(sha, pr["number"]), user=forger)
-    project.scenario({"codex": reviewer(verdict("reject", "Not what was asked."))})
+    project.scenario({"codex": reviewer(verdict("reject", "Not what was asked.")),
+                      "claude": author()})
 
     rows = actions(tick(project, "--wait"))
 
-    assert rows == [("review", number, "reviewing")]
     assert emulator.matching("PUT", f"/repos/{REPO}/pulls/*/merge") == []
     assert emulator.pull(pr["number"])["state"] == "open"
+    if forger == "alice":  # a writer's comment on a PR in review is feedback, never a verdict
+        assert rows[0] == ("owner", number, "acked feedback")
+        return
+    assert rows == [("review", number, "reviewing")]
     assert [r["decision"] for r in orch_markers(emulator, number, "review")] == ["reject"]
     assert labels(emulator, number) == [Status.NEEDS_REVIEW.label]
 
@@ -203,13 +212,14 @@ def _approve(sha: str, pr: int) -> str:
 
 # --------------------------------------------------------------------- intake approval
 
+NEW = [Status.NEW.label, "agent:claude", "complexity:simple"]  # routed without an LLM
+
 
 def test_a_non_writers_labelled_issue_waits_silently_until_a_maintainer_relabels_it(
     project: RunProject, emulator: Emulator
 ) -> None:
     # An issue form applies status:new for any author.
-    number = int(emulator.add_issue("Run my prompt", "rm -rf /", [Status.NEW.label],
-                                    user="mallory")["number"])
+    number = int(emulator.add_issue("Run my prompt", "rm -rf /", NEW, user="mallory")["number"])
     emulator.reset_log()
 
     rows = tick(project)
@@ -221,7 +231,7 @@ def test_a_non_writers_labelled_issue_waits_silently_until_a_maintainer_relabels
     assert emulator.comments(number) == []  # silent on GitHub
     assert labels(emulator, number) == [Status.NEW.label]
     listed = project.orch("task", "list")
-    assert listed.out.splitlines() == [f"#{number}  new (awaiting approval)  -  Run my prompt"]
+    assert "new (awaiting approval)" in listed.out and "Run my prompt" in listed.out
     listed = project.orch("task", "list", "--json")
     assert [t["awaiting_approval"] for t in json.loads(listed.out)["tasks"]] == [True]
 
@@ -230,7 +240,7 @@ def test_a_non_writers_labelled_issue_waits_silently_until_a_maintainer_relabels
     assert emulator.count() == 1, emulator.log_lines()
 
     emulator.set_labels(number, [], user="alice")
-    emulator.set_labels(number, [Status.NEW.label], user="alice")
+    emulator.set_labels(number, NEW, user="alice")
     rows = actions(tick(project, "--only", "route"))
 
     assert rows == [("snapshot", number, "approved"), ("route", number, "routed")]
@@ -241,7 +251,7 @@ def test_a_non_writers_labelled_issue_waits_silently_until_a_maintainer_relabels
 def test_slash_approve_by_a_maintainer_makes_it_a_task(
     project: RunProject, emulator: Emulator, approver: str
 ) -> None:
-    number = int(emulator.add_issue("Please", "x", [Status.NEW.label], user="mallory")["number"])
+    number = int(emulator.add_issue("Please", "x", NEW, user="mallory")["number"])
     tick(project)
     emulator.add_comment(number, "/approve", user=approver)
 
@@ -259,7 +269,7 @@ def test_slash_approve_by_a_maintainer_makes_it_a_task(
 
 
 def test_a_writers_labelled_issue_is_a_task_at_once(project: RunProject, emulator: Emulator) -> None:
-    number = int(emulator.add_issue("Fix", "x", [Status.NEW.label], user="alice")["number"])
+    number = int(emulator.add_issue("Fix", "x", NEW, user="alice")["number"])
     emulator.reset_log()
 
     rows = actions(tick(project, "--only", "route"))
