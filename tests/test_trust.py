@@ -298,3 +298,70 @@ def test_the_emulator_lets_anyone_comment_but_drops_their_labels(
     (event,) = gh.rest("GET", f"repos/{REPO}/issues/{issue['number']}/events")
     assert (event["event"], event["label"]["name"], event["actor"]["login"]) == (
         "labeled", "bug", "owner")
+
+
+# --------------------------------------------------------------------- pushes and checkout
+
+SECRET = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
+
+
+def test_a_secret_in_a_commit_is_never_pushed_until_a_human_cleans_the_branch(
+    project: RunProject, emulator: Emulator
+) -> None:
+    from tests.helpers import git
+    from tests.run_helpers import claude_envelope, result_obj
+
+    number = routed_task(emulator)
+    project.scenario({"claude": {"steps": [
+        {"run": f"printf 'x\\n' > a.txt && git add a.txt && git commit -qm 'key {SECRET}'"},
+        {"stdout": claude_envelope(result_obj())},
+    ]}})
+
+    done = project.orch("task", "run", str(number))
+
+    assert done.code == 0, done
+    assert project.origin_branches() == ["main"]  # nothing pushed
+    assert labels(emulator, number) == [Status.NEEDS_REVIEW.label]
+    assert emulator.pulls() == []
+    bodies = json.dumps([r.body for r in emulator.matching()], default=str)
+    assert SECRET not in bodies and "GitHub token in commit message of commit" in bodies
+
+    # A human removes the secret from the branch's history, then publishes.
+    worktree = next((project.state / "worktrees").rglob(f"{number}-say-hello"))
+    git("commit", "-q", "--amend", "-m", "add a.txt", cwd=worktree)
+    done = project.orch("task", "run", "--publish-only", str(number))
+
+    assert done.code == 0, done
+    assert f"orch/{number}-say-hello" in project.origin_branches()
+    assert labels(emulator, number) == [Status.IN_REVIEW.label]
+    assert len(emulator.pulls()) == 1
+
+
+def test_an_agent_that_commits_in_the_users_checkout_needs_review(
+    project: RunProject, emulator: Emulator
+) -> None:
+    from tests.helpers import git
+    from tests.run_helpers import claude_envelope, result_obj
+
+    number = routed_task(emulator)
+    main = project.repo.work
+    project.scenario({"claude": {"steps": [
+        {"write": "hello.txt", "text": "hi\n"},
+        {"run": f"cd {main} && printf 'evil\\n' > evil.txt && git add evil.txt "
+                "&& git -c user.name=a -c user.email=a@x commit -qm evil"},
+        {"stdout": claude_envelope(result_obj())},
+    ]}})
+    before = git("rev-parse", "HEAD", cwd=main).strip()
+
+    done = project.orch("task", "run", str(number))
+
+    assert done.code == 0, done
+    assert labels(emulator, number) == [Status.NEEDS_REVIEW.label]
+    assert emulator.pulls() == []
+    after = git("rev-parse", "HEAD", cwd=main).strip()
+    assert after != before and (main / "evil.txt").exists()  # left as the agent left it
+    assert git("rev-parse", "refs/heads/main", cwd=project.repo.origin).strip() == before
+    (response,) = orch_markers(emulator, number, "agent-response")
+    text = [c["body"] for c in emulator.comments(number) if "agent-response" in c["body"]][0]
+    assert "the agent wrote outside its worktree: HEAD" in text
+    assert response["task_status"] == Status.NEEDS_REVIEW.value
