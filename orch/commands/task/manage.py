@@ -93,10 +93,8 @@ def list_(
     all_: Annotated[bool, typer.Option("--all", help="Include closed tasks.")] = False,
     json: JsonOpt = False,
 ) -> None:
-    """List tasks, one per line: number, status, agent, title.
-
-    An issue someone without write access labelled waits for a maintainer's yes
-    (`/approve`, or applying the label again) and shows as `awaiting approval`."""
+    """List tasks, one per line: number, status, agent, title."""
+    # An issue someone without write access labelled shows as `awaiting approval`.
     from orch.errors import UsageError
     from orch.output import emit_json
     from orch.status import Status, parse_status
