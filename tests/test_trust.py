@@ -362,6 +362,6 @@ def test_an_agent_that_commits_in_the_users_checkout_needs_review(
     assert after != before and (main / "evil.txt").exists()  # left as the agent left it
     assert git("rev-parse", "refs/heads/main", cwd=project.repo.origin).strip() == before
     (response,) = orch_markers(emulator, number, "agent-response")
-    text = [c["body"] for c in emulator.comments(number) if "agent-response" in c["body"]][0]
+    (text,) = [c["body"] for c in emulator.comments(number) if "agent-response" in c["body"]]
     assert "the agent wrote outside its worktree: HEAD" in text
     assert response["task_status"] == Status.NEEDS_REVIEW.value
