@@ -241,9 +241,9 @@ def test_a_non_writers_labelled_issue_waits_silently_until_a_maintainer_relabels
 
     emulator.set_labels(number, [], user="alice")
     emulator.set_labels(number, NEW, user="alice")
-    rows = actions(tick(project, "--only", "route"))
+    approved = actions(tick(project, "--only", "route"))
 
-    assert rows == [("snapshot", number, "approved"), ("route", number, "routed")]
+    assert approved == [("snapshot", number, "approved"), ("route", number, "routed")]
     assert labels(emulator, number) == [Status.ROUTED.label]
 
 
