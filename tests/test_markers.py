@@ -62,3 +62,20 @@ def test_body_hash_ignores_surrounding_whitespace_only() -> None:
 def test_render_refuses_unknown_kind() -> None:
     with pytest.raises(ValueError):
         markers.render("bogus", {})
+
+
+def test_only_orchs_own_logins_write_markers() -> None:
+    from datetime import UTC, datetime
+
+    from orch.store.base import Comment
+
+    logins = markers.orch_logins("Owner", ["orch-host-b", "my-app[bot]", " "])
+    assert logins == frozenset({"owner", "orch-host-b", "my-app[bot]"})
+    body = markers.render("claim", {"host": "h"})
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for author, mine in (("owner", True), ("OWNER", True), ("my-app[bot]", True),
+                         ("my-app", False), ("mallory", False), ("", False)):
+        comment = Comment(1, 1, author, body, now, now)
+        assert markers.written_by_orch(author, logins) is mine
+        assert (markers.orch_marker(comment, logins) is not None) is mine
+    assert markers.orch_logins(None) == frozenset()
