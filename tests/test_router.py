@@ -319,6 +319,7 @@ def test_route_against_the_emulator(gh_repo: Repo, gh_env: dict[str, str], emula
     assert emulator.log_lines() == [
         "GET /repos/acme/widgets/issues/1 -> 200",
         "GET /repos/acme/widgets/issues/1/comments?per_page=100 -> 200",
+        "GET /user -> 200",  # who orch is (its markers count), once, then cached
         "GET /repos/acme/widgets/labels?per_page=100 -> 200",
         "POST /repos/acme/widgets/labels -> 201",
         "POST /repos/acme/widgets/labels -> 201",
@@ -327,7 +328,7 @@ def test_route_against_the_emulator(gh_repo: Repo, gh_env: dict[str, str], emula
     ]
 
 
-def test_route_after_init_costs_four_requests(gh_repo: Repo, gh_env: dict[str, str],
+def test_route_after_init_costs_five_requests(gh_repo: Repo, gh_env: dict[str, str],
                                               emulator: Any, tmp_path: Path) -> None:
     """`orch init` creates the agent:/complexity:/model: labels, so routing never lists or
     creates labels: read the issue and its comments, one label write, one comment."""
@@ -345,6 +346,7 @@ def test_route_after_init_costs_four_requests(gh_repo: Repo, gh_env: dict[str, s
     assert emulator.log_lines() == [
         "GET /repos/acme/widgets/issues/1 -> 200",
         "GET /repos/acme/widgets/issues/1/comments?per_page=100 -> 200",
+        "GET /user -> 200",  # who orch is (its markers count), once, then cached
         "PATCH /repos/acme/widgets/issues/1 -> 200",
         "POST /repos/acme/widgets/issues/1/comments -> 201",
     ]
@@ -382,6 +384,7 @@ def test_no_agent_available_against_the_emulator(gh_repo: Repo, gh_env: dict[str
     assert emulator.log_lines() == [
         "GET /repos/acme/widgets/issues/1 -> 200",
         "GET /repos/acme/widgets/issues/1/comments?per_page=100 -> 200",
+        "GET /user -> 200",  # who orch is (its markers count), once, then cached
         "PATCH /repos/acme/widgets/issues/1 -> 200",
         "POST /repos/acme/widgets/issues/1/comments -> 201",
     ]
