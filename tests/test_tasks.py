@@ -22,7 +22,6 @@ from orch.tasks import (
     set_status,
 )
 
-
 ORCH = markers.orch_logins("owner")  # the fixture store writes as "owner"
 
 
