@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -63,7 +63,7 @@ DEFAULTS: dict[str, Any] = {
     "router": {
         "mode": "llm",
         "agent": "claude",
-        "model": "haiku",
+        "model": None,  # None: the router agent's own model (router_model())
         "timeout_seconds": 120,
         "max_route_attempts": 3,
         "fallback_executor": "codex",
@@ -536,6 +536,10 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
         raise v.fail(
             ("router", "agent"), f"unknown agent {router.agent!r}; configured: {', '.join(agents)}"
         )
+    if router.model is None:
+        # Each router agent gets a model it knows: `haiku` means nothing to codex.
+        router = replace(router, model=router_model(model_map, router.agent))
+        merged["router"]["model"] = router.model
 
     return Config(
         projects=tuple(str(Path(p).expanduser()) for p in v.strings(("projects",))),
@@ -553,6 +557,16 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
         warnings=tuple(v.warnings),
         raw=MappingProxyType(merged),
     )
+
+
+def router_model(model_map: Mapping[str, Mapping[str, str]], agent: str) -> str | None:
+    """The router agent's default model: `model_map.route`, else its `simple` model, else
+    None (the CLI's own default)."""
+    for tier in ("route", "simple"):
+        model = model_map.get(tier, {}).get(agent)
+        if model:
+            return model
+    return None
 
 
 _AGENT_KEYS = {
