@@ -36,7 +36,6 @@ TRANSITIONS: dict[tuple[Status | None, Status], tuple[str, ...]] = {
     (Status.ROUTED, Status.IN_PROGRESS): ("dispatch",),
     (Status.NEW, Status.IN_PROGRESS): ("dispatch",),
     (Status.IN_PROGRESS, Status.IN_REVIEW): ("result",),
-    (Status.IN_PROGRESS, Status.DONE): ("result",),
     (Status.IN_PROGRESS, Status.ROUTED): ("result", "reroute", "reap"),
     (Status.IN_PROGRESS, Status.BLOCKED): ("result", "missing_tool", "worktree", "plan"),
     (Status.IN_PROGRESS, Status.NEEDS_REVIEW): ("result", "failure", "reap", "owner"),

@@ -93,3 +93,27 @@ def test_github_down_while_publishing_then_publish_only_finishes_once(
     assert len(responses(emulator, number)) == 1
     assert len(emulator.pulls()) == 1
     assert Status.IN_REVIEW.label in emulator.labels_of(number)
+
+
+def test_done_with_no_commit_is_never_success(project: RunProject, emulator: Emulator) -> None:
+    """SPEC §12: an agent's "done" that changed nothing goes to a human; the issue stays open."""
+    number = int(emulator.add_issue("Say hello", "Add hello.txt", [Status.NEW.label, "agent:claude"])["number"])
+    project.scenario({"claude": {"steps": [
+        {"stdout": claude_envelope(result_obj(summary="Added hello.txt as asked"))},
+    ]}})
+
+    done = project.orch("task", "run", str(number))
+
+    assert done.code == 0, done
+    assert done.out.startswith(f"#{number} ran status:needs_review attempt 1"), done
+    issue = emulator.issue(number)
+    assert issue["state"] == "open"
+    assert sorted(emulator.labels_of(number)) == ["agent:claude", "model:sonnet", Status.NEEDS_REVIEW.label]
+    assert emulator.pulls() == []
+    assert project.origin_branches() == ["main"]
+    (response,) = responses(emulator, number)
+    assert response.data["status"] == "done" and response.data["task_status"] == "needs_review"
+    lines = response.text.splitlines()
+    assert lines[0] == "### 🟣 Claude: Added hello.txt as asked"  # the agent's summary
+    assert "| Status | `done` → `status:needs_review` |" in lines
+    assert "- Reason: the agent reported done but changed nothing" in lines

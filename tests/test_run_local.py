@@ -343,7 +343,7 @@ def _alive(pid: int) -> bool:
     return bool(state.strip()) and not state.strip().startswith("Z")
 
 
-def test_done_without_changes_closes_the_task_without_a_pr(project: RunProject) -> None:
+def test_done_without_changes_asks_a_human_and_keeps_the_issue_open(project: RunProject) -> None:
     number = add_task(project, "Already fine", "--agent", "claude")
     project.scenario({"claude": {"steps": [
         {"stdout": claude_envelope(result_obj(reason="already fixed on main", files_changed=[]))}]}})
@@ -353,9 +353,16 @@ def test_done_without_changes_closes_the_task_without_a_pr(project: RunProject) 
     assert done.code == 0, done
     s = store(project)
     issue = s.get_issue(number)
-    assert issue.state == "closed" and "status:done" in issue.labels
+    assert issue.state == "open" and "status:needs_review" in issue.labels
+    assert "status:done" not in issue.labels
     assert s.find_pr("orch/1-already-fine", "all") is None
     assert project.origin_branches() == ["main"]
+    (response,) = agent_responses(s.list_comments(number))
+    assert response.data["task_status"] == "needs_review"
+    assert (
+        "- Reason: the agent reported done but changed nothing (its reason: already fixed on main)"
+        in response.text.splitlines()
+    )
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(project: RunProject) -> None:
