@@ -761,12 +761,31 @@ def schedule_problem(schedule: str) -> str | None:
             f"{text!r} has {len(fields)} fields; a schedule is 5-field cron "
             "(minute hour day-of-month month day-of-week), e.g. '*/5 * * * *', or @hourly/@daily"
         )
+    for value, (name, low, high) in zip(fields, _CRON_FIELDS, strict=True):
+        bad = _out_of_range(value, low, high)
+        if bad is not None:
+            return f"invalid cron line {text!r}: {name} must be {low}-{high} (got {bad})"
     from croniter import croniter
 
     try:
         croniter(text)
     except (ValueError, KeyError) as exc:
         return f"invalid cron line {text!r}: {exc}"
+    return None
+
+
+_CRON_FIELDS = (
+    ("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12),
+    ("day of week", 0, 7),
+)
+
+
+def _out_of_range(field_text: str, low: int, high: int) -> str | None:
+    """The first number of a cron field outside low..high (steps after `/` excepted)."""
+    for part in field_text.split(","):
+        for number in part.split("/", 1)[0].split("-"):
+            if number.isdigit() and not low <= int(number) <= high:
+                return number
     return None
 
 
