@@ -218,6 +218,14 @@ class Config:
         model = tier.get(agent)
         return model or None
 
+    def default_agent(self) -> str | None:
+        """The agent for a task that names none: fallback executor, router agent, then
+        the first configured one, skipping disabled agents."""
+        for candidate in (self.router.fallback_executor, self.router.agent, *self.agents):
+            if candidate and candidate in self.agents and candidate not in self.router.disabled_agents:
+                return candidate
+        return None
+
     def get(self, dotted: str) -> Any:
         """The merged raw value at a dotted key path (for `orch config get`)."""
         node: Any = self.raw

@@ -59,6 +59,8 @@ for _src in (Status.DONE, Status.IN_REVIEW, Status.NEEDS_REVIEW, Status.BLOCKED)
 # Routing or dispatch may find a task cannot run at all (no agent, missing tool).
 TRANSITIONS.setdefault((Status.ROUTED, Status.NEEDS_REVIEW), ("route_failed", "dispatch_failed"))
 TRANSITIONS.setdefault((Status.ROUTED, Status.BLOCKED), ("missing_tool", "worktree"))
+# ...checked before the task is marked in_progress, so a new task with an agent: label too.
+TRANSITIONS.setdefault((Status.NEW, Status.BLOCKED), ("missing_tool", "worktree"))
 
 
 def allowed(src: Status | None, dst: Status, trigger: str) -> bool:

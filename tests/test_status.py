@@ -41,6 +41,8 @@ ALLOWED = [
     (S.BLOCKED, S.DONE, "owner"),
     (S.ROUTED, S.DONE, "owner"),
     (S.NEW, S.ROUTED, "owner"),
+    (S.NEW, S.BLOCKED, "missing_tool"),  # checked before in_progress
+    (S.ROUTED, S.BLOCKED, "worktree"),
     (S.ROUTED, S.ROUTED, "anything"),  # staying put is always fine
 ]
 

@@ -42,7 +42,7 @@ BROKEN = [
 def test_tick_ticks_the_healthy_project_then_exits_2_naming_the_broken_one(
     tmp_path: Path, orch_env: dict[str, str], text: str, problem: str
 ) -> None:
-    healthy, broken = two_projects(tmp_path, orch_env)
+    _, broken = two_projects(tmp_path, orch_env)
     config = broken.work / ".orch.yml"
     config.write_text("store: local\n" + text)
     state = Path(orch_env["ORCH_HOME"]) / "state" / "repos" / "local"
@@ -70,11 +70,17 @@ def test_tick_json_names_the_broken_project_in_a_config_action(
     ticked = run_orch("tick", "--json", "--only", "snapshot", cwd=tmp_path, env=orch_env)
 
     assert ticked.code == 2, ticked
-    assert [json.loads(line) for line in ticked.out.splitlines()] == [{
-        "schema": 1, "project": str(broken.work), "phase": "config", "task": None, "action": "error",
-        "detail": f"{broken.work / '.orch.yml'}: workflow.max_parallel: must be a whole "
-        "number >= 1 (got a string)",
-    }]
+    assert [json.loads(line) for line in ticked.out.splitlines()] == [
+        {
+            "schema": 1,
+            "project": str(broken.work),
+            "phase": "config",
+            "task": None,
+            "action": "error",
+            "detail": f"{broken.work / '.orch.yml'}: workflow.max_parallel: must be a whole "
+            "number >= 1 (got a string)",
+        }
+    ]
 
 
 def test_a_vanished_registered_checkout_is_a_config_error(

@@ -10,8 +10,9 @@ session. The tick never waits for it (except `--wait`); the supervisor sets
 from __future__ import annotations
 
 import os
-import sys
 
+from orch.errors import OrchError
+from orch.runner import supervisor_argv
 from orch.status import Status
 from orch.store.base import Comment
 from orch.tasks import Task
@@ -92,6 +93,8 @@ busy = _busy  # the review phase's reviewers count against max_parallel too
 
 def _dispatch(ctx: ProjectTick, task: Task) -> None:
     now = ctx.deps.clock.now()
+    if _cannot_run(ctx, task):
+        return
     comments = ctx.comments_for(task.number)
     if ctx.project.config.workflow.max_cost_per_task_usd is not None and _over_task_budget(
         ctx, task, comments
@@ -134,6 +137,38 @@ def _dispatch(ctx: ProjectTick, task: Task) -> None:
     )
 
 
+def _cannot_run(ctx: ProjectTick, task: Task) -> bool:
+    """An agent that is not configured, or not installed on this host, is never dispatched:
+    the task goes to needs_review once, with a note saying why (orch.agents.probe)."""
+    from orch.agents.probe import cannot_run
+    from orch.tasks import set_status
+
+    config = ctx.project.config
+    agent = task.agent or config.default_agent()
+    problem = (
+        cannot_run(config, agent)
+        if agent
+        else OrchError("no agent is configured; add one under `agents:` in .orch.yml")
+    )
+    if problem is None:
+        return False
+    ctx.act(ctx.would("mark needs_review"), task.number, problem.message)
+    if not ctx.dry_run:
+        ctx.refresh(
+            set_status(
+                ctx.store,
+                task.number,
+                Status.NEEDS_REVIEW,
+                trigger="dispatch_failed",
+                reason=problem.message,
+                note=True,
+                issue=task.issue,
+            )
+        )
+        ctx.forget_comments(task.number)
+    return True
+
+
 def _abandoned(ctx: ProjectTick, number: int, claim: Claim) -> bool:
     """A claim by a dead tick of this host whose task has no supervisor here: the tick was
     killed between claiming and starting (ticks on one host never overlap: tick.lock)."""
@@ -145,13 +180,6 @@ def _abandoned(ctx: ProjectTick, number: int, claim: Claim) -> bool:
     return running(ctx.deps.paths, ctx.repo, number) is None
 
 
-def supervisor_argv(ctx: ProjectTick, number: int) -> list[str]:
-    argv = [sys.executable, "-m", "orch"]
-    if ctx.deps.config_file:
-        argv += ["--config", str(ctx.deps.config_file)]
-    return [*argv, "--project", str(ctx.project.root), "task", "run", str(number)]
-
-
 def _start(ctx: ProjectTick, number: int) -> Started:
     from orch import proc
 
@@ -160,7 +188,7 @@ def _start(ctx: ProjectTick, number: int) -> Started:
     log_path = task_dir / "supervisor.log"
     with open(log_path, "ab") as log:
         child = proc.spawn(
-            supervisor_argv(ctx, number),
+            supervisor_argv(ctx.deps, ctx.project, number),
             cwd=ctx.project.root,
             env=dict(os.environ),
             stdout=log.fileno(),
