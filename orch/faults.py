@@ -4,8 +4,9 @@ A full disk cannot be produced on demand without privileges (a tiny tmpfs needs 
 so the tests that prove "disk full while preparing an attempt ends in one line, exit 1,
 and the task back in `routed`" set this variable; `fault_point("prompt")` then raises the
 real `OSError` (e.g. `ENOSPC`) that the write at that point would raise. Points:
-`worktree` (before the worktree is made) and `prompt` (before the prompt files are
-written). Unset — always, outside tests — it does nothing.
+`worktree` (before the worktree is made), `prompt` (before the prompt files are written)
+and `publish` (before an attempt is published). Unset — always, outside tests — it does
+nothing.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ publishing failed (reap, `--publish-only`): orch.pending. Nothing here prints or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -119,8 +120,11 @@ def run_task(
             return RunResult(number, "nothing", reason="no unpublished attempt")
         return _run(deps, project, store, number, options, on_progress, env)
     finally:
-        update_sidecar(deps.paths, project.repo, number, supervisor_pid=None, supervisor_start=None,
-                       agent_pid=None, agent_start=None)
+        # On a full disk this write fails too: the error already said so, and a stale pid
+        # is dead to every liveness check.
+        with contextlib.suppress(OSError):
+            update_sidecar(deps.paths, project.repo, number, supervisor_pid=None,
+                           supervisor_start=None, agent_pid=None, agent_start=None)
         lock.release()
 
 
@@ -248,7 +252,7 @@ def _run(
     except OSError as exc:
         raise SetupError(
             f"task #{number}: attempt {attempt} ran but its outcome cannot be saved: "
-            f"{_os_reason(exc)}; the next tick (or `orch task run --publish-only {number}`) "
+            f"{os_reason(exc)}; the next tick (or `orch task run --publish-only {number}`) "
             "publishes it"
         ) from None
     return publish_pending(deps, project, store, adir)
@@ -410,7 +414,7 @@ def _setup_failed(
     dispatched again by a later tick."""
     from orch.tasks import post_marker
 
-    reason = f"cannot prepare attempt {run.attempt} on this host: {_os_reason(exc)}"
+    reason = f"cannot prepare attempt {run.attempt} on this host: {os_reason(exc)}"
     if options.detached:
         host = socket.gethostname()
         when = utc_iso(deps.clock.now())
@@ -425,7 +429,7 @@ def _setup_failed(
     return SetupError(f"task #{number}: {reason}; the task was not started")
 
 
-def _os_reason(exc: OSError) -> str:
+def os_reason(exc: OSError) -> str:
     """`No space left on device: /path` from an OSError, one line."""
     what = exc.strerror or str(exc)
     where = exc.filename if exc.filename is not None else ""
