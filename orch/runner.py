@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from orch.project import Project
     from orch.store.base import Comment, Issue, Store
     from orch.tasks import History, Task
+    from orch.worktree import Worktree
 
 RUNNABLE = (Status.NEW, Status.ROUTED, Status.IN_PROGRESS)
 
@@ -177,61 +178,83 @@ def _run(
         return _not_started(store, number, issue, options, problem)
     assert agent is not None
     model = options.model or config.model_for(task.complexity, agent)
-    attempt = history.attempts + 1
-    src = task.status
-
-    from orch.budget import task_budget_reason
-
-    stop = (
-        f"exceeded max attempts ({config.workflow.max_attempts})"
-        if attempt > config.workflow.max_attempts
-        else task_budget_reason(history.cost_usd, config.workflow.max_cost_per_task_usd)
-    )
-    if stop:
-        triggers = {Status.NEW: "route_failed", Status.ROUTED: "dispatch_failed"}
-        trigger = triggers.get(src, "failure") if src else "failure"
-        set_status(store, number, Status.NEEDS_REVIEW, trigger=trigger, reason=stop, note=True,
-                   issue=issue)
-        return RunResult(number, "needs_review", Status.NEEDS_REVIEW.value, attempt - 1, agent,
-                         model, reason=stop)
-
-    missing = [t for t in config.workflow.required_tools if proc.which(t) is None]
-    if missing:
-        reason = f"required tool(s) missing on this host: {', '.join(missing)}"
-        set_status(store, number, Status.BLOCKED, trigger="missing_tool", reason=reason,
-                   note=True, issue=issue)
-        return RunResult(number, "blocked", Status.BLOCKED.value, attempt, agent, model,
-                         error_class="missing_tool", reason=reason)
-
-    run = _Attempt(number, attempt, agent, model, planning)
+    run = _Attempt(number, history.attempts + 1, agent, model, planning)
+    refused = _refuse(store, config, issue, task, history, run)
+    if refused is not None:
+        return refused
     try:
         adir, invocation = _prepare(deps, project, store, task, comments, history, run, env)
     except _Blocked as blocked:
         set_status(store, number, Status.BLOCKED, trigger="worktree", reason=blocked.reason,
                    note=True, issue=issue)
-        return RunResult(number, "blocked", Status.BLOCKED.value, attempt, agent, model,
+        return RunResult(number, "blocked", Status.BLOCKED.value, run.attempt, agent, model,
                          reason=blocked.reason)
     except OSError as exc:
-        raise _setup_failed(deps, store, number, src, run, options, exc) from None
+        raise _setup_failed(deps, store, number, task.status, run, options, exc) from None
     except Exception as exc:
         if options.detached:
             # A detached supervisor that cannot start must not leave the task to be
             # dispatched again and again: a human looks.
-            reason = f"could not start the agent: {exc}"
             set_status(store, number, Status.NEEDS_REVIEW, trigger="dispatch_failed",
-                       reason=reason, note=True, issue=issue)
+                       reason=f"could not start the agent: {exc}", note=True, issue=issue)
         raise
-
     # Only now, with everything local in place, does the task show as running.
     _ensure_labels(deps, store, [f"{L.AGENT_PREFIX}{agent}"] + ([f"{L.MODEL_PREFIX}{model}"] if model else []))
     set_status(store, number, Status.IN_PROGRESS, trigger="dispatch", agent=agent, model=model,
                issue=issue)
+    return _execute(deps, project, store, task, run, adir, invocation, on_progress)
+
+
+def _refuse(
+    store: Store, config: Config, issue: Issue, task: Task, history: History, run: _Attempt
+) -> RunResult | None:
+    """Max attempts, the task's budget, required tools: checked before anything starts."""
+    from orch.budget import task_budget_reason
+    from orch.tasks import set_status
+
+    number, agent, model = run.number, run.agent, run.model
+    stop = (
+        f"exceeded max attempts ({config.workflow.max_attempts})"
+        if run.attempt > config.workflow.max_attempts
+        else task_budget_reason(history.cost_usd, config.workflow.max_cost_per_task_usd)
+    )
+    if stop:
+        triggers = {Status.NEW: "route_failed", Status.ROUTED: "dispatch_failed"}
+        src = task.status
+        trigger = triggers.get(src, "failure") if src else "failure"
+        set_status(store, number, Status.NEEDS_REVIEW, trigger=trigger, reason=stop, note=True,
+                   issue=issue)
+        return RunResult(number, "needs_review", Status.NEEDS_REVIEW.value, run.attempt - 1,
+                         agent, model, reason=stop)
+    missing = [t for t in config.workflow.required_tools if proc.which(t) is None]
+    if missing:
+        reason = f"required tool(s) missing on this host: {', '.join(missing)}"
+        set_status(store, number, Status.BLOCKED, trigger="missing_tool", reason=reason,
+                   note=True, issue=issue)
+        return RunResult(number, "blocked", Status.BLOCKED.value, run.attempt, agent, model,
+                         error_class="missing_tool", reason=reason)
+    return None
+
+
+def _execute(
+    deps: Deps,
+    project: Project,
+    store: Store,
+    task: Task,
+    run: _Attempt,
+    adir: AttemptDir,
+    invocation: Invocation,
+    on_progress: Callable[[Progress], None] | None,
+) -> RunResult:
+    """Supervise the agent, decide what its outcome means, publish it."""
+    from orch.agentlog import describe
+    from orch.pending import publish_pending
+
+    config, number = project.config, run.number
 
     def started(pid: int) -> None:
         update_sidecar(deps.paths, project.repo, number, agent_pid=pid,
                        agent_start=proc.process_start_time(pid))
-
-    from orch.agentlog import describe
 
     exit_info = supervise(
         invocation,
@@ -240,18 +263,16 @@ def _run(
         timeout=config.workflow.timeout_for(task.complexity),
         idle_timeout=config.workflow.idle_timeout_seconds,
         on_start=started,
-        on_progress=_with_agent(on_progress, agent, model),
+        on_progress=_with_agent(on_progress, run.agent, run.model),
         describe=describe,
         use_tmux=config.workflow.use_tmux,
         tmux_session=tmux_session(project.repo, number),
     )
-    from orch.pending import publish_pending
-
     try:
         finish_attempt(deps, project, adir, exit_info, output_file=invocation.output_file)
     except OSError as exc:
         raise SetupError(
-            f"task #{number}: attempt {attempt} ran but its outcome cannot be saved: "
+            f"task #{number}: attempt {run.attempt} ran but its outcome cannot be saved: "
             f"{os_reason(exc)}; the next tick (or `orch task run --publish-only {number}`) "
             "publishes it"
         ) from None
@@ -374,30 +395,43 @@ def _prepare(
             schema=schema_for("plan" if run.planning else "run"),
             env_base=base_env,
         ))
-        adir.write(adir.meta, {
-            "repo": project.repo,
-            "root": str(project.root),
-            "number": number,
-            "title": task.title,
-            "attempt": attempt,
-            "agent": agent,
-            "model": model,
-            "complexity": task.complexity,
-            "branch": tree.branch,
-            "worktree": str(tree.path),
-            "default_branch": tree.default_branch,
-            "base_ref": tree.base_ref,
-            "has_remote": tree.has_remote,
-            "prompt_hash": prompts.hash,
-            "started_at": started_at,
-            "tried_agents": [*history.tried_agents],
-            "previous_blockers": [list(b) for b in history.blockers(2)],
-            "plan": run.planning,
-        })
+        adir.write(adir.meta, _meta(project, task, tree, run, prompts.hash, history, started_at))
     except BaseException:
         shutil.rmtree(adir.path, ignore_errors=True)  # nothing half-made is left to publish
         raise
     return adir, invocation
+
+
+def _meta(
+    project: Project,
+    task: Task,
+    tree: Worktree,
+    run: _Attempt,
+    prompt_hash: str,
+    history: History,
+    started_at: str,
+) -> dict[str, Any]:
+    """meta.json: what publishing, reap and `orch task get` know about the attempt."""
+    return {
+        "repo": project.repo,
+        "root": str(project.root),
+        "number": run.number,
+        "title": task.title,
+        "attempt": run.attempt,
+        "agent": run.agent,
+        "model": run.model,
+        "complexity": task.complexity,
+        "branch": tree.branch,
+        "worktree": str(tree.path),
+        "default_branch": tree.default_branch,
+        "base_ref": tree.base_ref,
+        "has_remote": tree.has_remote,
+        "prompt_hash": prompt_hash,
+        "started_at": started_at,
+        "tried_agents": [*history.tried_agents],
+        "previous_blockers": [list(b) for b in history.blockers(2)],
+        "plan": run.planning,
+    }
 
 
 def _setup_failed(

@@ -216,3 +216,21 @@ def test_disk_full_while_publishing_is_one_line_and_publish_only_finishes(projec
     finished = project.orch("task", "run", "--publish-only", str(number))
     assert finished.code == 0, finished
     assert Status.IN_REVIEW.label in labels(project, number)
+
+
+def test_a_tick_that_cannot_make_the_supervisor_log_claims_nothing(project: RunProject) -> None:
+    number = routed_task(project, "No log", "claude")
+    project.scenario({"claude": {"steps": [{"exit": 99}]}})
+    task_dir = project.task_dir(REPO, number)
+    task_dir.parent.mkdir(parents=True)
+    task_dir.write_text("a file where the task's folder should be")
+
+    ticked = project.orch("tick")
+
+    assert ticked.code == 1, ticked
+    assert ticked.out == (
+        f"{REPO} dispatch #{number} error: cannot start a supervisor here: File exists: {task_dir}\n"
+    )
+    assert ticked.err == "orch: tick finished with 1 error(s); see above and `orch log`\n"
+    assert kinds(project, number) == []  # no claim left behind for the next tick to trip on
+    assert labels(project, number) == ["agent:claude", "complexity:simple", Status.ROUTED.label]

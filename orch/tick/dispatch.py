@@ -10,9 +10,10 @@ session. The tick never waits for it (except `--wait`); the supervisor sets
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from orch.errors import OrchError
-from orch.runner import supervisor_argv
+from orch.runner import os_reason, supervisor_argv
 from orch.status import Status
 from orch.store.base import Comment
 from orch.tasks import Task
@@ -122,11 +123,17 @@ def _dispatch(ctx: ProjectTick, task: Task) -> None:
         ctx.act("would dispatch", task.number, f"agent {task.agent or '(router default)'}")
         ctx.shared.dispatched_dry += 1
         return
+    try:
+        log_path = _supervisor_log(ctx, task.number)
+    except OSError as exc:
+        # Disk full, permission denied, a file where a folder belongs: claim nothing, say so.
+        ctx.act("error", task.number, f"cannot start a supervisor here: {os_reason(exc)}")
+        return
     if not try_claim(ctx.store, task.number, ctx.shared.host, ctx.shared.run_id, now):
         ctx.forget_comments(task.number)
         ctx.act("skip", task.number, "another dispatcher claimed it first")
         return
-    started = _start(ctx, task.number)
+    started = _start(ctx, task.number, log_path)
     ctx.shared.started.append(started)
     ctx.shared.dispatched += 1
     ctx.forget_comments(task.number)
@@ -180,12 +187,18 @@ def _abandoned(ctx: ProjectTick, number: int, claim: Claim) -> bool:
     return running(ctx.deps.paths, ctx.repo, number) is None
 
 
-def _start(ctx: ProjectTick, number: int) -> Started:
-    from orch import proc
-
+def _supervisor_log(ctx: ProjectTick, number: int) -> Path:
+    """The supervisor's log file, made before anything is claimed (it may not be makeable)."""
     task_dir = ctx.deps.paths.task_dir(ctx.repo, number)
     task_dir.mkdir(parents=True, exist_ok=True)
     log_path = task_dir / "supervisor.log"
+    log_path.touch()
+    return log_path
+
+
+def _start(ctx: ProjectTick, number: int, log_path: Path) -> Started:
+    from orch import proc
+
     with open(log_path, "ab") as log:
         child = proc.spawn(
             supervisor_argv(ctx.deps, ctx.project, number),
