@@ -6,12 +6,14 @@ is a file, a full disk) is one line and exit 1, with the task left `routed`, nev
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from orch import markers
-from orch.clock import SystemClock
+from orch.clock import SystemClock, parse_iso, utc_iso
 from orch.status import Status
 from orch.store.local import LocalStore
 from tests.helpers import Repo
@@ -44,6 +46,18 @@ def notes(project: RunProject, number: int) -> list[markers.Marker]:
     return [m for m in found if m is not None and m.kind == "status"]
 
 
+def age_note(project: RunProject, number: int, minutes: int) -> None:
+    """Move the task's setup-failure note back in time (the clock seam of a subprocess)."""
+    path = project.repo.work / ".orch" / "local" / "issues" / f"{number}.json"
+    data = json.loads(path.read_text())
+    for comment in data["comments"]:
+        marker = markers.parse(comment["body"])
+        if marker is not None and marker.data.get("setup_failed"):
+            when = parse_iso(comment["created_at"]) - timedelta(minutes=minutes)
+            comment["created_at"] = utc_iso(when)
+    path.write_text(json.dumps(data))
+
+
 def labels(project: RunProject, number: int) -> list[str]:
     return sorted(store(project).get_issue(number).labels)
 
@@ -62,7 +76,11 @@ def test_unknown_agent_goes_to_needs_review_once_and_is_never_claimed(project: R
         "(configured agents: claude, codex, opencode); use `/assign AGENT` or fix the agent: label\n"
     )
     assert [t.out for t in ticks[1:]] == ["", ""]
-    assert labels(project, number) == ["agent:nosuchagent", "complexity:simple", Status.NEEDS_REVIEW.label]
+    assert labels(project, number) == [
+        "agent:nosuchagent",
+        "complexity:simple",
+        Status.NEEDS_REVIEW.label,
+    ]
     assert kinds(project, number) == ["status"]  # exactly one note, no claim ever
     (note,) = notes(project, number)
     assert note.data["reason"] == (
@@ -100,7 +118,11 @@ def test_a_supervisor_that_cannot_start_its_agent_ends_in_needs_review(project: 
         f"#{number} needs_review status:needs_review: agent 'nosuchagent' is not configured "
         "(configured agents: claude, codex, opencode); use `/assign AGENT` or fix the agent: label\n"
     )
-    assert labels(project, number) == ["agent:claude", "complexity:simple", Status.NEEDS_REVIEW.label]
+    assert labels(project, number) == [
+        "agent:claude",
+        "complexity:simple",
+        Status.NEEDS_REVIEW.label,
+    ]
     assert kinds(project, number) == ["status"]
 
 
@@ -121,7 +143,9 @@ def test_in_a_terminal_an_unknown_agent_changes_nothing(project: RunProject) -> 
 # --- item 6: OS errors while preparing an attempt ---------------------------------------
 
 
-def test_a_file_where_the_attempts_folder_belongs_is_one_line_and_exit_1(project: RunProject) -> None:
+def test_a_file_where_the_attempts_folder_belongs_is_one_line_and_exit_1(
+    project: RunProject,
+) -> None:
     number = routed_task(project, "Blocked folder", "claude")
     project.scenario({"claude": {"steps": [{"exit": 99}]}})
     task_dir = project.task_dir(REPO, number)
@@ -140,7 +164,9 @@ def test_a_file_where_the_attempts_folder_belongs_is_one_line_and_exit_1(project
     assert project.calls() == []
 
 
-def test_a_file_where_the_worktrees_folder_belongs_leaves_the_task_routed(project: RunProject) -> None:
+def test_a_file_where_the_worktrees_folder_belongs_leaves_the_task_routed(
+    project: RunProject,
+) -> None:
     number = routed_task(project, "No tree", "claude")
     project.scenario({"claude": {"steps": [{"exit": 99}]}})
     (project.state / "worktrees" / "local").mkdir(parents=True)
@@ -156,7 +182,8 @@ def test_a_file_where_the_worktrees_folder_belongs_leaves_the_task_routed(projec
     (note,) = notes(project, number)
     assert note.data["setup_failed"] is True and note.data["to"] == "routed"
     assert note.data["reason"] == line.removeprefix(f"orch: task #{number}: ").removesuffix(
-        "; the task was not started")
+        "; the task was not started"
+    )
     assert project.calls() == []
 
 
@@ -186,23 +213,44 @@ def test_disk_full_while_writing_the_prompt(project: RunProject) -> None:
     assert not (project.task_dir(REPO, number) / "attempts" / "1").exists()
     assert project.calls() == []
 
-    # The disk has room again: the next tick runs it.
+    # The next tick waits (a note per try, not per tick) and changes nothing.
+    waiting = project.orch("tick")
+    assert (waiting.code, waiting.out, waiting.err) == (0, "", ""), waiting
+    assert kinds(project, number) == ["claim", "status"]
+
+    # Five minutes later (the note moved back in time) and with room on the disk again,
+    # the next tick runs it.
+    age_note(project, number, minutes=6)
     project.env.pop("ORCH_TEST_FAULT")
-    project.scenario({"claude": {"steps": [
-        {"write": "hello.txt", "text": "hello\n"},
-        {"stdout": claude_envelope(result_obj())},
-    ]}})
+    project.scenario(
+        {
+            "claude": {
+                "steps": [
+                    {"write": "hello.txt", "text": "hello\n"},
+                    {"stdout": claude_envelope(result_obj())},
+                ]
+            }
+        }
+    )
     again = project.orch("tick", "--wait")
     assert again.code == 0, again
     assert Status.IN_REVIEW.label in labels(project, number)
 
 
-def test_disk_full_while_publishing_is_one_line_and_publish_only_finishes(project: RunProject) -> None:
+def test_disk_full_while_publishing_is_one_line_and_publish_only_finishes(
+    project: RunProject,
+) -> None:
     number = routed_task(project, "Full at the end", "claude")
-    project.scenario({"claude": {"steps": [
-        {"write": "hello.txt", "text": "hello\n"},
-        {"stdout": claude_envelope(result_obj())},
-    ]}})
+    project.scenario(
+        {
+            "claude": {
+                "steps": [
+                    {"write": "hello.txt", "text": "hello\n"},
+                    {"stdout": claude_envelope(result_obj())},
+                ]
+            }
+        }
+    )
     project.env["ORCH_TEST_FAULT"] = "publish:ENOSPC"
 
     done = project.orch("task", "run", str(number))

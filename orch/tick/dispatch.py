@@ -17,7 +17,7 @@ from orch.runner import os_reason, supervisor_argv
 from orch.status import Status
 from orch.store.base import Comment
 from orch.tasks import Task
-from orch.tick.claim import Claim, live_claims, try_claim
+from orch.tick.claim import Claim, live_claims, setup_retry_at, try_claim
 from orch.tick.context import ProjectTick, Started
 
 
@@ -100,6 +100,14 @@ def _dispatch(ctx: ProjectTick, task: Task) -> None:
     if ctx.project.config.workflow.max_cost_per_task_usd is not None and _over_task_budget(
         ctx, task, comments
     ):
+        return
+    retry_at = setup_retry_at(comments)
+    if retry_at is not None and now < retry_at:
+        ctx.act(
+            "wait",
+            task.number,
+            f"could not be prepared on a host; retrying after {retry_at:%H:%M:%S}",
+        )
         return
     others = [c for c in live_claims(comments, now) if c.run_id != ctx.shared.run_id]
     stale = [c for c in others if _abandoned(ctx, task.number, c)]
