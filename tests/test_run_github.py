@@ -117,3 +117,32 @@ def test_done_with_no_commit_is_never_success(project: RunProject, emulator: Emu
     assert lines[0] == "### 🟣 Claude: Added hello.txt as asked"  # the agent's summary
     assert "| Status | `done` → `status:needs_review` |" in lines
     assert "- Reason: the agent reported done but changed nothing" in lines
+
+
+def test_unknown_agent_label_is_one_note_and_no_claim_over_ticks(
+    project: RunProject, emulator: Emulator
+) -> None:
+    """Issue #10: `agent:nosuchagent` used to post a claim every tick, start a supervisor that
+    exited 2, and drop the claim on the next tick, forever."""
+    number = int(
+        emulator.add_issue(
+            "Ghost", "x", [Status.ROUTED.label, "agent:nosuchagent", "complexity:simple"]
+        )["number"]
+    )
+
+    first = project.orch("tick")
+    emulator.reset_log()
+    later = [project.orch("tick") for _ in range(2)]
+
+    assert first.code == 0, first
+    assert first.out.endswith(
+        f"dispatch #{number} marked needs_review: agent 'nosuchagent' is not configured "
+        "(configured agents: claude, codex, opencode); use `/assign AGENT` or fix the agent: label\n"
+    ), first
+    assert [(t.code, t.out) for t in later] == [(0, ""), (0, "")]
+    assert emulator.count() == 2, emulator.log_lines()  # quiet ticks: the snapshot alone
+    found = [markers.parse(c["body"]) for c in emulator.comments(number)]
+    assert [m.kind for m in found if m] == ["status"]  # one note; no claim was ever posted
+    assert emulator.issue(number)["state"] == "open"
+    assert sorted(emulator.labels_of(number)) == [
+        "agent:nosuchagent", "complexity:simple", Status.NEEDS_REVIEW.label]
