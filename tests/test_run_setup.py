@@ -282,3 +282,19 @@ def test_a_tick_that_cannot_make_the_supervisor_log_claims_nothing(project: RunP
     assert ticked.err == "orch: tick finished with 1 error(s); see above and `orch log`\n"
     assert kinds(project, number) == []  # no claim left behind for the next tick to trip on
     assert labels(project, number) == ["agent:claude", "complexity:simple", Status.ROUTED.label]
+
+
+def test_a_lock_folder_that_is_a_file_is_one_line(project: RunProject) -> None:
+    number = routed_task(project, "No locks", "claude")
+    locks = project.state / "locks"
+    locks.parent.mkdir(parents=True, exist_ok=True)
+    locks.write_text("a file where the locks folder should be")
+
+    done = project.orch("task", "run", str(number))
+
+    assert (done.code, done.out) == (1, ""), done
+    assert done.err == (
+        f"orch: task #{number}: cannot take its lock {locks / 'local__widgets__1.lock'}: "
+        "File exists\n"
+    )
+    assert labels(project, number) == ["agent:claude", "complexity:simple", Status.ROUTED.label]
