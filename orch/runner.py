@@ -199,9 +199,15 @@ def _run(
                        reason=f"could not start the agent: {exc}", note=True, issue=issue)
         raise
     # Only now, with everything local in place, does the task show as running.
-    _ensure_labels(deps, store, [f"{L.AGENT_PREFIX}{agent}"] + ([f"{L.MODEL_PREFIX}{model}"] if model else []))
-    set_status(store, number, Status.IN_PROGRESS, trigger="dispatch", agent=agent, model=model,
-               issue=issue)
+    try:
+        _ensure_labels(deps, store, [f"{L.AGENT_PREFIX}{agent}"] + ([f"{L.MODEL_PREFIX}{model}"] if model else []))
+        set_status(store, number, Status.IN_PROGRESS, trigger="dispatch", agent=agent,
+                   model=model, issue=issue)
+    except BaseException:
+        # GitHub refused the move: an attempt directory with meta.json means "it ran" to
+        # reap and --publish-only, so it must not outlive a task that never started.
+        shutil.rmtree(adir.path, ignore_errors=True)
+        raise
     return _execute(deps, project, store, task, run, adir, invocation, on_progress)
 
 
