@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from orch import proc
 from orch.attempt import AttemptDir, attempts, read_sidecar, update_sidecar
 from orch.decision import Decision
-from orch.errors import EXIT_FAILED, OrchError
+from orch.errors import EXIT_FAILED, OrchError, os_reason
 from orch.faults import fault_point
 from orch.outcome import finish_attempt
 from orch.redact import Redactor
-from orch.runner import RunResult, os_reason
+from orch.runner import RunResult
 from orch.supervisor import ExitInfo, read_exit
 
 if TYPE_CHECKING:

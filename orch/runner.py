@@ -23,7 +23,7 @@ from orch import git, proc
 from orch import labels as L
 from orch.attempt import AttemptDir, attempt_dir, update_sidecar
 from orch.clock import utc_iso
-from orch.errors import OrchError
+from orch.errors import OrchError, os_reason
 from orch.faults import fault_point
 from orch.locks import TaskLock
 from orch.outcome import finish_attempt
@@ -467,13 +467,6 @@ def _setup_failed(
                     {"from": shown, "to": shown, "reason": reason, "setup_failed": True},
                     text, dedupe=False)
     return SetupError(f"task #{number}: {reason}; the task was not started")
-
-
-def os_reason(exc: OSError) -> str:
-    """`No space left on device: /path` from an OSError, one line."""
-    what = exc.strerror or str(exc)
-    where = exc.filename if exc.filename is not None else ""
-    return f"{what}: {where}" if where else what
 
 
 def _with_agent(

@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from orch.errors import OrchError
-from orch.runner import os_reason, supervisor_argv
+from orch.errors import OrchError, os_reason
 from orch.status import Status
 from orch.store.base import Comment
 from orch.tasks import Task
@@ -206,6 +205,7 @@ def _supervisor_log(ctx: ProjectTick, number: int) -> Path:
 
 def _start(ctx: ProjectTick, number: int, log_path: Path) -> Started:
     from orch import proc
+    from orch.runner import supervisor_argv  # heavy: only when something is dispatched
 
     with open(log_path, "ab") as log:
         child = proc.spawn(
