@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -64,7 +64,7 @@ DEFAULTS: dict[str, Any] = {
     "router": {
         "mode": "llm",
         "agent": "claude",
-        "model": "haiku",
+        "model": None,  # None: the router agent's own model (router_model())
         "timeout_seconds": 120,
         "max_route_attempts": 3,
         "fallback_executor": "codex",
@@ -220,6 +220,14 @@ class Config:
         tier = self.model_map.get(complexity or "medium", {})
         model = tier.get(agent)
         return model or None
+
+    def default_agent(self) -> str | None:
+        """The agent for a task that names none: fallback executor, router agent, then
+        the first configured one, skipping disabled agents."""
+        for candidate in (self.router.fallback_executor, self.router.agent, *self.agents):
+            if candidate and candidate in self.agents and candidate not in self.router.disabled_agents:
+                return candidate
+        return None
 
     def get(self, dotted: str) -> Any:
         """The merged raw value at a dotted key path (for `orch config get`)."""
@@ -540,6 +548,10 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
         raise v.fail(
             ("router", "agent"), f"unknown agent {router.agent!r}; configured: {', '.join(agents)}"
         )
+    if router.model is None:
+        # Each router agent gets a model it knows: `haiku` means nothing to codex.
+        router = replace(router, model=router_model(model_map, router.agent))
+        merged["router"]["model"] = router.model
 
     return Config(
         projects=tuple(str(Path(p).expanduser()) for p in v.strings(("projects",))),
@@ -557,6 +569,16 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
         warnings=tuple(v.warnings),
         raw=MappingProxyType(merged),
     )
+
+
+def router_model(model_map: Mapping[str, Mapping[str, str]], agent: str) -> str | None:
+    """The router agent's default model: `model_map.route`, else its `simple` model, else
+    None (the CLI's own default)."""
+    for tier in ("route", "simple"):
+        model = model_map.get(tier, {}).get(agent)
+        if model:
+            return model
+    return None
 
 
 _AGENT_KEYS = {
@@ -751,12 +773,31 @@ def schedule_problem(schedule: str) -> str | None:
             f"{text!r} has {len(fields)} fields; a schedule is 5-field cron "
             "(minute hour day-of-month month day-of-week), e.g. '*/5 * * * *', or @hourly/@daily"
         )
+    for value, (name, low, high) in zip(fields, _CRON_FIELDS, strict=True):
+        bad = _out_of_range(value, low, high)
+        if bad is not None:
+            return f"invalid cron line {text!r}: {name} must be {low}-{high} (got {bad})"
     from croniter import croniter
 
     try:
         croniter(text)
     except (ValueError, KeyError) as exc:
         return f"invalid cron line {text!r}: {exc}"
+    return None
+
+
+_CRON_FIELDS = (
+    ("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12),
+    ("day of week", 0, 7),
+)
+
+
+def _out_of_range(field_text: str, low: int, high: int) -> str | None:
+    """The first number of a cron field outside low..high (steps after `/` excepted)."""
+    for part in field_text.split(","):
+        for number in part.split("/", 1)[0].split("-"):
+            if number.isdigit() and not low <= int(number) <= high:
+                return number
     return None
 
 

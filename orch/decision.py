@@ -16,6 +16,7 @@ from orch.status import Status
 COOLDOWN_CLASSES = ("usage_limit", "auth")
 TRANSIENT_CLASSES = ("rate_limit", "overloaded")
 LOOP_LENGTH = 3
+DONE_UNCHANGED = "the agent reported done but changed nothing"
 
 REASONS = {
     "timeout": "the agent ran past its wall-clock timeout",
@@ -133,7 +134,10 @@ def decide(facts: Facts) -> Decision:
         if facts.commits_ahead > 0:
             return Decision(Status.IN_REVIEW, "result", "", None, result_status, True,
                             warnings=warnings)
-        return Decision(Status.DONE, "result", reason or "done with no changes to ship", None,
+        # Nothing to ship is never success: the work may have landed somewhere else (the
+        # user's checkout) or not at all. A human looks; the issue stays open.
+        said = f" (its reason: {reason})" if reason else ""
+        return Decision(Status.NEEDS_REVIEW, "result", f"{DONE_UNCHANGED}{said}", None,
                         result_status, False, warnings=warnings)
     if result_status == "in_progress":
         return Decision(Status.ROUTED, "result", reason or "partial progress, continuing", None,
@@ -161,14 +165,6 @@ def _error_class(facts: Facts) -> str | None:
 
 def _warnings(facts: Facts) -> tuple[str, ...]:
     out: list[str] = []
-    result = facts.result or {}
-    if (
-        result.get("status") == "done"
-        and facts.commits_ahead == 0
-        and not result.get("reason")
-        and not facts.plan
-    ):
-        out.append("the agent reported `done` but the branch has no changes and no reason was given")
     if facts.permission_denials:
         out.append(f"{facts.permission_denials} tool call(s) were denied permission")
     if facts.failed_commands:

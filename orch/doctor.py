@@ -92,6 +92,7 @@ def run_checks(deps: Deps) -> Report:
     if project is not None:
         checks.extend(_agents(project))
         checks.append(_registered(project))
+    checks.extend(_registered_configs(deps, project))
     checks.extend(_timer(deps))
     if project is not None and store is not None:
         checks.append(_guard("drift", lambda: _drift(deps, project, store)))
@@ -265,6 +266,34 @@ def _registered(project: Project) -> Check:
         "registered", WARN, f"{project.root} is not in the global projects list, so a timer's "
         "`orch tick` will not see it", f"run `orch project add {project.root}` (or `orch init` here)",
     )
+
+
+def _registered_configs(deps: Deps, current: Project | None) -> list[Check]:
+    """A fail line per other registered project that does not load: `orch tick` skips it
+    and exits 2 (the current project's own config is the `config` check)."""
+    from orch.project import find_root, load_project
+
+    try:
+        registered = deps.global_config().projects
+    except OrchError:
+        return []  # the config check already says what is wrong with the global file
+    here = current.root.resolve() if current is not None else None
+    broken: list[Check] = []
+    for entry in registered:
+        root = find_root(Path(entry))
+        if root is None:
+            broken.append(Check(
+                "projects", FAIL, f"{deps.global_file}: projects: {entry} is not a git repository",
+                f"fix the path or run `orch project remove {entry}`",
+            ))
+            continue
+        if root.resolve() == here:
+            continue
+        try:
+            load_project(root, deps.global_file)
+        except OrchError as exc:
+            broken.append(Check("projects", FAIL, exc.message, "fix the file and key named above"))
+    return broken
 
 
 def _timer(deps: Deps) -> list[Check]:

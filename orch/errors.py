@@ -108,3 +108,9 @@ class SecondaryRateLimited(RateLimited):
 
 class Transient(GitHubError):
     """5xx, connection refused, timeouts: worth retrying a little later."""
+
+
+def os_reason(exc: OSError) -> str:
+    """`No space left on device: /path` from an OSError: one line for a message."""
+    what = exc.strerror or str(exc)
+    return f"{what}: {exc.filename}" if exc.filename is not None else what

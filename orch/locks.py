@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-from orch.errors import TaskLocked
+from orch.errors import OrchError, TaskLocked
 from orch.paths import Paths
 
 
@@ -41,8 +41,13 @@ class TaskLock:
     def acquire(self) -> TaskLock:
         if self._fd is not None:
             return self
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a full disk or a file where the folder belongs: one line
+            raise OrchError(
+                f"task #{self.number}: cannot take its lock {self.path}: {exc.strerror}"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -53,8 +58,9 @@ class TaskLock:
                 f"task #{self.number} of {self.repo} is locked by another orch process{who}; "
                 f"wait for it to finish or stop it with `orch task kill {self.number}`"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        with contextlib.suppress(OSError):  # the pid is for messages only
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
         return self
 

@@ -20,7 +20,7 @@ def setup(paths: Paths) -> logging.Logger:
     logger.setLevel(logging.DEBUG)
     try:
         paths.logs_dir.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        handler: logging.Handler = _FileHandler(
             paths.log_file, maxBytes=5_000_000, backupCount=3, encoding="utf-8"
         )
     except OSError:
@@ -33,6 +33,14 @@ def setup(paths: Paths) -> logging.Logger:
     logger.addHandler(handler)
     logger.propagate = False
     return logger
+
+
+class _FileHandler(logging.handlers.RotatingFileHandler):
+    """A log write that fails (disk full, file removed) is dropped: logging's default
+    prints a traceback to stderr, and orch never shows a traceback for a full disk."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        return
 
 
 def get() -> logging.Logger:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from orch import proc
 from orch.attempt import AttemptDir, attempts, read_sidecar, update_sidecar
 from orch.decision import Decision
-from orch.errors import OrchError
+from orch.errors import EXIT_FAILED, OrchError, os_reason
+from orch.faults import fault_point
 from orch.outcome import finish_attempt
 from orch.redact import Redactor
 from orch.runner import RunResult
@@ -47,24 +48,28 @@ def publish_pending(deps: Deps, project: Project, store: Store, adir: AttemptDir
 
     meta = adir.read(adir.meta) or {}
     number = int(meta["number"])
-    exit_info = read_exit(adir)
-    if exit_info is None:
-        exit_info = _recover_lost(deps, project, adir)
-    if adir.read(adir.result) is None:
-        finish_attempt(deps, project, adir, exit_info, lost=exit_info.reason == "lost")
     config = project.config
     redactor = Redactor.from_env(os.environ, config.workflow.secret_env)
     try:
+        exit_info = read_exit(adir)
+        if exit_info is None:
+            exit_info = _recover_lost(deps, project, adir)
+        if adir.read(adir.result) is None:
+            finish_attempt(deps, project, adir, exit_info, lost=exit_info.reason == "lost")
+        fault_point("publish")
         published = publish(
             store, config, adir, redactor=redactor,
             ensure_labels=lambda names: ensure_labels_cached(store, names, deps.paths),
         )
-    except OrchError as exc:
+    except (OrchError, OSError) as exc:
+        # A full disk or a vanished file is one line too (exit 1), never a traceback; what
+        # is done is recorded, so the next try finishes without doing anything twice.
+        why = exc.message if isinstance(exc, OrchError) else os_reason(exc)
         raise PublishError(
             f"task #{number}: attempt {meta['attempt']} ran but publishing stopped: "
-            f"{redactor(exc.message)}; it is saved in {adir.path} and "
+            f"{redactor(why)}; it is saved in {adir.path} and "
             f"`orch task run --publish-only {number}` (or the next tick) finishes it",
-            exit_code=exc.exit_code,
+            exit_code=exc.exit_code if isinstance(exc, OrchError) else EXIT_FAILED,
         ) from exc
     decision = Decision.from_json((adir.read(adir.result) or {})["decision"])
     update_sidecar(deps.paths, project.repo, number, published_attempt=int(meta["attempt"]))

@@ -14,8 +14,9 @@ finished later without doing anything twice:
    and, once the branch is clean, pushes and publishes the attempt anew;
 3. for a `done` result with commits: open the PR (or update the open one);
 4. post the redacted `orch:agent-response` comment (deduplicated by body hash);
-5. set the labels (status by the decision, `model:`, `agent:` on reroute) in one write;
-   close the issue for `done` when `workflow.auto_close`.
+5. set the labels (status by the decision, `model:`, `agent:` on reroute) in one write.
+   An attempt never closes its issue: "done" ships a PR (merge watch closes the task) or,
+   with nothing to ship, asks a human (orch.decision).
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def publish(
 
         state = publish_children(store, adir, number, result, state, ensure_labels)
 
-    # 5. labels (and closing a done task)
+    # 5. labels
     if "labels_set" not in state:
         from orch.tasks import set_status
 
@@ -178,8 +179,6 @@ def publish(
         if state.get("released") and status is not Status.NEEDS_REVIEW:
             trigger = "release"  # from the needs_review the held push had set
         set_status(store, number, status, trigger=trigger, reason=reason, **kwargs)
-        if status is Status.DONE and config.workflow.auto_close:
-            store.update_issue(number, state="closed")
         state = adir.record_publish(labels_set=status.value)
 
     if held:  # not complete: `--publish-only` scans again and pushes a fixed branch

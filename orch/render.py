@@ -148,7 +148,8 @@ def _errors(report: AttemptReport) -> list[str]:
     if report.error_class:
         detail = _one_line(report.error_detail)
         items.append(f"- **{report.error_class}**" + (f": {detail}" if detail else ""))
-    if report.reason and report.status != "done":
+    # A done that ships a PR needs no reason; a done that asks a human says why.
+    if report.reason and (report.status != "done" or report.task_status == "needs_review"):
         items.append(f"- Reason: {_one_line(report.reason)}")
     items += [f"- Blocker: {_one_line(b)}" for b in report.blockers[:LIST_ITEMS]]
     items += [f"- ⚠️ {_one_line(w)}" for w in report.warnings]

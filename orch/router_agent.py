@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orch import proc
+from orch.agents import BuildRequest, adapter_for
+from orch.agents.result import ROUTE_SCHEMA
 from orch.router import COMPLEXITIES, RouteFacts, label_complexity, why_unusable
 
 if TYPE_CHECKING:
-    from orch.agents.base import AgentOutcome
+    from orch.agents.base import AgentOutcome, Invocation
     from orch.config import Config
     from orch.deps import Deps
     from orch.project import Project
@@ -56,27 +58,14 @@ def ask_router(
     """Run the router agent in route mode; its validated answer, or (None, why not)."""
     import os
 
-    from orch.agents import BuildRequest, adapter_for
     from orch.agents.classify import COOLDOWN_CLASSES
-    from orch.agents.result import ROUTE_SCHEMA
     from orch.sidecar import write_text_atomic
 
     config = project.config
     name = config.router.agent
     adapter = adapter_for(config.agents[name], config)
     work_dir = _route_dir(deps, project, issue.number)
-    model = config.router.model or config.model_map.get("route", {}).get(name) or None
-    invocation = adapter.build(BuildRequest(
-        mode="route",
-        prompt=route_prompt(config, issue, facts),
-        system_prompt="",
-        model=model,
-        cwd=work_dir,
-        work_dir=work_dir,
-        main_git_dir=None,
-        schema=ROUTE_SCHEMA,
-        env_base=dict(env if env is not None else os.environ),
-    ))
+    invocation = route_invocation(config, issue, facts, work_dir, env if env is not None else os.environ)
     for path, text in invocation.files.items():
         write_text_atomic(path, text)
     result = proc.run_in_group(
@@ -102,6 +91,24 @@ def ask_router(
     if result.timed_out:
         detail = f"no answer within router.timeout_seconds ({config.router.timeout_seconds}s)"
     return None, f"{outcome.error_class or 'no_result'}: {detail}"
+
+
+def route_invocation(
+    config: Config, issue: Issue, facts: RouteFacts, work_dir: Path, env: Mapping[str, str]
+) -> Invocation:
+    """The router agent's route-mode call, with the router model (orch.config.router_model)."""
+    adapter = adapter_for(config.agents[config.router.agent], config)
+    return adapter.build(BuildRequest(
+        mode="route",
+        prompt=route_prompt(config, issue, facts),
+        system_prompt="",
+        model=config.router.model,
+        cwd=work_dir,
+        work_dir=work_dir,
+        main_git_dir=None,
+        schema=ROUTE_SCHEMA,
+        env_base=dict(env),
+    ))
 
 
 def _route_dir(deps: Deps, project: Project, number: int) -> Path:

@@ -36,7 +36,6 @@ TRANSITIONS: dict[tuple[Status | None, Status], tuple[str, ...]] = {
     (Status.ROUTED, Status.IN_PROGRESS): ("dispatch",),
     (Status.NEW, Status.IN_PROGRESS): ("dispatch",),
     (Status.IN_PROGRESS, Status.IN_REVIEW): ("result",),
-    (Status.IN_PROGRESS, Status.DONE): ("result",),
     (Status.IN_PROGRESS, Status.ROUTED): ("result", "reroute", "reap"),
     (Status.IN_PROGRESS, Status.BLOCKED): ("result", "missing_tool", "worktree", "plan"),
     (Status.IN_PROGRESS, Status.NEEDS_REVIEW): ("result", "failure", "reap", "owner"),
@@ -65,6 +64,8 @@ TRANSITIONS.setdefault((Status.ROUTED, Status.NEEDS_REVIEW), ("route_failed", "d
 TRANSITIONS.setdefault((Status.ROUTED, Status.BLOCKED), ("missing_tool", "worktree"))
 for _dst in (Status.DONE, Status.ROUTED):
     TRANSITIONS[(Status.NEEDS_REVIEW, _dst)] = (*TRANSITIONS[(Status.NEEDS_REVIEW, _dst)], "release")
+# ...checked before the task is marked in_progress, so a new task with an agent: label too.
+TRANSITIONS.setdefault((Status.NEW, Status.BLOCKED), ("missing_tool", "worktree"))
 
 
 def allowed(src: Status | None, dst: Status, trigger: str) -> bool:

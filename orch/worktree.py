@@ -68,16 +68,15 @@ def ensure(
     branch_prefix: str,
     default_branch: str,
 ) -> Worktree:
-    """The task's worktree, created or re-used; raises WorktreeError with git's message."""
+    """The task's worktree, created or re-used; raises WorktreeError with git's message,
+    OSError for a host problem."""
     try:
         with _repository_lock(root):
             return _ensure(root, worktrees_dir, number, title, branch_prefix, default_branch)
     except git.GitError as exc:
         raise WorktreeError(f"cannot prepare the worktree for task #{number}: {exc.message}") from exc
-    except OSError as exc:
-        raise WorktreeError(
-            f"cannot prepare the worktree for task #{number}: {exc.strerror}: {exc.filename}"
-        ) from exc
+    # An OSError (disk full, permission denied, a file where a folder should be) is the
+    # host's problem, not the task's: it propagates, and the task stays routed (orch.runner).
 
 
 def _ensure(

@@ -247,3 +247,21 @@ def test_output_text_reads_the_answer_file_back(tmp_path: Path, config: Config) 
     inv.output_file.write_bytes(b'{"agent": "codex"}\xff\n')
     assert inv.output_text() == '{"agent": "codex"}\ufffd\n'
     assert build(config, "claude", "route").output_text() is None  # claude answers on stdout
+
+
+def test_codex_router_gets_its_own_simple_model(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from orch.router import RouteFacts
+    from orch.router_agent import route_invocation
+    from orch.store.base import Issue
+
+    (tmp_path / ".orch.yml").write_text("router: {agent: codex}\n")
+    codex_routes = load_config(None, tmp_path)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    issue = Issue(7, "Fix it", "", "open", (), "owner", when, when)
+    facts = RouteFacts(number=7, labels=(), agents=tuple(codex_routes.agents), mode="llm")
+    inv = route_invocation(codex_routes, issue, facts, WORK, BASE_ENV)
+    assert list(inv.argv[:2]) == ["codex", "exec"]
+    assert inv.argv[inv.argv.index("-m") + 1] == "gpt-5.1-codex-mini"
+    assert "haiku" not in inv.argv

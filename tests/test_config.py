@@ -164,3 +164,24 @@ def test_get_dotted_keys(files: tuple[Path, Path]) -> None:
 )
 def test_schedule_validation(schedule: str, ok: bool) -> None:
     assert (schedule_problem(schedule) is None) is ok
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("", "haiku"),  # claude routes with its simple model
+        ("router: {agent: codex}\n", "gpt-5.1-codex-mini"),  # never claude's haiku
+        ("router: {agent: opencode}\n", None),  # no simple model: the CLI's default
+        ("router: {agent: codex}\nmodel_map: {route: {codex: gpt-5.2}}\n", "gpt-5.2"),
+        ("router: {agent: codex, model: o-custom}\n", "o-custom"),  # explicit wins
+        ("router: {agent: codex}\nmodel_map: {simple: {codex: tiny}}\n", "tiny"),
+    ],
+)
+def test_router_model_defaults_per_router_agent(
+    files: tuple[Path, Path], text: str, model: str | None
+) -> None:
+    global_file, root = files
+    write(root / ".orch.yml", text)
+    config = load_config(global_file, root)
+    assert config.router.model == model
+    assert config.get("router.model") == model  # `orch config get` shows what is used

@@ -14,7 +14,8 @@ BASE = Facts(attempt=1, agent="claude", result=DONE, error_class=None, commits_a
 
 CASES = [
     ("done with commits", {}, Status.IN_REVIEW, "result", None, True),
-    ("done without commits", {"commits_ahead": 0}, Status.DONE, "result", None, False),
+    ("done without commits", {"commits_ahead": 0}, Status.NEEDS_REVIEW, "result", None, False),
+    ("plan done with children", {"plan": True, "children": 2}, Status.BLOCKED, "plan", None, False),
     ("in_progress", {"result": {"status": "in_progress"}}, Status.ROUTED, "result", None, False),
     ("blocked", {"result": {"status": "blocked", "blockers": ["no db"]}}, Status.BLOCKED, "result", None, False),
     ("needs_review", {"result": {"status": "needs_review", "reason": "?"}}, Status.NEEDS_REVIEW, "result", None, False),
@@ -56,12 +57,13 @@ def test_retry_loop_after_three_identical_blockers() -> None:
     assert decide(replace(facts, previous_blockers=[("other",), ("db down",)])).status is Status.BLOCKED
 
 
-def test_suspicious_done_is_flagged() -> None:
+def test_done_without_changes_asks_a_human_never_done() -> None:
     decision = decide(replace(BASE, commits_ahead=0))
-    assert decision.warnings == (
-        "the agent reported `done` but the branch has no changes and no reason was given",)
+    assert (decision.status, decision.reason, decision.wants_pr, decision.warnings) == (
+        Status.NEEDS_REVIEW, "the agent reported done but changed nothing", False, ())
     with_reason = decide(replace(BASE, commits_ahead=0, result={**DONE, "reason": "already fixed"}))
-    assert with_reason.warnings == ()
+    assert (with_reason.status, with_reason.reason) == (
+        Status.NEEDS_REVIEW, "the agent reported done but changed nothing (its reason: already fixed)")
 
 
 def test_next_untried_agent() -> None:

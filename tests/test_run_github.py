@@ -93,3 +93,56 @@ def test_github_down_while_publishing_then_publish_only_finishes_once(
     assert len(responses(emulator, number)) == 1
     assert len(emulator.pulls()) == 1
     assert Status.IN_REVIEW.label in emulator.labels_of(number)
+
+
+def test_done_with_no_commit_is_never_success(project: RunProject, emulator: Emulator) -> None:
+    """SPEC §12: an agent's "done" that changed nothing goes to a human; the issue stays open."""
+    number = int(emulator.add_issue("Say hello", "Add hello.txt", [Status.NEW.label, "agent:claude"])["number"])
+    project.scenario({"claude": {"steps": [
+        {"stdout": claude_envelope(result_obj(summary="Added hello.txt as asked"))},
+    ]}})
+
+    done = project.orch("task", "run", str(number))
+
+    assert done.code == 0, done
+    assert done.out.startswith(f"#{number} ran status:needs_review attempt 1"), done
+    issue = emulator.issue(number)
+    assert issue["state"] == "open"
+    assert sorted(emulator.labels_of(number)) == ["agent:claude", "model:sonnet", Status.NEEDS_REVIEW.label]
+    assert emulator.pulls() == []
+    assert project.origin_branches() == ["main"]
+    (response,) = responses(emulator, number)
+    assert response.data["status"] == "done" and response.data["task_status"] == "needs_review"
+    lines = response.text.splitlines()
+    assert lines[0] == "### 🟣 Claude: Added hello.txt as asked"  # the agent's summary
+    assert "| Status | `done` → `status:needs_review` |" in lines
+    assert "- Reason: the agent reported done but changed nothing" in lines
+
+
+def test_unknown_agent_label_is_one_note_and_no_claim_over_ticks(
+    project: RunProject, emulator: Emulator
+) -> None:
+    """Issue #10: `agent:nosuchagent` used to post a claim every tick, start a supervisor that
+    exited 2, and drop the claim on the next tick, forever."""
+    number = int(
+        emulator.add_issue(
+            "Ghost", "x", [Status.ROUTED.label, "agent:nosuchagent", "complexity:simple"]
+        )["number"]
+    )
+
+    first = project.orch("tick")
+    emulator.reset_log()
+    later = [project.orch("tick") for _ in range(2)]
+
+    assert first.code == 0, first
+    assert first.out.endswith(
+        f"dispatch #{number} marked needs_review: agent 'nosuchagent' is not configured "
+        "(configured agents: claude, codex, opencode); use `/assign AGENT` or fix the agent: label\n"
+    ), first
+    assert [(t.code, t.out) for t in later] == [(0, ""), (0, "")]
+    assert emulator.count() == 2, emulator.log_lines()  # quiet ticks: the snapshot alone
+    found = [markers.parse(c["body"]) for c in emulator.comments(number)]
+    assert [m.kind for m in found if m] == ["status"]  # one note; no claim was ever posted
+    assert emulator.issue(number)["state"] == "open"
+    assert sorted(emulator.labels_of(number)) == [
+        "agent:nosuchagent", "complexity:simple", Status.NEEDS_REVIEW.label]

@@ -304,7 +304,7 @@ def test_missing_required_tool_blocks_naming_it(project: RunProject) -> None:
     assert project.calls() == []
 
 
-def test_worktree_failure_blocks_and_never_runs_in_the_checkout(project: RunProject) -> None:
+def test_worktree_failure_never_runs_in_the_checkout(project: RunProject) -> None:
     number = add_task(project, "No tree", "--agent", "claude")
     (project.state / "worktrees" / "local").mkdir(parents=True)
     (project.state / "worktrees" / REPO).write_text("a file where a folder should be")
@@ -312,9 +312,11 @@ def test_worktree_failure_blocks_and_never_runs_in_the_checkout(project: RunProj
 
     done = project.orch("task", "run", str(number))
 
-    assert done.code == 0, done
-    assert "status:blocked" in store(project).get_issue(number).labels
-    assert "cannot prepare the worktree" in done.out
+    # A host problem, not the task's: one line, exit 1, the task untouched (test_run_setup).
+    assert (done.code, done.out) == (1, ""), done
+    assert done.err.startswith(f"orch: task #{number}: cannot prepare attempt 1 on this host: ")
+    assert "status:new" in store(project).get_issue(number).labels
+    assert project.calls() == []
 
 
 def test_logs_and_cost(project: RunProject) -> None:
@@ -343,7 +345,7 @@ def _alive(pid: int) -> bool:
     return bool(state.strip()) and not state.strip().startswith("Z")
 
 
-def test_done_without_changes_closes_the_task_without_a_pr(project: RunProject) -> None:
+def test_done_without_changes_asks_a_human_and_keeps_the_issue_open(project: RunProject) -> None:
     number = add_task(project, "Already fine", "--agent", "claude")
     project.scenario({"claude": {"steps": [
         {"stdout": claude_envelope(result_obj(reason="already fixed on main", files_changed=[]))}]}})
@@ -353,9 +355,16 @@ def test_done_without_changes_closes_the_task_without_a_pr(project: RunProject) 
     assert done.code == 0, done
     s = store(project)
     issue = s.get_issue(number)
-    assert issue.state == "closed" and "status:done" in issue.labels
+    assert issue.state == "open" and "status:needs_review" in issue.labels
+    assert "status:done" not in issue.labels
     assert s.find_pr("orch/1-already-fine", "all") is None
     assert project.origin_branches() == ["main"]
+    (response,) = agent_responses(s.list_comments(number))
+    assert response.data["task_status"] == "needs_review"
+    assert (
+        "- Reason: the agent reported done but changed nothing (its reason: already fixed on main)"
+        in response.text.splitlines()
+    )
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(project: RunProject) -> None:

@@ -18,7 +18,6 @@ ALLOWED = [
     (S.ROUTED, S.IN_PROGRESS, "dispatch"),
     (S.NEW, S.IN_PROGRESS, "dispatch"),
     (S.IN_PROGRESS, S.IN_REVIEW, "result"),
-    (S.IN_PROGRESS, S.DONE, "result"),
     (S.IN_PROGRESS, S.ROUTED, "result"),
     (S.IN_PROGRESS, S.ROUTED, "reroute"),
     (S.IN_PROGRESS, S.BLOCKED, "result"),
@@ -42,6 +41,8 @@ ALLOWED = [
     (S.BLOCKED, S.DONE, "owner"),
     (S.ROUTED, S.DONE, "owner"),
     (S.NEW, S.ROUTED, "owner"),
+    (S.NEW, S.BLOCKED, "missing_tool"),  # checked before in_progress
+    (S.ROUTED, S.BLOCKED, "worktree"),
     (S.ROUTED, S.ROUTED, "anything"),  # staying put is always fine
 ]
 
@@ -49,6 +50,7 @@ FORBIDDEN = [
     (S.IN_PROGRESS, S.NEW, "owner"),  # owner commands never touch a running task
     (S.IN_PROGRESS, S.ROUTED, "owner"),
     (S.IN_PROGRESS, S.DONE, "owner"),
+    (S.IN_PROGRESS, S.DONE, "result"),  # an agent's "done" ships a PR or asks a human
     (S.IN_PROGRESS, S.IN_REVIEW, "owner"),
     (S.NEW, S.IN_REVIEW, "result"),  # only a running task has a result
     (S.NEW, S.DONE, "result"),

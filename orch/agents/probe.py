@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from orch.config import AgentConfig, Config
 from orch.cooldown import Cooldown, Cooldowns
+from orch.errors import OrchError, UsageError
 
 _VERSION_RE = re.compile(r"\d+\.\d+(?:\.\d+)?(?:[-+.][\w.]+)?")
 
@@ -30,6 +31,26 @@ def which(agent: AgentConfig, env: Mapping[str, str] | None = None) -> str | Non
 
     path = (env or {}).get("PATH") if env is not None else None
     return proc_which(agent.command[0], path)
+
+
+def cannot_run(config: Config, name: str, env: Mapping[str, str] | None = None) -> OrchError | None:
+    """Why agent `name` cannot run a task on this host, as the error to raise (None: it
+    can). Not configured is a usage error (exit 2); configured but not installed fails
+    (exit 1). The dispatcher checks this before it claims anything, the runner before
+    the task moves to in_progress."""
+    if name not in config.agents:
+        configured = ", ".join(sorted(config.agents)) or "none"
+        return UsageError(
+            f"agent {name!r} is not configured (configured agents: {configured}); "
+            "use `/assign AGENT` or fix the agent: label"
+        )
+    agent = config.agents[name]
+    if which(agent, env) is None:
+        return OrchError(
+            f"agent {name!r} is not installed on this host ({agent.command[0]} not found on "
+            "PATH); install it or use `/assign AGENT` to pick another"
+        )
+    return None
 
 
 def probe(agent: AgentConfig, *, env: Mapping[str, str] | None = None, timeout: float = 15) -> Probe:

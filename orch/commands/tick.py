@@ -30,9 +30,10 @@ def command(
         ),
     ] = None,
 ) -> None:
-    """One pass over every registered project (SPEC §5); exit 0 when another tick is running."""
+    """One pass over every registered project (SPEC §5); exit 0 when another tick is running,
+    2 when a registered project's configuration is invalid (the others are ticked)."""
     from orch.actions import Action
-    from orch.errors import EXIT_AUTH, EXIT_FAILED, OrchError
+    from orch.errors import EXIT_AUTH, EXIT_FAILED, EXIT_USAGE, OrchError
     from orch.output import emit_json_line
     from orch.tick import TickOptions, run_tick
 
@@ -55,6 +56,14 @@ def command(
         d.console.note(f"orch: {repo} #{task}: supervisor exited {code}")
     if not report.actions:
         d.console.debug(f"nothing to do ({', '.join(report.projects) or 'no projects'})")
+    if report.config_errors:
+        # A timer must not report success while a project is silently skipped.
+        others = f"; {report.errors} other error(s), see `orch log`" if report.errors else ""
+        raise OrchError(
+            f"{report.config_errors} registered project(s) skipped: invalid configuration "
+            f"(see above); the others were ticked{others}",
+            exit_code=EXIT_USAGE,
+        )
     if report.errors:
         raise OrchError(
             f"tick finished with {report.errors} error(s); see above and `orch log`",

@@ -17,6 +17,10 @@ from orch.clock import parse_iso, utc_iso
 from orch.store.base import Comment, Store
 
 CLAIM_TTL = timedelta(minutes=10)
+# A host that could not prepare an attempt (disk full…) tries again after 5, 10, 20… minutes,
+# at most every 4 hours: a note per try, not per tick.
+SETUP_RETRY_FIRST = timedelta(minutes=5)
+SETUP_RETRY_MAX = timedelta(hours=4)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,26 @@ def live_claims(
         if claim is not None and claim.until > now:
             found.append(claim)
     return sorted(found, key=lambda c: c.comment_id)
+
+
+def setup_retry_at(
+    comments: tuple[Comment, ...] | list[Comment], logins: markers.OrchLogins
+) -> datetime | None:
+    """When a task whose last attempts could not be prepared may be dispatched again (pure):
+    None unless the latest orch notes (claims aside) are setup failures (orch.runner)."""
+    failures: list[Comment] = []
+    for comment in comments:
+        marker = markers.orch_marker(comment, logins)
+        if marker is None or marker.kind in ("claim", "ack"):
+            continue
+        if marker.kind == "status" and marker.data.get("setup_failed"):
+            failures.append(comment)
+        else:
+            failures = []
+    if not failures:
+        return None
+    wait = min(SETUP_RETRY_FIRST * (1 << min(len(failures) - 1, 16)), SETUP_RETRY_MAX)
+    return failures[-1].created_at + wait
 
 
 def _claim(comment: Comment, data: dict[str, Any]) -> Claim | None:

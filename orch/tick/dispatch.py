@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import sys
 from datetime import datetime
+from pathlib import Path
 
+from orch.errors import OrchError, os_reason
 from orch.status import Status
 from orch.store.base import Comment
 from orch.tasks import Task
-from orch.tick.claim import Claim, live_claims, try_claim
+from orch.tick.claim import Claim, live_claims, setup_retry_at, try_claim
 from orch.tick.context import ProjectTick, Started
 
 
@@ -98,10 +100,20 @@ def _others(ctx: ProjectTick, comments: tuple[Comment, ...], now: datetime) -> l
 
 def _dispatch(ctx: ProjectTick, task: Task) -> None:
     now = ctx.deps.clock.now()
+    if _cannot_run(ctx, task):
+        return
     comments = ctx.comments_for(task.number)
     if ctx.project.config.workflow.max_cost_per_task_usd is not None and _over_task_budget(
         ctx, task, comments
     ):
+        return
+    retry_at = setup_retry_at(comments, ctx.orch_logins)
+    if retry_at is not None and now < retry_at:
+        ctx.act(
+            "wait",
+            task.number,
+            f"could not be prepared on a host; retrying after {retry_at:%H:%M:%S}",
+        )
         return
     others = _others(ctx, comments, now)
     stale = [c for c in others if _abandoned(ctx, task.number, c)]
@@ -125,13 +137,19 @@ def _dispatch(ctx: ProjectTick, task: Task) -> None:
         ctx.act("would dispatch", task.number, f"agent {task.agent or '(router default)'}")
         ctx.shared.dispatched_dry += 1
         return
+    try:
+        log_path = _supervisor_log(ctx, task.number)
+    except OSError as exc:
+        # Disk full, permission denied, a file where a folder belongs: claim nothing, say so.
+        ctx.act("error", task.number, f"cannot start a supervisor here: {os_reason(exc)}")
+        return
     if not try_claim(
         ctx.store, task.number, ctx.shared.host, ctx.shared.run_id, now, ctx.orch_logins
     ):
         ctx.forget_comments(task.number)
         ctx.act("skip", task.number, "another dispatcher claimed it first")
         return
-    started = _start(ctx, task.number)
+    started = _start(ctx, task.number, log_path)
     ctx.shared.started.append(started)
     ctx.shared.dispatched += 1
     ctx.forget_comments(task.number)
@@ -140,6 +158,38 @@ def _dispatch(ctx: ProjectTick, task: Task) -> None:
         task.number,
         f"supervisor pid {started.process.pid}, agent {task.agent or '-'}",
     )
+
+
+def _cannot_run(ctx: ProjectTick, task: Task) -> bool:
+    """An agent that is not configured, or not installed on this host, is never dispatched:
+    the task goes to needs_review once, with a note saying why (orch.agents.probe)."""
+    from orch.agents.probe import cannot_run
+    from orch.tasks import set_status
+
+    config = ctx.project.config
+    agent = task.agent or config.default_agent()
+    problem = (
+        cannot_run(config, agent)
+        if agent
+        else OrchError("no agent is configured; add one under `agents:` in .orch.yml")
+    )
+    if problem is None:
+        return False
+    ctx.act(ctx.would("mark needs_review"), task.number, problem.message)
+    if not ctx.dry_run:
+        ctx.refresh(
+            set_status(
+                ctx.store,
+                task.number,
+                Status.NEEDS_REVIEW,
+                trigger="dispatch_failed",
+                reason=problem.message,
+                note=True,
+                issue=task.issue,
+            )
+        )
+        ctx.forget_comments(task.number)
+    return True
 
 
 def _abandoned(ctx: ProjectTick, number: int, claim: Claim) -> bool:
@@ -153,22 +203,22 @@ def _abandoned(ctx: ProjectTick, number: int, claim: Claim) -> bool:
     return running(ctx.deps.paths, ctx.repo, number) is None
 
 
-def supervisor_argv(ctx: ProjectTick, number: int) -> list[str]:
-    argv = [sys.executable, "-m", "orch"]
-    if ctx.deps.config_file:
-        argv += ["--config", str(ctx.deps.config_file)]
-    return [*argv, "--project", str(ctx.project.root), "task", "run", str(number)]
-
-
-def _start(ctx: ProjectTick, number: int) -> Started:
-    from orch import proc
-
+def _supervisor_log(ctx: ProjectTick, number: int) -> Path:
+    """The supervisor's log file, made before anything is claimed (it may not be makeable)."""
     task_dir = ctx.deps.paths.task_dir(ctx.repo, number)
     task_dir.mkdir(parents=True, exist_ok=True)
     log_path = task_dir / "supervisor.log"
+    log_path.touch()
+    return log_path
+
+
+def _start(ctx: ProjectTick, number: int, log_path: Path) -> Started:
+    from orch import proc
+    from orch.runner import supervisor_argv  # heavy: only when something is dispatched
+
     with open(log_path, "ab") as log:
         child = proc.spawn(
-            supervisor_argv(ctx, number),
+            supervisor_argv(ctx.deps, ctx.project, number),
             cwd=ctx.project.root,
             env=dict(os.environ),
             stdout=log.fileno(),

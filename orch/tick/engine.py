@@ -3,8 +3,10 @@
 A tick takes a non-blocking lock on `<state>/tick.lock` (a second tick on the host says so
 and leaves with exit 0), then walks every registered project (the current one when none
 are registered) through the phases in order. A failure in one phase or one project is
-recorded as an `error` action, logged with its cause, and the tick goes on. Only a
-rate limit in `skip` mode ends the tick early (exit 75).
+recorded as an `error` action, logged with its cause, and the tick goes on. A registered
+project whose configuration does not load is skipped with one `config` error action
+naming the file, key and valid values, and counted apart (`orch tick` exits 2 for it
+after ticking the others). Only a rate limit in `skip` mode ends the tick early (exit 75).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class TickReport:
     projects: list[str] = field(default_factory=list)
     holder: str = ""  # who holds the lock when ran is False
     auth_failed: bool = False  # GitHub refused us (or gh is missing) somewhere
+    config_errors: int = 0  # registered projects skipped: their configuration is invalid
     waited: list[tuple[str, int, int]] = field(default_factory=list)  # (repo, task, exit code)
 
 
@@ -125,7 +128,8 @@ def run_tick(
     try:
         with tick_lock(deps.paths.tick_lock):
             logger.info("tick %s started%s", shared.run_id, " (dry run)" if options.dry_run else "")
-            for project in _projects(deps, emit):
+            projects, report.config_errors = _projects(deps, emit)
+            for project in projects:
                 report.projects.append(project.repo)
                 errors, auth_failed = _isolated(deps, project, shared, options, emit)
                 report.errors += errors
@@ -146,31 +150,34 @@ def run_tick(
     return report
 
 
-def _projects(deps: Deps, emit: Callable[[Action], None]) -> list[Project]:
-    """The registered projects (global `projects:`), else the current checkout's."""
+def _projects(deps: Deps, emit: Callable[[Action], None]) -> tuple[list[Project], int]:
+    """The registered projects (global `projects:`), else the current checkout's; and how
+    many registered ones were skipped because their configuration is invalid."""
+    from orch import log
+    from orch.errors import ConfigError
     from orch.project import find_root, load_project
 
     registered = deps.global_config().projects
     if not registered or deps.project_spec:
-        return [deps.project()]
+        return [deps.project()], 0
     found: list[Project] = []
+    broken = 0
     for entry in registered:
         root = find_root(Path(entry))
-        if root is None:
-            emit(
-                Action(
-                    project=entry,
-                    phase="snapshot",
-                    action="error",
-                    detail=f"{entry}: not a git repository; fix it or `orch project remove {entry}`",
-                )
-            )
-            continue
         try:
+            if root is None:
+                raise ConfigError(
+                    f"{deps.global_file}: projects: {entry} is not a git repository; "
+                    f"fix the path or run `orch project remove {entry}`"
+                )
             found.append(load_project(root, deps.global_file))
         except OrchError as exc:
-            emit(Action(project=entry, phase="snapshot", action="error", detail=exc.message))
-    return found
+            invalid = isinstance(exc, ConfigError)
+            broken += invalid
+            log.get().warning("%s: %s", entry, exc.message)
+            phase = "config" if invalid else "snapshot"
+            emit(Action(project=entry, phase=phase, action="error", detail=exc.message))
+    return found, broken
 
 
 def _isolated(

@@ -29,6 +29,15 @@ def run(
             help="Exit 1 when the task ends in needs_review or blocked (for CI; like gh run watch).",
         ),
     ] = False,
+    supervisor: Annotated[
+        bool,
+        typer.Option(
+            "--supervisor",
+            hidden=True,
+            help="Run as a detached supervisor (tick dispatch, --detach): a task that cannot "
+            "start goes to needs_review, or stays routed with a note for a host problem.",
+        ),
+    ] = False,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
 ) -> None:
@@ -38,7 +47,9 @@ def run(
 
     d = deps(ctx)
     project = d.project()
-    options = RunOptions(number=number, agent=agent, model=model, publish_only=publish_only)
+    options = RunOptions(
+        number=number, agent=agent, model=model, publish_only=publish_only, detached=supervisor
+    )
     if dry_run:
         for line in _dry_run_lines(d, project, options):
             d.console.out(line)
