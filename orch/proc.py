@@ -3,7 +3,8 @@
 `run()` is for short commands whose output we read (git, gh, `--version` probes). Agent
 processes, which need their own process group, live streams and timeouts, are started by
 the supervisor through `spawn()`; `run_in_group()` runs a one-shot agent (the router) to
-its end with a timeout that kills its whole group.
+its end with a timeout that kills its whole group. A child started in a directory gets
+`PWD` set to it (`child_env`).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def run(
         done = command(
             *args,
             _cwd=str(cwd) if cwd else None,
-            _env=dict(env) if env is not None else None,
+            _env=child_env(env, cwd or None),
             _in=input if input is not None else "",
             _timeout=timeout,
             _ok_code=list(range(256)),
@@ -78,6 +79,14 @@ def run(
             _text(exc.stderr),
         )
     return ProcResult((program, *args), done.exit_code, _text(done.stdout), _text(done.stderr))
+
+
+def child_env(env: Mapping[str, str] | None, cwd: Path | str | None) -> dict[str, str] | None:
+    """`env` (None: ours) with PWD naming `cwd`: a child started elsewhere must not inherit
+    our PWD, since some programs (opencode, shells) trust $PWD over the OS cwd."""
+    if cwd is None:
+        return dict(env) if env is not None else None
+    return {**(os.environ if env is None else env), "PWD": os.path.abspath(cwd)}
 
 
 def _text(data: bytes | str | None) -> str:
@@ -109,7 +118,7 @@ def spawn(
         return subprocess.Popen(
             [str(a) for a in argv],
             cwd=str(cwd) if cwd else None,
-            env=dict(env) if env is not None else None,
+            env=child_env(env, cwd or None),
             stdin=stdin,
             stdout=stdout,
             stderr=stderr,

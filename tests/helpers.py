@@ -65,11 +65,12 @@ def run_orch(
     input: str | None = None,
     timeout: float = 120,
 ) -> Result:
-    """Run the real `orch` CLI in a subprocess (python -m orch) and capture everything."""
+    """Run the real `orch` CLI in a subprocess (python -m orch) and capture everything,
+    with PWD = `cwd` as a shell would set it (agents must not inherit it: tests/fakes)."""
     done = subprocess.run(
         [sys.executable, "-m", "orch", *args],
         cwd=cwd,
-        env=env,
+        env={**env, "PWD": str(cwd)},
         input=input,
         capture_output=True,
         text=True,

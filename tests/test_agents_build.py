@@ -184,10 +184,12 @@ def test_opencode_modes(config: Config) -> None:
         ("review", {"bash": "allow", "edit": "deny", "webfetch": "deny", "external_directory": "deny"}),
     ):
         inv = build(config, "opencode", mode, model="fake/fake-model")
-        assert list(inv.argv) == ["opencode", "run", "--format", "json", "--model", "fake/fake-model"]
-        config_file = WORK / "opencode-config.json"
-        assert inv.env["OPENCODE_CONFIG"] == str(config_file)
-        assert json.loads(inv.files[config_file]) == {
+        assert list(inv.argv) == [
+            "opencode", "run", "--format", "json", "--dir", str(WT), "--model", "fake/fake-model",
+        ]
+        assert "OPENCODE_CONFIG" not in inv.env  # the user's own config file keeps working
+        assert inv.files == {}
+        assert json.loads(inv.env["OPENCODE_CONFIG_CONTENT"]) == {
             "$schema": "https://opencode.ai/config.json", "permission": permission,
         }
         assert inv.stdin is not None
@@ -201,8 +203,8 @@ def test_opencode_user_permission_never_asks(tmp_path: Path) -> None:
     )
     config = load_config(None, tmp_path)
     inv = build(config, "opencode", "run", model=None, schema=None)
-    assert list(inv.argv) == ["opencode", "run", "--format", "json"]
-    permission = json.loads(inv.files[WORK / "opencode-config.json"])["permission"]
+    assert list(inv.argv) == ["opencode", "run", "--format", "json", "--dir", str(WT)]
+    permission = json.loads(inv.env["OPENCODE_CONFIG_CONTENT"])["permission"]
     assert permission == {"bash": "allow", "edit": "allow", "webfetch": "deny", "external_directory": "allow"}
 
 
@@ -265,3 +267,26 @@ def test_codex_router_gets_its_own_simple_model(tmp_path: Path) -> None:
     assert list(inv.argv[:2]) == ["codex", "exec"]
     assert inv.argv[inv.argv.index("-m") + 1] == "gpt-5.1-codex-mini"
     assert "haiku" not in inv.argv
+
+
+@pytest.mark.parametrize("name", ["claude", "codex", "opencode", "kimi", "mytool", "argtool"])
+@pytest.mark.parametrize("mode", ["run", "route", "review"])
+def test_every_agent_starts_with_pwd_at_its_cwd(config: Config, name: str, mode: str) -> None:
+    """opencode works where $PWD points, not in the OS cwd: the caller's PWD (the user's
+    checkout) must never reach an agent."""
+    inv = build(config, name, mode, env_base={**BASE_ENV, "PWD": "/home/u/widgets"})
+    assert inv.cwd == WT
+    assert inv.env["PWD"] == str(WT)
+
+
+def test_opencode_keeps_the_users_config(config: Config) -> None:
+    """The user's OPENCODE_CONFIG file stays in place (opencode merges the content var over
+    it); a config the user already passes as content is kept, orch's permission wins."""
+    user = {"provider": {"corp": {"options": {"baseURL": "http://llm.corp"}}}, "permission": {"bash": "ask"}}
+    inv = build(config, "opencode", "run", env_base={
+        **BASE_ENV, "OPENCODE_CONFIG": "/home/u/opencode.json", "OPENCODE_CONFIG_CONTENT": json.dumps(user),
+    })
+    assert inv.env["OPENCODE_CONFIG"] == "/home/u/opencode.json"
+    content = json.loads(inv.env["OPENCODE_CONFIG_CONTENT"])
+    assert content["provider"] == user["provider"]
+    assert content["permission"]["bash"] == "allow"

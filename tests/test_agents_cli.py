@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -91,8 +92,10 @@ def test_orch_agents_uses_the_project_config(repo: Repo, bin_env: tuple[Path, di
 
 
 def fake(bin_dir: Path, name: str, *args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run one fake in `cwd` with PWD = `cwd` (the fakes, like opencode, work in $PWD)."""
+    env = {**os.environ, "PWD": str(cwd)} if cwd else None
     return subprocess.run([str(bin_dir / name), *args], input=stdin, capture_output=True,
-                          text=True, cwd=cwd, check=False, timeout=30)
+                          text=True, cwd=cwd, env=env, check=False, timeout=30)
 
 
 def test_fakes_are_strict_and_replay_in_order(tmp_path: Path) -> None:

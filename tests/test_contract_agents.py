@@ -1,8 +1,9 @@
 """Contract tests: the REAL claude, codex and opencode CLIs, driven with the exact
 invocation orch builds, against a fake model server on 127.0.0.1 (tests/contract/).
 
-Skipped unless the CLIs are found: on PATH, or in ORCH_CONTRACT_BIN (a node_modules/.bin
-made by `npm install @anthropic-ai/claude-code @openai/codex opencode-ai`).
+The CLIs are looked up in ORCH_CONTRACT_BIN (a node_modules/.bin made by `npm install
+@anthropic-ai/claude-code @openai/codex opencode-ai`; `.ci/run` makes one), else on PATH.
+A missing CLI skips its tests on a developer's machine and FAILS them in CI (CI=true).
 Each test asserts that the CLI starts with orch's argv, talks to the model, and that
 orch parses its output into the expected result; run mode also checks the commit the
 CLI's own shell tool made in a linked git worktree.
@@ -11,7 +12,6 @@ CLI's own shell tool made in a linked git worktree.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import uuid
@@ -25,28 +25,11 @@ from orch.agents import BuildRequest, adapter_for
 from orch.agents.base import AgentOutcome
 from orch.agents.result import schema_for
 from orch.config import Config, load_config
+from tests.contract.clis import CLIS, cli_env, need
 from tests.contract.fake_model import RESULT, ROUTE_ANSWER, FakeModel
-from tests.helpers import GIT_IDENTITY, git
+from tests.helpers import git
 
 pytestmark = pytest.mark.contract
-
-CLIS = ("claude", "codex", "opencode")
-
-
-def _bin_dir() -> str | None:
-    return os.environ.get("ORCH_CONTRACT_BIN")
-
-
-def _find(name: str) -> str | None:
-    return shutil.which(name, path=_bin_dir()) if _bin_dir() else shutil.which(name)
-
-
-def _need(name: str) -> str:
-    path = _find(name)
-    if path is None:
-        pytest.skip(f"{name} not found (set ORCH_CONTRACT_BIN to a node_modules/.bin)")
-    return path
-
 
 @pytest.fixture(scope="module")
 def model() -> Iterator[FakeModel]:
@@ -78,49 +61,13 @@ def worktree(place: Path) -> tuple[Path, Path]:
     return wt, main / ".git"
 
 
-def cli_env(place: Path, model: FakeModel, name: str) -> dict[str, str]:
-    """An isolated environment pointing one CLI at the fake model."""
-    home = place / "home"
-    home.mkdir(exist_ok=True)
-    path = os.pathsep.join(p for p in (_bin_dir(), os.environ.get("PATH", "")) if p)
-    env = {
-        "PATH": path, "HOME": str(home), "LANG": "C.UTF-8", "TERM": "dumb",
-        "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local/share"),
-        "XDG_STATE_HOME": str(home / ".local/state"), "XDG_CACHE_HOME": str(home / ".cache"),
-        "GH_TOKEN": "ghp_contract_must_not_leak",
-        **GIT_IDENTITY, "GIT_CONFIG_NOSYSTEM": "1",
-    }
-    if name == "claude":
-        env.update({"ANTHROPIC_BASE_URL": model.url, "ANTHROPIC_API_KEY": "sk-ant-fake"})
-    elif name == "codex":
-        codex_home = home / ".codex"
-        codex_home.mkdir(exist_ok=True)
-        (codex_home / "config.toml").write_text(
-            'model_provider = "fake"\n\n[model_providers.fake]\nname = "fake"\n'
-            f'base_url = "{model.url}/v1"\nenv_key = "FAKE_OPENAI_KEY"\nwire_api = "responses"\n'
-            "request_max_retries = 0\nstream_max_retries = 0\n"
-        )
-        env.update({"CODEX_HOME": str(codex_home), "FAKE_OPENAI_KEY": "sk-fake"})
-    else:
-        config_dir = home / ".config" / "opencode"
-        config_dir.mkdir(parents=True, exist_ok=True)
-        (config_dir / "opencode.json").write_text(
-            '{"$schema": "https://opencode.ai/config.json", "provider": {"fake": {'
-            '"npm": "@ai-sdk/openai-compatible", "name": "fake", "options": {'
-            f'"baseURL": "{model.url}/v1", "apiKey": "sk-fake"}}, '
-            '"models": {"fake-model": {"name": "fake-model"}}}}}'
-        )
-        env.update({"OPENCODE_DISABLE_MODELS_FETCH": "1", "OPENCODE_DISABLE_AUTOUPDATE": "1"})
-    return env
-
-
 def config() -> Config:
     return load_config(None, None)
 
 
 def run(name: str, mode: str, place: Path, model: FakeModel, *, with_main_git: bool = True
         ) -> tuple[AgentOutcome, Path, Any]:
-    _need(name)
+    need(name)
     cfg = config()
     wt, main_git = worktree(place)
     work_dir = place / "attempt"
@@ -143,7 +90,7 @@ def run(name: str, mode: str, place: Path, model: FakeModel, *, with_main_git: b
     for path, text in invocation.files.items():
         path.write_text(text)
     argv = list(invocation.argv)
-    argv[0] = _need(argv[0])
+    argv[0] = need(argv[0])
     done = subprocess.run(argv, input=invocation.stdin, cwd=invocation.cwd, env=dict(invocation.env),
                           capture_output=True, text=True, timeout=180, check=False)
     output = invocation.output_file.read_text() if invocation.output_file and invocation.output_file.exists() else None

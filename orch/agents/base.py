@@ -222,9 +222,13 @@ class Adapter:
     def build(self, request: BuildRequest) -> Invocation:
         check_mode(request.mode)
         draft = self.draft(request)
+        env = self.env(request.env_base, draft.env)
+        # Some CLIs (opencode) take their working directory from $PWD, not the OS cwd:
+        # the caller's PWD would put the agent in the user's checkout.
+        env["PWD"] = os.path.abspath(request.cwd)
         return Invocation(
             argv=tuple(draft.argv),
-            env=self.env(request.env_base, draft.env),
+            env=env,
             stdin=draft.stdin,
             cwd=request.cwd,
             files=dict(draft.files),

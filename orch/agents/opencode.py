@@ -1,13 +1,17 @@
 """opencode (`opencode run --format json`): reference/clients.md §3 and §7.3.
 
 opencode has no sandbox and no system-prompt flag. Its permission config is pinned
-through `OPENCODE_CONFIG` (a file in the attempt's work_dir) so it never asks: an `ask`
-makes `opencode run` auto-reject and stop with exit 0 and no result.
+through `OPENCODE_CONFIG_CONTENT`, which opencode merges over the user's own config files
+(`OPENCODE_CONFIG`, `opencode.json`: their providers keep working), so it never asks: an
+`ask` makes `opencode run` auto-reject and stop with exit 0 and no result. opencode takes
+its directory from `$PWD` (set by `Adapter.build`) and from `--dir`, given too.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +30,7 @@ from orch.agents.classify import Evidence
 from orch.agents.events import as_float, as_int, json_events
 from orch.agents.result import pick_result
 
-CONFIG_FILE = "opencode-config.json"
+CONFIG_ENV = "OPENCODE_CONFIG_CONTENT"
 RUN_PERMISSION: dict[str, Any] = {
     "bash": "allow", "edit": "allow", "webfetch": "allow", "external_directory": "allow",
 }
@@ -40,12 +44,11 @@ ROUTE_PERMISSION: dict[str, Any] = {
 
 class OpencodeAdapter(Adapter):
     def draft(self, request: BuildRequest) -> Draft:
-        argv: list[str] = [*self.agent.command, "run", "--format", "json"]
+        argv: list[str] = [*self.agent.command, "run", "--format", "json", "--dir", str(request.cwd)]
         if request.model:
             argv += ["--model", request.model]
         argv += list(self.agent.extra_args)
-        config_file = request.work_dir / CONFIG_FILE
-        config_text = json.dumps(self.opencode_config(request.mode), indent=2, sort_keys=True) + "\n"
+        config = {**user_config(request.env_base), **self.opencode_config(request.mode)}
         message = joined_prompt(request.system_prompt, request.prompt)
         if request.schema is not None:
             message += (
@@ -55,8 +58,7 @@ class OpencodeAdapter(Adapter):
         return Draft(
             argv=argv,
             stdin=message,
-            env={"OPENCODE_CONFIG": str(config_file)},
-            files={config_file: config_text},
+            env={CONFIG_ENV: json.dumps(config, sort_keys=True)},
         )
 
     def opencode_config(self, mode: Mode) -> dict[str, Any]:
@@ -72,6 +74,16 @@ class OpencodeAdapter(Adapter):
 
     def read(self, output: ProcessOutput, mode: Mode, now: datetime | None) -> AgentOutcome:
         return parse_opencode(output, mode, now)
+
+
+def user_config(env_base: Mapping[str, str] | None) -> dict[str, Any]:
+    """The config the user already passes in OPENCODE_CONFIG_CONTENT (orch's keys win)."""
+    text = (os.environ if env_base is None else env_base).get(CONFIG_ENV) or ""
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def parse_opencode(output: ProcessOutput, mode: Mode = "run", now: datetime | None = None) -> AgentOutcome:

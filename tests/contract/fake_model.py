@@ -6,7 +6,8 @@ Speaks just enough of three wire protocols, streaming (SSE):
 - OpenAI Chat Completions (`POST /v1/chat/completions`) for opencode via a custom provider.
 
 It plays a two-step coding agent: in a run, the first turn calls the CLI's own shell tool
-with SHELL_COMMAND, the next turn (once a tool result came back) answers with RESULT —
+with `shell_command` (SHELL_COMMAND unless a test sets another), the next turn (once a
+tool result came back) answers with RESULT —
 through claude's StructuredOutput tool when offered, else as JSON text. A prompt that
 contains ROUTE_MARKER is a routing call: it answers ROUTE_ANSWER the same way. Every
 request is kept in `requests` for assertions.
@@ -39,6 +40,7 @@ class FakeModel:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         # (HTTP status, JSON body) answered to every model request while set
         self.fault: tuple[int, dict[str, Any]] | None = None
+        self.shell_command = SHELL_COMMAND  # what turn 1 runs through the CLI's shell tool
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -83,11 +85,11 @@ class FakeModel:
                 if model.fault is not None and not path.endswith("/count_tokens"):
                     self._json(*model.fault)
                 elif path.endswith("/messages"):
-                    self._sse(anthropic_events(body), named=True)
+                    self._sse(anthropic_events(body, model.shell_command), named=True)
                 elif path.endswith("/responses"):
-                    self._sse(responses_events(body), named=True)
+                    self._sse(responses_events(body, model.shell_command), named=True)
                 elif path.endswith("/chat/completions"):
-                    self._sse(chat_events(body), named=False, done=True)
+                    self._sse(chat_events(body, model.shell_command), named=False, done=True)
                 elif path.endswith("/count_tokens"):
                     self._json(200, {"input_tokens": 10})
                 else:
@@ -134,7 +136,7 @@ def _answer(body: dict[str, Any]) -> dict[str, Any]:
 # --- Anthropic Messages ---------------------------------------------------------------
 
 
-def anthropic_events(body: dict[str, Any]) -> list[dict[str, Any]]:
+def anthropic_events(body: dict[str, Any], command: str = SHELL_COMMAND) -> list[dict[str, Any]]:
     tools = {t.get("name") for t in body.get("tools") or []}
     had_tool_result = any(
         isinstance(block, dict) and block.get("type") == "tool_result"
@@ -143,7 +145,7 @@ def anthropic_events(body: dict[str, Any]) -> list[dict[str, Any]]:
         for block in message["content"]
     )
     if not _is_route(body) and not had_tool_result and "Bash" in tools:
-        return _anthropic_tool("Bash", {"command": SHELL_COMMAND, "description": "edit and commit"}, body)
+        return _anthropic_tool("Bash", {"command": command, "description": "edit and commit"}, body)
     if "StructuredOutput" in tools:
         return _anthropic_tool("StructuredOutput", _answer(body), body)
     return _anthropic_text(json.dumps(_answer(body)), body)
@@ -190,7 +192,7 @@ def _anthropic_tool(name: str, data: dict[str, Any], body: dict[str, Any]) -> li
 # --- OpenAI Responses (codex) ------------------------------------------------------------
 
 
-def responses_events(body: dict[str, Any]) -> list[dict[str, Any]]:
+def responses_events(body: dict[str, Any], command: str = SHELL_COMMAND) -> list[dict[str, Any]]:
     tools = {t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)}
     had_output = any(
         isinstance(item, dict) and item.get("type") == "function_call_output"
@@ -199,9 +201,9 @@ def responses_events(body: dict[str, Any]) -> list[dict[str, Any]]:
     rid = f"resp_{next(_ids)}"
     if not _is_route(body) and not had_output and ("exec_command" in tools or "shell" in tools):
         if "exec_command" in tools:
-            name, args = "exec_command", {"cmd": SHELL_COMMAND}
+            name, args = "exec_command", {"cmd": command}
         else:
-            name, args = "shell", {"command": ["bash", "-lc", SHELL_COMMAND]}
+            name, args = "shell", {"command": ["bash", "-lc", command]}
         item: dict[str, Any] = {
             "type": "function_call", "id": f"fc_{next(_ids)}", "call_id": f"call_{next(_ids)}",
             "name": name, "arguments": json.dumps(args), "status": "completed",
@@ -234,7 +236,7 @@ def responses_events(body: dict[str, Any]) -> list[dict[str, Any]]:
 # --- OpenAI Chat Completions (opencode) ---------------------------------------------------
 
 
-def chat_events(body: dict[str, Any]) -> list[dict[str, Any]]:
+def chat_events(body: dict[str, Any], command: str = SHELL_COMMAND) -> list[dict[str, Any]]:
     tools = {
         (t.get("function") or {}).get("name") for t in body.get("tools") or [] if isinstance(t, dict)
     }
@@ -257,7 +259,7 @@ def chat_events(body: dict[str, Any]) -> list[dict[str, Any]]:
         return [chunk({"role": "assistant", "content": "Fake title"}), chunk({}, "stop", usage=True)]
     if not _is_route(body) and not had_tool and "bash" in tools:
         call = {"index": 0, "id": f"call_{next(_ids)}", "type": "function",
-                "function": {"name": "bash", "arguments": json.dumps({"command": SHELL_COMMAND})}}
+                "function": {"name": "bash", "arguments": json.dumps({"command": command})}}
         return [chunk({"role": "assistant", "tool_calls": [call]}), chunk({}, "tool_calls", usage=True)]
     text = json.dumps(_answer(body))
     return [chunk({"role": "assistant", "content": text}), chunk({}, "stop", usage=True)]

@@ -8,6 +8,7 @@ no subscriptions. Enough to answer real GitHub-shaped documents with real-shaped
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -267,7 +268,25 @@ class Node:
             raise GraphQLError(
                 f"Field '{name}' doesn't exist on type '{self.typename}'", type="undefinedField"
             )
+        accepted = inspect.signature(method).parameters
+        open_ended = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
+        for arg in args:
+            if arg not in accepted and not open_ended:
+                raise ValidationError(
+                    f"Field '{name}' doesn't accept argument '{arg}'", "argumentNotAccepted"
+                )
         return method(**args)
+
+
+class ValidationError(GraphQLError):
+    """A document GitHub refuses before running it: the answer is `errors` and no `data`."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+    def json(self) -> JsonDict:
+        return {"message": str(self), "path": self.path or [], "extensions": {"code": self.code}}
 
 
 def execute(emulator: Emulator, body: Any, login: str) -> JsonDict:
@@ -288,7 +307,10 @@ def execute(emulator: Emulator, body: Any, login: str) -> JsonDict:
     variables = {**op.defaults, **(body.get("variables") or {})}
     root: Node = Mutation(emulator, login) if op.kind == "mutation" else Query(emulator, login)
     errors: list[JsonDict] = []
-    data = _select(root, op.selections, fragments, variables, errors, [])
+    try:
+        data = _select(root, op.selections, fragments, variables, errors, [])
+    except ValidationError as exc:
+        return {"errors": [exc.json()]}
     out: JsonDict = {"data": data}
     if errors:
         out["errors"] = errors
@@ -320,6 +342,9 @@ def _select(
             continue
         try:
             value = node.resolve(sel.name, _substitute(sel.args, variables))
+        except ValidationError as exc:
+            exc.path = exc.path or here
+            raise
         except GraphQLError as exc:
             exc.path = exc.path or here
             errors.append(exc.json())
@@ -749,6 +774,8 @@ class RepositoryNode(Node):
         wanted = {str(n).lower() for n in labels or []}
         filters = filterBy or {}
         since = filters.get("since")
+        # IssueFilters.labels, like the `labels` argument: issues carrying ANY of them.
+        also = {str(n).lower() for n in filters.get("labels") or []}
         items = []
         for issue in self.repo.issues.values():
             if issue.is_pr != prs:
@@ -758,6 +785,8 @@ class RepositoryNode(Node):
                 continue
             # GitHub's `labels` argument keeps issues carrying ANY of the labels.
             if wanted and not wanted & {n.lower() for n in issue.labels}:
+                continue
+            if also and not also & {n.lower() for n in issue.labels}:
                 continue
             if filters.get("createdBy") and filters["createdBy"] != issue.user:
                 continue

@@ -36,7 +36,8 @@ DEFAULT_LOGIN = "owner"
 DEFAULT_TOKEN = "emulator-owner-token"
 RATE_LIMIT = 5000
 DOCS = "https://docs.github.com/rest"
-LINK_RE = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s+#(\d+)\b", re.IGNORECASE)
+# GitHub's closing keywords, optionally followed by a colon ("Closes: #10").
+LINK_RE = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\s+#(\d+)\b", re.IGNORECASE)
 JsonDict = dict[str, Any]
 
 
@@ -1344,8 +1345,10 @@ class Emulator:
         self._close(issue, None)
         pull.merged_at = issue.closed_at
         pull.merge_commit_sha = hashlib.sha1(f"merge:{number}".encode()).hexdigest()
-        for linked in LINK_RE.findall(issue.body or ""):
-            target = repo.issues.get(int(linked))
+        # Closing keywords act only when the PR merges into the default branch.
+        linked = LINK_RE.findall(issue.body or "") if pull.base == repo.default_branch else []
+        for number_text in linked:
+            target = repo.issues.get(int(number_text))
             if target is not None and not target.is_pr and target.state == "open":
                 self._close(target, "completed")
 

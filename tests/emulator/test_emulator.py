@@ -265,3 +265,60 @@ def test_projects_v2_board(emulator: Emulator, gh: Gh) -> None:
             "fieldValueByName": {"name": "In Review", "optionId": board["options"]["In Review"]},
         }
     ]
+
+
+@pytest.mark.parametrize(
+    ("base", "body", "closed"),
+    [
+        ("main", "Closes #1", True),
+        ("main", "fixes: #1\n\nand RESOLVED #3", True),
+        ("release", "Closes #1", False),  # not the default branch: the issue stays open
+        ("main", "Related to #1", False),
+    ],
+)
+def test_closing_keywords_act_only_on_the_default_branch(
+    emulator: Emulator, gh: Gh, base: str, body: str, closed: bool
+) -> None:
+    emulator.add_issue("Task")
+    pr = emulator.add_pr("orch/1-t", "Fix", body, base=base)
+    emulator.add_issue("Other")
+    gh.rest("PUT", f"{REPO}/pulls/{pr['number']}/merge", body={"merge_method": "squash"})
+    assert gh.rest("GET", f"{REPO}/pulls/{pr['number']}")["merged"] is True
+    issue = gh.rest("GET", f"{REPO}/issues/1")
+    assert (issue["state"], issue["state_reason"]) == (
+        ("closed", "completed") if closed else ("open", None)
+    )
+    assert gh.rest("GET", f"{REPO}/issues/3")["state"] == ("closed" if "#3" in body else "open")
+
+
+def test_graphql_filter_by_labels(emulator: Emulator, gh: Gh) -> None:
+    emulator.add_issue("a", labels=["status:new"])
+    emulator.add_issue("b", labels=["status:done"])
+    emulator.add_issue("c", labels=["Status:Routed", "x"])
+    emulator.add_issue("d")
+    query = (
+        'query($labels: [String!]) { repository(owner: "acme", name: "widgets") { '
+        "issues(first: 10, filterBy: {labels: $labels}) { nodes { number } } } }"
+    )
+
+    def numbers(labels: list[str] | None) -> list[int]:
+        nodes = gh.graphql(query, {"labels": labels})["repository"]["issues"]["nodes"]
+        return [n["number"] for n in nodes]
+
+    assert numbers(["status:new", "status:routed"]) == [1, 3]  # any of them, any case
+    assert numbers(["nope"]) == []
+    assert numbers(None) == [1, 2, 3, 4]
+
+
+def test_graphql_argument_error_has_errors_and_no_data(emulator: Emulator, gh: Gh) -> None:
+    """GitHub validates a document before running it: an unknown argument answers
+    `errors` only, no `data` (not a null field next to the others)."""
+    emulator.add_issue("a")
+    done = gh.request("POST", "graphql", body={"query": (
+        'query { viewer { login } repository(owner: "acme", name: "widgets") { '
+        "issues(first: 10, bogus: 1) { totalCount } } }"
+    )})
+    assert "data" not in done.data, done.data
+    (error,) = done.data["errors"]
+    assert error["message"] == "Field 'issues' doesn't accept argument 'bogus'"
+    assert error["extensions"]["code"] == "argumentNotAccepted"

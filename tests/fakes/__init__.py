@@ -25,10 +25,13 @@ def install_fake_agents(
     written = []
     for name in names:
         path = bin_dir / name
+        # Python, not a sh wrapper: sh would reset an inherited $PWD to the OS cwd,
+        # hiding the PWD that opencode (and so the fake) works in.
         path.write_text(
-            "#!/bin/sh\n"
-            f"ORCH_FAKE_NAME={name} ORCH_FAKE_BIN='{bin_dir}' "
-            f"exec '{sys.executable}' '{FAKE_AGENT}' \"$@\"\n"
+            f"#!{sys.executable}\n"
+            "import os, runpy\n"
+            f"os.environ.update(ORCH_FAKE_NAME={name!r}, ORCH_FAKE_BIN={str(bin_dir)!r})\n"
+            f"runpy.run_path({str(FAKE_AGENT)!r}, run_name='__main__')\n"
         )
         path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         written.append(path)

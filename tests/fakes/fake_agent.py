@@ -112,10 +112,20 @@ def after_flag(flag: str) -> str:
     return ARGV[ARGV.index(flag) + 1]
 
 
+def enter_workdir() -> None:
+    """Work where the real opencode works: `--dir`, else `$PWD`, not the OS cwd. A caller
+    that leaves the user's PWD in place sends the agent into the user's checkout."""
+    target = ARGV[ARGV.index("--dir") + 1] if NAME == "opencode" and "--dir" in ARGV[:-1] else None
+    target = target or os.environ.get("PWD")
+    if target and os.path.isdir(target):
+        os.chdir(target)
+
+
 def main() -> None:
     if ARGV in (["--version"], ["-v"], ["-V"]):
         print(VERSIONS.get(NAME, "0.0.0"))
         return
+    enter_workdir()
     stdin = "" if sys.stdin.isatty() else sys.stdin.read()
     path = scenario_path()
     call, index = next_call(path)
