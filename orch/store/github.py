@@ -24,7 +24,7 @@ from __future__ import annotations
 import email.utils
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -318,7 +318,8 @@ class GitHubStore:
         read = _Read(known, since)
         while pending:
             response = self.gh.graphql_response(
-                Q.query(pending), self._snapshot_variables(pending, since)
+                Q.query(pending), self._snapshot_variables(pending, since if delta else None)
+                | ({} if delta else self._full_since(pending, since))
             )
             data = response.data.get("data") if isinstance(response.data, dict) else None
             repository = (data or {}).get("repository")
@@ -340,16 +341,21 @@ class GitHubStore:
                     pending[alias] = page.get("endCursor")
         return read.result(complete=not delta)
 
+    def _full_since(self, pending: dict[str, str | None], since: datetime | None) -> dict[str, Any]:
+        """A full read's `closed` part asks from `since` itself."""
+        return {"since": utc_iso(since) if since else None} if "since" in Q.declared(pending) else {}
+
     def _snapshot_variables(
         self, pending: dict[str, str | None], since: datetime | None
     ) -> dict[str, Any]:
+        """The variables of the parts in `pending`; a delta asks from MARGIN before `since`."""
         values: dict[str, Any] = {
             "owner": self.owner,
             "name": self.name,
             "labels": [status.label for status in Status],
             "stranded": [s.label for s in (Status.IN_REVIEW, Status.IN_PROGRESS, Status.ROUTED)],
             "comments": Q.COMMENTS,
-            "since": utc_iso(since) if since else None,
+            "since": utc_iso(since - timedelta(seconds=Q.MARGIN_SECONDS)) if since else None,
         }
         for alias, cursor in pending.items():
             values[str(Q.PARTS[alias].cursor)] = cursor
@@ -380,18 +386,19 @@ class _Read:
         if alias in ("openPulls", "closedPulls", "pulls"):
             pulls = [_pull_node(node) for node in nodes]
             self.pulls.update((p.number, p) for p in pulls)
-            # Newest first: once a page reaches back past `since`, the rest is older.
-            last = pulls[-1].updated_at if pulls else None
-            return alias != "pulls" or self.since is None or (last is not None and last >= self.since)
-        for node in nodes:
-            self._issue(node, repo, stranded=alias == "stranded")
-        return True
+            return alias != "pulls" or self._newer(pulls[-1].updated_at if pulls else None)
+        issues = [self._issue(node, repo, stranded=alias == "stranded") for node in nodes]
+        return alias != "changed" or self._newer(issues[-1].updated_at if issues else None)
 
-    def _issue(self, node: dict[str, Any], repo: str, *, stranded: bool = False) -> None:
+    def _newer(self, oldest: datetime | None) -> bool:
+        """Newest first: a page whose oldest item is not newer than `since` ends it."""
+        return self.since is None or (oldest is not None and oldest > self.since)
+
+    def _issue(self, node: dict[str, Any], repo: str, *, stranded: bool = False) -> Issue:
         issue = _issue_node(node, repo)
         if not L.statuses_in(issue.labels):
             self.untracked.append(issue.number)
-            return
+            return issue
         if stranded:
             self.stranded.append(issue)
         else:
@@ -401,6 +408,7 @@ class _Read:
                 _comment_node(c, issue.number)
                 for c in (node.get("comments") or {}).get("nodes") or []
             )
+        return issue
 
     def result(self, *, complete: bool) -> Snapshot:
         closed = sorted(self.closed, key=lambda i: (i.updated_at, i.number), reverse=True)

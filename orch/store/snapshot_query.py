@@ -12,8 +12,9 @@ Full read (no cache, or a cache of another version):
   openPulls    every open pull request (pages of 100)
   closedPulls  the recently closed or merged pull requests (one page)
 Delta read (a warm cache; GitHub scores it ≤ 2 points, whatever the number of tasks):
-  changed      every issue, open or closed, updated since `since` (pages): the tasks that
-               moved, and issues whose status label went away
+  changed      every issue, open or closed, updated since `since` (newest first, pages
+               while newer than `since`): the tasks that moved, and issues whose status
+               label went away
   pulls        pull requests, most recently updated first (pages until older than since)
   sweep        (a safety net, a few hours apart) one page of the open tasks' numbers and
                `updatedAt`, to catch anything a delta missed (a deleted issue)
@@ -33,6 +34,10 @@ DELTA_PAGE = 50  # issues updated since, per page of a delta read
 DELTA_PULLS = 20  # pull requests per page of a delta read
 SWEEP_PAGE = 100  # numbers per sweep page (no nested connection: 1 request's worth)
 COMMENTS = 20  # last comments per issue
+# A delta asks from a little before `since`, so a change GitHub made visible late is not
+# missed; only its first page looks back that far (pages go on while they hold changes
+# newer than `since`), so a burst of changes just before `since` costs no extra page.
+MARGIN_SECONDS = 120
 CLOSED = 50  # closed orch issues updated since the last tick, in a full read
 CLOSED_PULLS = 50  # recently closed or merged pull requests, in a full read
 
@@ -130,7 +135,7 @@ PARTS: dict[str, Part] = {
         _issues(
             "changed",
             f"first: {DELTA_PAGE}, states: [OPEN, CLOSED], filterBy: {{since: $since}}, "
-            "orderBy: {field: UPDATED_AT, direction: ASC}",
+            "orderBy: {field: UPDATED_AT, direction: DESC}",
             ISSUE_FIELDS,
             (("comments", "Int!"), ("since", "DateTime")),
         ),

@@ -141,7 +141,7 @@ class SnapshotCache:
         self.closed = {n: i.updated_at for n, i in closed.items() if n not in retry}
         again = [i.updated_at for n, i in closed.items() if n in retry]
         if again and self.since is not None:
-            self.since = min([self.since, *again])
+            self.since = min([self.since, *again]) - timedelta(seconds=1)
 
     @staticmethod
     def recent(pulls: dict[int, PullRequest], now: datetime) -> dict[int, PullRequest]:

@@ -2,7 +2,7 @@
 task PRs, and the comments of the tasks that changed, in one request when the cache is
 warm.
 
-- Warm cache: `store.snapshot(known, since - MARGIN, delta=True)` brings only the issues
+- Warm cache: `store.snapshot(known, since, delta=True)` brings only the issues
   and PRs updated since the last read (1 GraphQL request of ≤ 2 points at any number of
   tasks), merged here into the cached set: an issue closed or stripped of its status
   label leaves it. A sweep a few hours apart adds one page of open task numbers to the
@@ -27,8 +27,7 @@ from orch.tick.cache import SnapshotCache
 from orch.tick.context import ProjectTick
 
 FIRST_LOOK_BACK = timedelta(days=1)
-# Asking from a little before the last read catches a change GitHub made visible late.
-MARGIN = timedelta(minutes=2)
+ONE_SECOND = timedelta(seconds=1)
 
 
 def run(ctx: ProjectTick) -> None:
@@ -36,7 +35,7 @@ def run(ctx: ProjectTick) -> None:
     now = ctx.deps.clock.now()
     if cache.warm and cache.since is not None:
         sweep = cache.sweep_page(now)
-        snap = ctx.store.snapshot(cache.known(), cache.since - MARGIN, delta=True, sweep=sweep)
+        snap = ctx.store.snapshot(cache.known(), cache.since, delta=True, sweep=sweep)
     else:
         # Closed tasks of the last day only: older feedback was answered by an earlier
         # tick or is not a request any more.
@@ -56,7 +55,7 @@ def run(ctx: ProjectTick) -> None:
     if moved or not cache.warm:
         cache.since = _next_since(cache, snap)
     if missed and cache.since is not None:
-        cache.since = min(cache.since, min(missed) + MARGIN)  # the next read brings them
+        cache.since = min(cache.since, min(missed) - ONE_SECOND)  # the next read brings them
     cache.pulls = pulls
     if snap.complete and (cache.sweep_cursor is not None or cache.swept_at is None):
         cache.sweep_done(now)  # a full read is a sweep
