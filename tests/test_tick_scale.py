@@ -82,6 +82,7 @@ def test_a_merge_costs_three_requests_then_one(
     requests, writes, _ = tick(gh_repo, gh_env, emulator)
 
     assert requests <= 3, emulator.log_lines()
+    assert writes == 2  # the label write and the note: GitHub already closed the issue
     assert emulator.labels_of(number) == [Status.DONE.label]
     assert "PR #" in emulator.comments(number)[-1]["body"]
     assert git("branch", "--list", f"orch/{number}-*", cwd=gh_repo.work) == ""  # cleaned up
