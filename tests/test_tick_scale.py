@@ -3,6 +3,7 @@ real gh against the emulator, seeded in bulk, requests and GraphQL points counte
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -120,3 +121,22 @@ def test_a_task_closed_or_relabelled_leaves_the_cached_set(
 
     cache = (state_dir(gh_env) / "repos" / "acme" / "widgets" / "snapshot.json").read_text()
     assert '"number": 1,' not in cache and '"number": 2,' not in cache
+
+
+def test_the_sweep_forgets_a_deleted_task_within_the_one_request(
+    gh_repo: Repo, gh_env: dict[str, str], emulator: Emulator
+) -> None:
+    kept, deleted = emulator.add_issues(2, [Status.NEEDS_REVIEW.label])
+    tick(gh_repo, gh_env, emulator)
+    path = state_dir(gh_env) / "repos" / "acme" / "widgets" / "snapshot.json"
+    data = json.loads(path.read_text())
+    data["swept_at"] = "2000-01-01T00:00:00Z"  # the sweep is due
+    path.write_text(json.dumps(data))
+    with emulator.lock:
+        del emulator.repo().issues[deleted]  # GitHub deletes without an update
+
+    assert tick(gh_repo, gh_env, emulator) == (1, 0, 1)
+
+    numbers = [issue["number"] for issue in json.loads(path.read_text())["issues"]]
+    assert numbers == [kept]
+    assert "sweep" in emulator.requests[0].body["query"]

@@ -107,7 +107,7 @@ def _sweep(
     gone = [
         n
         for n, issue in issues.items()
-        if n not in cache.sweep_seen and (started is None or issue.updated_at < started)
+        if n not in cache.sweep_seen and (started is None or issue.updated_at <= started)
     ]
     for number in gone:
         issues.pop(number)
