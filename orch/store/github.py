@@ -318,15 +318,21 @@ class GitHubStore:
         read = _Read(known, since)
         while pending:
             response = self.gh.graphql_response(
-                Q.query(pending), self._snapshot_variables(pending, since if delta else None)
-                | ({} if delta else self._full_since(pending, since))
+                Q.query(pending),
+                self._snapshot_variables(pending, since if delta else None)
+                | ({} if delta else self._full_since(pending, since)),
             )
             data = response.data.get("data") if isinstance(response.data, dict) else None
             repository = (data or {}).get("repository")
             if repository is None:
                 raise NotFound(f"repository {self.repo} not found on {self.gh.host}")
             rate = (data or {}).get("rateLimit") or {}
-            log.debug("snapshot %s: cost %s, remaining %s", self.repo, rate.get("cost"), rate.get("remaining"))
+            log.debug(
+                "snapshot %s: cost %s, remaining %s",
+                self.repo,
+                rate.get("cost"),
+                rate.get("remaining"),
+            )
             if read.server_time is None:
                 read.server_time = _server_time(response)
             for alias in list(pending):
@@ -343,7 +349,9 @@ class GitHubStore:
 
     def _full_since(self, pending: dict[str, str | None], since: datetime | None) -> dict[str, Any]:
         """A full read's `closed` part asks from `since` itself."""
-        return {"since": utc_iso(since) if since else None} if "since" in Q.declared(pending) else {}
+        return (
+            {"since": utc_iso(since) if since else None} if "since" in Q.declared(pending) else {}
+        )
 
     def _snapshot_variables(
         self, pending: dict[str, str | None], since: datetime | None
