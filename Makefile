@@ -9,6 +9,7 @@ lint:
 	mypy orch
 
 bench:
+	python bench/tick.py
 	python bench/requests.py
 	python bench/startup.py
 

@@ -13,8 +13,10 @@ from typing import Annotated, Any
 
 import typer
 
-from orch import __version__
+from orch import __version__, startup
 from orch.errors import EXIT_CODES, EXIT_INTERNAL, EXIT_USAGE, OrchError
+
+startup.install()  # no pydantic import for default and plain-string values
 
 # "\b" keeps click from re-wrapping the table.
 EPILOG = "Exit codes:\n\n\b\n" + "\n".join(f"  {code:<3} {text}" for code, text in EXIT_CODES)

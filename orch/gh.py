@@ -192,10 +192,17 @@ class Gh:
 
     def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> Any:
         """One GraphQL request; its `data`. GraphQL `errors` become typed errors."""
-        body = {"query": query, "variables": dict(variables or {})}
-        response = self._call("POST", "graphql", body, graphql=True)
+        response = self.graphql_response(query, variables)
         data = response.data if isinstance(response.data, dict) else {}
         return data.get("data")
+
+    def graphql_response(
+        self, query: str, variables: Mapping[str, Any] | None = None
+    ) -> GhResponse:
+        """One GraphQL request; the whole response (headers too: `Date` is the server's
+        time). GraphQL `errors` become typed errors."""
+        body = {"query": query, "variables": dict(variables or {})}
+        return self._call("POST", "graphql", body, graphql=True)
 
     def describe(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None

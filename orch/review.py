@@ -20,7 +20,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,8 +111,10 @@ def find_target(
     *,
     issue: Issue | None = None,
     comments: tuple[Comment, ...] | list[Comment] | None = None,
+    pulls: Sequence[PullRequest] = (),
 ) -> tuple[Target | None, str]:
-    """The task's open PR and head SHA, or (None, why there is nothing to review)."""
+    """The task's open PR and head SHA, or (None, why there is nothing to review).
+    `pulls`: PRs the caller already read (the tick's snapshot), so none is read again."""
     from orch.tasks import History, Task, orch_logins
 
     issue = issue if issue is not None else store.get_issue(number)
@@ -125,7 +127,7 @@ def find_target(
         )
     comments = tuple(comments if comments is not None else store.list_comments(number))
     history = History.from_comments(comments, orch_logins(store, project.config.workflow.orch_logins))
-    pr = _open_pr(project, store, task, history)
+    pr = _open_pr(project, store, task, history, pulls)
     if pr is None:
         return None, f"task #{number} has no open pull request"
     head = pr.head_sha or _local_sha(project.root, pr.head)
@@ -134,14 +136,20 @@ def find_target(
     return Target(task, pr, head, comments, history), ""
 
 
-def _open_pr(project: Project, store: Store, task: Task, history: History) -> PullRequest | None:
+def _open_pr(
+    project: Project, store: Store, task: Task, history: History, pulls: Sequence[PullRequest] = ()
+) -> PullRequest | None:
     from orch.worktree import branch_name
 
     last = history.last_response or {}
     number = last.get("pr")
-    if isinstance(number, int) or (isinstance(number, str) and number.isdigit()):
+    known = {p.number: p for p in pulls}
+    named = known.get(int(str(number))) if str(number).isdigit() else None
+    if named is not None and named.state == "open":
+        return named
+    if named is None and str(number).isdigit():
         try:
-            pr = store.get_pr(int(number))
+            pr = store.get_pr(int(str(number)))
         except NotFound:
             pr = None
         if pr is not None and pr.state == "open":
@@ -149,6 +157,9 @@ def _open_pr(project: Project, store: Store, task: Task, history: History) -> Pu
     branch = last.get("branch") or branch_name(
         project.config.git.branch_prefix, task.number, task.title
     )
+    on_branch = [p for p in pulls if p.head == branch and p.state == "open"]
+    if on_branch:
+        return max(on_branch, key=lambda p: p.number)
     return store.find_pr(str(branch), state="open")
 
 

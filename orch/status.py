@@ -38,7 +38,6 @@ TRANSITIONS: dict[tuple[Status | None, Status], tuple[str, ...]] = {
     (Status.IN_PROGRESS, Status.IN_REVIEW): ("result",),
     (Status.IN_PROGRESS, Status.ROUTED): ("result", "reroute", "reap"),
     (Status.IN_PROGRESS, Status.BLOCKED): ("result", "missing_tool", "worktree", "plan"),
-    (Status.IN_PROGRESS, Status.NEEDS_REVIEW): ("result", "failure", "reap", "owner"),
     (Status.IN_PROGRESS, Status.NEW): ("reap",),
     (Status.IN_REVIEW, Status.DONE): ("merged",),
     (Status.IN_REVIEW, Status.ROUTED): ("review",),
@@ -47,6 +46,10 @@ TRANSITIONS: dict[tuple[Status | None, Status], tuple[str, ...]] = {
     # A push the secret scan held, published once a human cleaned the branch (orch.publish).
     (Status.NEEDS_REVIEW, Status.IN_REVIEW): ("release",),
     (Status.NEEDS_REVIEW, Status.BLOCKED): ("release",),
+    # A PR merged (or closed) while the task was not yet, or no longer, in review.
+    (Status.ROUTED, Status.DONE): ("merged",),
+    (Status.IN_PROGRESS, Status.DONE): ("merged",),
+    (Status.IN_PROGRESS, Status.NEEDS_REVIEW): ("result", "failure", "reap", "owner", "pr_closed"),
 }
 # Owner commands move any task that is not running to new, routed or done.
 for _src in _NOT_RUNNING:
@@ -60,7 +63,9 @@ for _src in (Status.DONE, Status.IN_REVIEW, Status.NEEDS_REVIEW, Status.BLOCKED)
         dict.fromkeys((*TRANSITIONS.get((_src, Status.ROUTED), ()), "feedback"))
     )
 # Routing or dispatch may find a task cannot run at all (no agent, missing tool).
-TRANSITIONS.setdefault((Status.ROUTED, Status.NEEDS_REVIEW), ("route_failed", "dispatch_failed"))
+TRANSITIONS.setdefault(
+    (Status.ROUTED, Status.NEEDS_REVIEW), ("route_failed", "dispatch_failed", "pr_closed")
+)
 TRANSITIONS.setdefault((Status.ROUTED, Status.BLOCKED), ("missing_tool", "worktree"))
 for _dst in (Status.DONE, Status.ROUTED):
     TRANSITIONS[(Status.NEEDS_REVIEW, _dst)] = (*TRANSITIONS[(Status.NEEDS_REVIEW, _dst)], "release")

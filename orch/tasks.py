@@ -143,11 +143,14 @@ def set_status(
     remove: Iterable[str] = (),
     note: bool = False,
     issue: Issue | None = None,
+    comments: Sequence[Comment] | None = None,
 ) -> Issue:
     """Move a task to `to` with one label write; raise InvalidTransition if not allowed.
 
     `issue` may be passed when the caller has just read it (saves a request); otherwise
     the issue is read fresh so the new label set never drops a label someone just added.
+    `comments`: the task's latest comments, when the caller has them, so the note's
+    dedupe check reads none.
     A task with zero or several status labels is treated as coming from its most
     advanced status for the transition check (repair uses the `owner`/`reap` triggers).
     """
@@ -171,6 +174,7 @@ def set_status(
             "status",
             {"from": src.value if src else None, "to": to.value, "reason": reason},
             status_text(src, to, reason),
+            comments=comments,
         )
     return updated
 

@@ -54,6 +54,10 @@ def test_recently_closed_and_merged_pull_requests(backend: Backend) -> None:
 
     snap = backend.expect(1, lambda: store.snapshot())
 
-    (pr,) = snap.pulls
+    # Every open PR, and the recently closed or merged ones.
+    pulls = {p.number: p for p in snap.pulls}
+    assert len(pulls) == 2
+    pr = pulls[merged.number]
     assert (pr.number, pr.state, pr.head) == (merged.number, "merged", "orch/2-merged")
+    assert [p.state for p in snap.pulls if p.number != merged.number] == ["open"]
     assert pr.merged_at is not None

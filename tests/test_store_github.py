@@ -3,6 +3,7 @@ of the snapshot, races, GitHub-only errors and request counts."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from orch.errors import NotFound, OrchError, RateLimited
 from orch.gh import Gh
 from orch.labels import LabelSpec
 from orch.paths import Paths
-from orch.store.github import SNAPSHOT_QUERY, GitHubStore
+from orch.store import snapshot_query as Q
+from orch.store.github import GitHubStore
 from tests.emulator.server import DEFAULT_REPO, Emulator
 from tests.helpers import Repo
 
@@ -36,13 +38,18 @@ def test_snapshot_pages_per_hundred_tasks(emulator: Emulator, store: GitHubStore
         "POST /graphql OrchSnapshot -> 200",
         "POST /graphql OrchSnapshot -> 200",
     ]
-    assert emulator.requests[1].body["variables"]["cursor"] == "cursor:99"
+    assert emulator.requests[1].body["variables"]["openAfter"] == "cursor:99"
+    # The second page asks only for what still pages: the open tasks.
+    assert "openPulls" not in emulator.requests[1].body["query"]
 
 
-def test_snapshot_query_is_one_document_with_comments() -> None:
-    assert SNAPSHOT_QUERY.count("query ") == 1
-    assert "comments(last: $comments)" in SNAPSHOT_QUERY
-    assert "labels: $labels" in SNAPSHOT_QUERY
+@pytest.mark.parametrize("aliases", [Q.FULL, Q.DELTA, (*Q.DELTA, "sweep"), ("open",)])
+def test_snapshot_query_declares_exactly_the_variables_it_uses(aliases: tuple[str, ...]) -> None:
+    text = Q.query(aliases)
+    assert text.count("query ") == 1
+    declared = set(re.findall(r"\$(\w+):", text))
+    used = set(re.findall(r"\$(\w+)\b(?!:)", text))
+    assert declared == used  # GitHub refuses a query declaring a variable it never uses
 
 
 def test_set_labels_on_a_pull_request_is_refused(emulator: Emulator, store: GitHubStore) -> None:

@@ -60,23 +60,40 @@ class PullRequest:
     url: str = ""
     head_sha: str = ""
     merged_at: datetime | None = None
+    updated_at: datetime | None = None  # when known (the snapshot reads it)
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """What one tick reads about a project in as few requests as the store allows.
 
-    `issues`: every open issue carrying an orch label; `comments`: for each issue whose
-    `updated_at` moved since the caller's cache, its recent comments (oldest first).
+    A full snapshot (`complete`): `issues` is every open issue carrying a status label.
+    A delta (`snapshot(..., delta=True)`, not `complete`): `issues` holds only the open
+    ones updated at or after `since`, and `untracked` the numbers of issues updated since
+    that carry no status label (any more), so a cached set can be brought up to date.
+    `comments`: for each issue whose `updated_at` moved since the caller's `known`, its
+    recent comments (oldest first).
     """
 
     issues: tuple[Issue, ...]
     comments: dict[int, tuple[Comment, ...]] = field(default_factory=dict)
-    # Closed orch issues updated at or after the caller's `since` (newest first; comments
-    # in `comments` like open ones), so feedback and /retry on closed tasks are seen.
+    # Closed orch issues updated at or after the caller's `since` (comments in `comments`
+    # like open ones), so feedback, /retry and merges on closed tasks are seen.
     closed: tuple[Issue, ...] = ()
-    # Recently closed or merged pull requests (newest first), for merge watch.
+    # Pull requests: full: every open one and the recently closed or merged ones; delta:
+    # those updated since `since`.
     pulls: tuple[PullRequest, ...] = ()
+    complete: bool = True
+    # A full read only: closed tasks still marked in_review, in_progress or routed,
+    # however long ago they closed (a merge no tick saw: merge watch looks at them).
+    stranded: tuple[Issue, ...] = ()
+    untracked: tuple[int, ...] = ()
+    # One page of the safety-net sweep over open tasks: (number, updated_at) pairs, and
+    # where the next page starts (None: the sweep is over).
+    sweep: tuple[tuple[int, datetime], ...] | None = None
+    sweep_next: str | None = None
+    # The server's time when it answered (next `since`), when the store knows it.
+    server_time: datetime | None = None
 
 
 class Store(Protocol):
@@ -166,9 +183,16 @@ class Store(Protocol):
 
     # one-request view for tick
     def snapshot(
-        self, known: dict[int, datetime] | None = None, since: datetime | None = None
+        self,
+        known: dict[int, datetime] | None = None,
+        since: datetime | None = None,
+        *,
+        delta: bool = False,
+        sweep: str | None = None,
     ) -> Snapshot:
         """Open orch issues; comments only for issues changed since `known[number]`;
-        closed orch issues updated since `since` (all recent ones when None); recently
-        closed pull requests."""
+        closed orch issues updated since `since` (all recent ones when None); pull
+        requests. `delta`: only issues and PRs updated since `since` (a store may answer
+        a full snapshot instead: `complete`). `sweep`: also one page of the open tasks'
+        numbers after that cursor ("" for the first page)."""
         ...

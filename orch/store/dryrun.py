@@ -72,9 +72,14 @@ class DryRunStore:
         return self.inner.label_events(number)
 
     def snapshot(
-        self, known: dict[int, datetime] | None = None, since: datetime | None = None
+        self,
+        known: dict[int, datetime] | None = None,
+        since: datetime | None = None,
+        *,
+        delta: bool = False,
+        sweep: str | None = None,
     ) -> Snapshot:
-        return self.inner.snapshot(known, since)
+        return self.inner.snapshot(known, since, delta=delta, sweep=sweep)
 
     # writes
     def ensure_labels(self, specs: Iterable[LabelSpec]) -> list[str]:

@@ -11,96 +11,38 @@ Requests per method (REST unless said; "pages" = one more per 100 items):
   list_comments   1 + pages              create/update/delete_comment, react   1
   find_pr         1                      create_pr, update_pr, get_pr, merge_pr 1
   permission      1 (404 → "none")       default_branch  1, then cached
+  snapshot        full: 1 GraphQL per 100 open orch issues (and per 100 open PRs),
+                  comments included; the first request also carries recently updated
+                  closed orch issues and recently closed/merged PRs (aliased
+                  connections). delta: 1 GraphQL (per 50 issues updated since), PRs
+                  updated since and a sweep page in the same request
+                  (orch/store/snapshot_query.py)
   viewer_login    0 after a snapshot (it carries `viewer { login }`), else the host's
                   sidecar, else 1 (GET user), then cached in the sidecar
   label_events    1 + pages (issues/N/events: who applied which label)
-  snapshot        1 GraphQL per 100 open orch issues, comments included; the first
-                  request also carries recently updated closed orch issues and
-                  recently closed/merged PRs (aliased connections)
 """
 
 from __future__ import annotations
 
+import email.utils
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from orch import labels as L
 from orch.clock import parse_iso, utc_iso
 from orch.errors import NotFound, OrchError
-from orch.gh import Gh, GhHTTPError
+from orch.gh import Gh, GhHTTPError, GhResponse
 from orch.sidecar import read_json, write_json_atomic
 from orch.status import Status
+from orch.store import snapshot_query as Q
 from orch.store.base import Comment, Issue, LabelEvent, PullRequest, Snapshot
 
 log = logging.getLogger("orch")
 
-SNAPSHOT_PAGE = 100  # issues per snapshot request (GitHub's maximum)
-SNAPSHOT_COMMENTS = 20  # last comments per issue carried by the snapshot
 PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
-
-SNAPSHOT_CLOSED = 50  # closed orch issues updated since the last tick, per snapshot
-SNAPSHOT_PULLS = 30  # recently closed or merged pull requests, per snapshot
-
-_ISSUE_FIELDS = """
-        number title body state url createdAt updatedAt
-        author { __typename login }
-        labels(first: 100) { nodes { name } }
-        comments(last: $comments) {
-          totalCount
-          nodes { databaseId body createdAt updatedAt author { __typename login } }
-        }"""
-
-_OPEN_ISSUES = (
-    """
-    issues(first: $page, after: $cursor, states: OPEN, labels: $labels,
-           orderBy: {field: CREATED_AT, direction: ASC}) {
-      pageInfo { hasNextPage endCursor }
-      nodes {"""
-    + _ISSUE_FIELDS
-    + """
-      }
-    }"""
-)
-
-# Only the first page carries them: closed orch issues updated since the last tick (owner
-# feedback and /retry on done tasks) and recently closed PRs (merge watch).
-_FIRST_PAGE_EXTRAS = (
-    """
-    closed: issues(first: $closed, states: CLOSED, labels: $labels,
-                   filterBy: {since: $since}, orderBy: {field: UPDATED_AT, direction: DESC}) {
-      nodes {"""
-    + _ISSUE_FIELDS
-    + """
-      }
-    }
-    pulls: pullRequests(first: $pulls, states: [MERGED, CLOSED],
-                        orderBy: {field: UPDATED_AT, direction: DESC}) {
-      nodes { number title state url headRefName baseRefName headRefOid mergedAt }
-    }"""
-)
-
-
-def _snapshot_query(first_page: bool) -> str:
-    """The tick's one GraphQL read: open issues, plus the extras on the first page."""
-    variables = "$owner: String!, $name: String!, $labels: [String!], $cursor: String, $page: Int!, $comments: Int!"
-    if first_page:
-        variables += ", $since: DateTime, $closed: Int!, $pulls: Int!"
-    extras = _FIRST_PAGE_EXTRAS if first_page else ""
-    return f"""
-query OrchSnapshot({variables}) {{
-  rateLimit {{ cost remaining resetAt }}
-  viewer {{ login }}
-  repository(owner: $owner, name: $name) {{{_OPEN_ISSUES}{extras}
-  }}
-}}
-"""
-
-
-SNAPSHOT_QUERY = _snapshot_query(first_page=False)  # later pages: open issues only
-SNAPSHOT_FIRST_QUERY = _snapshot_query(first_page=True)
 
 
 class GitHubStore:
@@ -409,35 +351,30 @@ class GitHubStore:
     # ------------------------------------------------------------------ tick snapshot
 
     def snapshot(
-        self, known: dict[int, datetime] | None = None, since: datetime | None = None
+        self,
+        known: dict[int, datetime] | None = None,
+        since: datetime | None = None,
+        *,
+        delta: bool = False,
+        sweep: str | None = None,
     ) -> Snapshot:
-        issues: list[Issue] = []
-        comments: dict[int, tuple[Comment, ...]] = {}
-        closed: list[Issue] = []
-        pulls: list[PullRequest] = []
-        cursor: str | None = None
-        while True:
-            variables: dict[str, Any] = {
-                "owner": self.owner,
-                "name": self.name,
-                "cursor": cursor,
-                "labels": [status.label for status in Status],
-                "page": SNAPSHOT_PAGE,
-                "comments": SNAPSHOT_COMMENTS,
-            }
-            if cursor is None:
-                variables.update(
-                    since=utc_iso(since) if since else None,
-                    closed=SNAPSHOT_CLOSED,
-                    pulls=SNAPSHOT_PULLS,
-                )
-            query = SNAPSHOT_FIRST_QUERY if cursor is None else SNAPSHOT_QUERY
-            data = self.gh.graphql(query, variables)
+        delta = delta and since is not None
+        pending: dict[str, str | None] = dict.fromkeys(Q.DELTA if delta else Q.FULL)
+        if delta and sweep is not None:
+            pending["sweep"] = sweep or None
+        read = _Read(known, since)
+        while pending:
+            response = self.gh.graphql_response(
+                Q.query(pending),
+                self._snapshot_variables(pending, since if delta else None)
+                | ({} if delta else self._full_since(pending, since)),
+            )
+            data = response.data.get("data") if isinstance(response.data, dict) else None
             repository = (data or {}).get("repository")
             if repository is None:
                 raise NotFound(f"repository {self.repo} not found on {self.gh.host}")
             viewer = (data or {}).get("viewer") or {}
-            if cursor is None and viewer.get("login"):
+            if viewer.get("login") and viewer["login"] != self._viewer:
                 self._remember_viewer(str(viewer["login"]))
             rate = (data or {}).get("rateLimit") or {}
             log.debug(
@@ -446,29 +383,114 @@ class GitHubStore:
                 rate.get("cost"),
                 rate.get("remaining"),
             )
-            nodes = list((repository["issues"] or {}).get("nodes") or [])
-            if cursor is None:
-                closed_nodes = (repository.get("closed") or {}).get("nodes") or []
-                nodes += closed_nodes
-                pulls = [
-                    _pull_node(node)
-                    for node in (repository.get("pulls") or {}).get("nodes") or []
-                ]
-            for node in nodes:
-                issue = _issue_node(node, self.repo)
-                (closed if issue.state == "closed" else issues).append(issue)
-                if known is None or known.get(issue.number) != issue.updated_at:
-                    comments[issue.number] = tuple(
-                        _comment_node(c, issue.number)
-                        for c in (node.get("comments") or {}).get("nodes") or []
-                    )
-            page = repository["issues"].get("pageInfo") or {}
-            if not page.get("hasNextPage"):
-                break
-            cursor = page.get("endCursor")
-        return Snapshot(
-            issues=tuple(issues), comments=comments, closed=tuple(closed), pulls=tuple(pulls)
+            if read.server_time is None:
+                read.server_time = _server_time(response)
+            for alias in list(pending):
+                connection = repository.get(alias) or {}
+                more = read.take(alias, connection.get("nodes") or [], self.repo)
+                page = connection.get("pageInfo") or {}
+                if alias == "sweep":
+                    read.sweep_next = page.get("endCursor") if page.get("hasNextPage") else None
+                if alias in Q.ONE_PAGE or not (more and page.get("hasNextPage")):
+                    del pending[alias]
+                else:
+                    pending[alias] = page.get("endCursor")
+        return read.result(complete=not delta)
+
+    def _full_since(self, pending: dict[str, str | None], since: datetime | None) -> dict[str, Any]:
+        """A full read's `closed` part asks from `since` itself."""
+        return (
+            {"since": utc_iso(since) if since else None} if "since" in Q.declared(pending) else {}
         )
+
+    def _snapshot_variables(
+        self, pending: dict[str, str | None], since: datetime | None
+    ) -> dict[str, Any]:
+        """The variables of the parts in `pending`; a delta asks from MARGIN before `since`."""
+        values: dict[str, Any] = {
+            "owner": self.owner,
+            "name": self.name,
+            "labels": [status.label for status in Status],
+            "stranded": [s.label for s in (Status.IN_REVIEW, Status.IN_PROGRESS, Status.ROUTED)],
+            "comments": Q.COMMENTS,
+            "since": utc_iso(since - timedelta(seconds=Q.MARGIN_SECONDS)) if since else None,
+        }
+        for alias, cursor in pending.items():
+            values[str(Q.PARTS[alias].cursor)] = cursor
+        wanted = Q.declared(pending)
+        return {name: value for name, value in values.items() if name in wanted}
+
+
+class _Read:
+    """What the pages of one snapshot brought, gathered per part."""
+
+    def __init__(self, known: dict[int, datetime] | None, since: datetime | None) -> None:
+        self.known, self.since = known, since
+        self.issues: list[Issue] = []
+        self.closed: list[Issue] = []
+        self.untracked: list[int] = []
+        self.stranded: list[Issue] = []
+        self.comments: dict[int, tuple[Comment, ...]] = {}
+        self.pulls: dict[int, PullRequest] = {}
+        self.sweep: list[tuple[int, datetime]] | None = None
+        self.sweep_next: str | None = None
+        self.server_time: datetime | None = None
+
+    def take(self, alias: str, nodes: list[dict[str, Any]], repo: str) -> bool:
+        """Add one page of `alias`; False when its later pages are not wanted."""
+        if alias == "sweep":
+            self.sweep = [(int(n["number"]), parse_iso(n["updatedAt"])) for n in nodes]
+            return False
+        if alias in ("openPulls", "closedPulls", "pulls"):
+            pulls = [_pull_node(node) for node in nodes]
+            self.pulls.update((p.number, p) for p in pulls)
+            return alias != "pulls" or self._newer(pulls[-1].updated_at if pulls else None)
+        issues = [self._issue(node, repo, stranded=alias == "stranded") for node in nodes]
+        return alias != "changed" or self._newer(issues[-1].updated_at if issues else None)
+
+    def _newer(self, oldest: datetime | None) -> bool:
+        """Newest first: a page whose oldest item is not newer than `since` ends it."""
+        return self.since is None or (oldest is not None and oldest > self.since)
+
+    def _issue(self, node: dict[str, Any], repo: str, *, stranded: bool = False) -> Issue:
+        issue = _issue_node(node, repo)
+        if not L.statuses_in(issue.labels):
+            self.untracked.append(issue.number)
+            return issue
+        if stranded:
+            self.stranded.append(issue)
+        else:
+            (self.closed if issue.state == "closed" else self.issues).append(issue)
+        if self.known is None or self.known.get(issue.number) != issue.updated_at:
+            self.comments[issue.number] = tuple(
+                _comment_node(c, issue.number)
+                for c in (node.get("comments") or {}).get("nodes") or []
+            )
+        return issue
+
+    def result(self, *, complete: bool) -> Snapshot:
+        closed = sorted(self.closed, key=lambda i: (i.updated_at, i.number), reverse=True)
+        return Snapshot(
+            issues=tuple(self.issues),
+            comments=self.comments,
+            closed=tuple(closed),
+            pulls=tuple(self.pulls.values()),
+            complete=complete,
+            stranded=tuple(self.stranded),
+            untracked=tuple(self.untracked),
+            sweep=tuple(self.sweep) if self.sweep is not None else None,
+            sweep_next=self.sweep_next,
+            server_time=self.server_time,
+        )
+
+
+def _server_time(response: GhResponse) -> datetime | None:
+    """The server's clock from the `Date` header (None when absent or unreadable)."""
+    try:
+        moment = email.utils.parsedate_to_datetime(response.header("date") or "")
+    except (TypeError, ValueError):
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else None
 
 
 # ---------------------------------------------------------------------- JSON → records
@@ -572,13 +594,14 @@ def _pull_node(node: dict[str, Any]) -> PullRequest:
     return PullRequest(
         number=int(node["number"]),
         title=str(node.get("title") or ""),
-        body="",
+        body=str(node.get("body") or ""),
         state="merged" if merged_at or state == "merged" else state,
         head=str(node.get("headRefName") or ""),
         base=str(node.get("baseRefName") or ""),
         url=str(node.get("url") or ""),
         head_sha=str(node.get("headRefOid") or ""),
         merged_at=merged_at,
+        updated_at=parse_iso(node["updatedAt"]) if node.get("updatedAt") else None,
     )
 
 
@@ -596,4 +619,5 @@ def _pull(data: dict[str, Any]) -> PullRequest:
         url=str(data.get("html_url") or ""),
         head_sha=str(head.get("sha") or ""),
         merged_at=merged_at,
+        updated_at=parse_iso(data["updated_at"]) if data.get("updated_at") else None,
     )

@@ -25,6 +25,7 @@ from orch.clock import Clock, parse_iso, utc_iso
 from orch.errors import NotFound, OrchError
 from orch.labels import LabelSpec
 from orch.sidecar import read_json, write_json_atomic
+from orch.status import Status
 from orch.store.base import Comment, Issue, LabelEvent, PullRequest, Snapshot
 
 SCHEMA = 1
@@ -419,10 +420,16 @@ class LocalStore:
     # -- tick snapshot -------------------------------------------------------------------
 
     def snapshot(
-        self, known: dict[int, datetime] | None = None, since: datetime | None = None
+        self,
+        known: dict[int, datetime] | None = None,
+        since: datetime | None = None,
+        *,
+        delta: bool = False,
+        sweep: str | None = None,
     ) -> Snapshot:
-        """What GitHubStore.snapshot reads in one request: open orch issues, closed ones
-        updated since `since` (newest first, at most 50), recently closed PRs (30)."""
+        """What GitHubStore.snapshot reads: open orch issues, closed ones updated since
+        `since` (newest first, at most 50), open PRs and recently closed ones (30). Always
+        complete (reading local files costs no request), so `delta` and `sweep` are moot."""
         every = [i for i in self.list_issues(state="all") if L.statuses_in(i.labels)]
         issues = [i for i in every if i.state == "open"]
         closed = sorted(
@@ -434,14 +441,22 @@ class LocalStore:
             key=lambda i: (i.updated_at, i.number),
             reverse=True,
         )[:50]
+        watched = {s.label for s in (Status.IN_REVIEW, Status.IN_PROGRESS, Status.ROUTED)}
+        stranded = [i for i in every if i.state == "closed" and watched & set(i.labels)][-50:]
         comments: dict[int, tuple[Comment, ...]] = {}
-        for issue in [*issues, *closed]:
+        for issue in [*issues, *closed, *stranded]:
             if known is None or known.get(issue.number) != issue.updated_at:
                 comments[issue.number] = tuple(self.list_comments(issue.number)[-20:])
         with self._locked():
-            pulls = [_pull(p) for p in reversed(self._pulls()) if p["state"] != "open"][:30]
+            every_pull = [_pull(p) for p in reversed(self._pulls())]
+        pulls = [p for p in every_pull if p.state == "open"]
+        pulls += [p for p in every_pull if p.state != "open"][:30]
         return Snapshot(
-            issues=tuple(issues), comments=comments, closed=tuple(closed), pulls=tuple(pulls)
+            issues=tuple(issues),
+            comments=comments,
+            closed=tuple(closed),
+            pulls=tuple(pulls),
+            stranded=tuple(stranded),
         )
 
 

@@ -1,44 +1,59 @@
-"""The per-project snapshot cache: issue number -> updated_at (and last seen status).
+"""The per-project snapshot cache: the open tasks as last seen, task PRs, and where the
+next read starts.
 
-It lets a tick skip tasks that did not change (no comment reads, no permission checks)
-and remember which `in_review` tasks left the open set (their PR may have merged and
-closed them). It is only a cache: deleting it makes the next tick look at every task
-once, and acks on GitHub keep owner commands from being handled twice.
+With it a tick reads only what changed: issues and PRs updated since the last read
+(`since`, the server's time of that read), merged into the cached set. It also lets a tick
+skip tasks that did not change (no comment reads, no permission checks). It is only a
+cache: deleting it (or a file from another version) makes the next tick read everything
+once, and acks on GitHub keep owner commands from being handled twice. A sweep a few hours
+apart, one page per tick, checks the cached set against GitHub (a deleted issue, a missed
+change).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from orch.clock import parse_iso, utc_iso
 from orch.sidecar import read_versioned, write_versioned
-from orch.store.base import Issue
+from orch.store.base import Issue, PullRequest
 
-SCHEMA = 1
+SCHEMA = 2  # 1 kept updated_at only: it cannot stand for the open set, so it is re-read
+SWEEP_EVERY = timedelta(hours=4)  # safety net: a sweep starts this long after the last one
+KEEP_PULLS = timedelta(days=3)  # closed task PRs stay this long (merge watch reads them)
 
 
 @dataclass
 class Entry:
-    updated_at: datetime
+    issue: Issue
     status: str | None
-    checked_at: datetime | None = None  # last merge check of an in_review task
-    pulls: tuple[int, ...] = ()  # closed PRs of this task merge watch already looked at
+    retry: bool = False  # a phase failed on it: look at it again next tick
     approved: bool = True  # False: waits for a maintainer's yes (orch.tick.intake.gate)
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.issue.updated_at
 
 
 @dataclass
 class SnapshotCache:
     path: Path
-    entries: dict[int, Entry] = field(default_factory=dict)
+    entries: dict[int, Entry] = field(default_factory=dict)  # open tasks
     loaded: bool = False
-    # Closed orch issues seen by the snapshot (number -> updated_at), and the newest
-    # `updated_at` seen: the next snapshot asks for closed issues updated since then
-    # (server time, so clock skew cannot hide a change).
+    # Closed tasks the last read saw (number -> updated_at), to tell a change.
     closed: dict[int, datetime] = field(default_factory=dict)
+    # The server's time of the last read that brought a change: the next read asks for
+    # what was updated since then (minus a margin).
     since: datetime | None = None
+    pulls: dict[int, PullRequest] = field(default_factory=dict)  # PRs from task branches
+    swept_at: datetime | None = None  # the last full read or finished sweep
+    sweep_cursor: str | None = None  # a sweep in progress: where its next page starts
+    sweep_started: datetime | None = None
+    sweep_seen: set[int] = field(default_factory=set)
+    _raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, path: Path) -> SnapshotCache:
@@ -49,42 +64,70 @@ class SnapshotCache:
         cache = cls(path)
         if not data:
             return cache
-        cache.loaded = True
-        for key, raw in (data.get("issues") or {}).items():
-            try:
-                cache.entries[int(key)] = Entry(
-                    updated_at=parse_iso(raw["updated_at"]),
-                    status=raw.get("status"),
-                    checked_at=parse_iso(raw["checked_at"]) if raw.get("checked_at") else None,
-                    pulls=tuple(int(n) for n in raw.get("pulls") or ()),
-                    approved=not raw.get("waiting"),
-                )
-            except (KeyError, TypeError, ValueError):
-                continue
-        for key, raw in (data.get("closed") or {}).items():
-            try:
-                cache.closed[int(key)] = parse_iso(raw)
-            except (TypeError, ValueError):
-                continue
         try:
-            cache.since = parse_iso(data["since"]) if data.get("since") else None
-        except (TypeError, ValueError):
-            cache.since = None
+            cache._read(data)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return cls(path)  # damaged: as good as missing
+        cache.loaded = True
+        cache._raw = data
         return cache
+
+    def _read(self, data: dict[str, Any]) -> None:
+        for raw in data.get("issues") or []:
+            self.entries[int(raw["number"])] = Entry(
+                _issue_from(raw), raw.get("status"), bool(raw.get("retry")), not raw.get("waiting")
+            )
+        self.closed = {int(n): parse_iso(t) for n, t in (data.get("closed") or {}).items()}
+        self.pulls = {int(p["number"]): _pull_from(p) for p in data.get("pulls") or []}
+        self.since = _time(data.get("since"))
+        self.swept_at = _time(data.get("swept_at"))
+        sweep = data.get("sweep")
+        if isinstance(sweep, dict):
+            self.sweep_cursor = str(sweep.get("cursor") or "")
+            self.sweep_started = _time(sweep.get("started"))
+            self.sweep_seen = {int(n) for n in sweep.get("seen") or []}
+
+    # -- what changed --------------------------------------------------------------------
+
+    @property
+    def warm(self) -> bool:
+        """The cache can stand for the open set: a delta read is enough."""
+        return self.loaded and self.since is not None
+
+    def known(self) -> dict[int, datetime]:
+        """updated_at of every task seen (open or closed), for the snapshot's comments;
+        tasks to look at again are left out, so their comments come along."""
+        found = dict(self.closed)
+        found.update((n, e.updated_at) for n, e in self.entries.items() if not e.retry)
+        return found
+
+    def changed(self, issue: Issue) -> bool:
+        entry = self.entries.get(issue.number)
+        return entry is None or entry.retry or entry.updated_at != issue.updated_at
+
+    def closed_changed(self, issue: Issue) -> bool:
+        return self.closed.get(issue.number) != issue.updated_at
+
+    # -- the sweep -----------------------------------------------------------------------
+
+    def sweep_page(self, now: datetime) -> str | None:
+        """The cursor of the sweep page this tick reads ("" = the first), or None."""
+        if self.sweep_cursor is not None:
+            return self.sweep_cursor
+        if self.swept_at is None or now - self.swept_at >= SWEEP_EVERY:
+            self.sweep_cursor, self.sweep_started, self.sweep_seen = "", self.since, set()
+            return ""
+        return None
+
+    def sweep_done(self, now: datetime) -> None:
+        self.swept_at, self.sweep_cursor, self.sweep_started = now, None, None
+        self.sweep_seen = set()
 
     def awaiting_approval(self) -> list[int]:
         """Open issues with a status label that wait for a maintainer's yes."""
         return sorted(n for n, e in self.entries.items() if not e.approved)
 
-    def known(self) -> dict[int, datetime]:
-        return {n: e.updated_at for n, e in self.entries.items()}
-
-    def changed(self, issue: Issue) -> bool:
-        entry = self.entries.get(issue.number)
-        return entry is None or entry.updated_at != issue.updated_at
-
-    def closed_changed(self, issue: Issue) -> bool:
-        return self.closed.get(issue.number) != issue.updated_at
+    # -- after the tick ------------------------------------------------------------------
 
     def update(
         self,
@@ -94,52 +137,121 @@ class SnapshotCache:
         closed: dict[int, Issue] | None = None,
         waiting: dict[int, Issue] | None = None,
     ) -> None:
-        """Replace the entries with the issues open now, keeping merge-check times;
-        `waiting` issues are remembered as awaiting approval.
-
-        Tasks in `retry` (a phase failed on them) get no entry, so the next tick treats
-        them as changed and looks at them again."""
-        fresh: dict[int, Entry] = {}
+        """Replace the entries with the tasks open now; tasks in `retry` (a phase failed
+        on them) are marked, so the next tick looks at them again even unchanged. A failed
+        closed task moves `since` back, so the next read brings it again. `waiting` issues
+        are remembered as awaiting a maintainer's approval."""
         waiting = waiting or {}
-        for number, issue in {**issues, **waiting}.items():
-            if number in retry:
-                continue
-            old = self.entries.get(number)
-            fresh[number] = Entry(
-                updated_at=issue.updated_at,
-                status=status_of.get(number),
-                checked_at=old.checked_at if old else None,
-                pulls=old.pulls if old else (),
-                approved=number not in waiting,
-            )
-        self.entries = fresh
-        seen = [i for i in (closed or {}).values() if i.number not in retry]
-        self.closed = {i.number: i.updated_at for i in seen}
-        stamps = [i.updated_at for i in [*issues.values(), *seen]]
-        if self.since is not None:
-            stamps.append(self.since)
-        self.since = max(stamps) if stamps else None
-        again = [i.updated_at for i in (closed or {}).values() if i.number in retry]
+        self.entries = {
+            n: Entry(issue, status_of.get(n), n in retry, n not in waiting)
+            for n, issue in {**issues, **waiting}.items()
+        }
+        closed = closed or {}
+        self.closed = {n: i.updated_at for n, i in closed.items() if n not in retry}
+        again = [i.updated_at for n, i in closed.items() if n in retry]
         if again and self.since is not None:
-            self.since = min([self.since, *again])  # failed closed tasks come back next tick
+            self.since = min([self.since, *again]) - timedelta(seconds=1)
+
+    @staticmethod
+    def recent(pulls: dict[int, PullRequest], now: datetime) -> dict[int, PullRequest]:
+        """The task PRs worth keeping: open ones, and closed ones for KEEP_PULLS."""
+        return {
+            n: p
+            for n, p in pulls.items()
+            if p.state == "open" or p.updated_at is None or now - p.updated_at < KEEP_PULLS
+        }
 
     def save(self) -> None:
-        issues: dict[str, Any] = {}
-        for number, entry in sorted(self.entries.items()):
-            record: dict[str, Any] = {
-                "updated_at": entry.updated_at.isoformat(),
-                "status": entry.status,
+        """Write the file, unless nothing in it changed (a quiet tick writes nothing)."""
+        data: dict[str, Any] = {
+            "issues": [
+                _issue_json(e.issue, e.status, e.retry, e.approved)
+                for _, e in sorted(self.entries.items())
+            ],
+            "closed": {str(n): t.isoformat() for n, t in sorted(self.closed.items())},
+            "pulls": [_pull_json(p) for _, p in sorted(self.pulls.items())],
+            "since": self.since.isoformat() if self.since else None,
+            "swept_at": utc_iso(self.swept_at) if self.swept_at else None,
+        }
+        if self.sweep_cursor is not None:
+            data["sweep"] = {
+                "cursor": self.sweep_cursor,
+                "started": utc_iso(self.sweep_started) if self.sweep_started else None,
+                "seen": sorted(self.sweep_seen),
             }
-            if entry.checked_at:
-                record["checked_at"] = utc_iso(entry.checked_at)
-            if entry.pulls:
-                record["pulls"] = list(entry.pulls)
-            if not entry.approved:
-                record["waiting"] = True
-            issues[str(number)] = record
-        data: dict[str, Any] = {"issues": issues}
-        if self.closed:
-            data["closed"] = {str(n): utc_iso(t) for n, t in sorted(self.closed.items())}
-        if self.since is not None:
-            data["since"] = utc_iso(self.since)
+        if self.loaded and {**data, "schema": SCHEMA} == self._raw:
+            return
         write_versioned(self.path, SCHEMA, data)
+        self._raw, self.loaded = {**data, "schema": SCHEMA}, True
+
+
+def _time(text: Any) -> datetime | None:
+    return parse_iso(str(text)) if text else None
+
+
+def _issue_json(issue: Issue, status: str | None, retry: bool, approved: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "number": issue.number,
+        "title": issue.title,
+        "body": issue.body,
+        "state": issue.state,
+        "labels": list(issue.labels),
+        "author": issue.author,
+        "author_type": issue.author_type,
+        "created_at": issue.created_at.isoformat(),
+        "updated_at": issue.updated_at.isoformat(),
+        "comments": issue.comments,
+        "url": issue.url,
+        "status": status,
+    }
+    if retry:
+        data["retry"] = True
+    if not approved:
+        data["waiting"] = True
+    return data
+
+
+def _issue_from(raw: dict[str, Any]) -> Issue:
+    return Issue(
+        number=int(raw["number"]),
+        title=str(raw["title"]),
+        body=str(raw["body"]),
+        state=str(raw["state"]),
+        labels=tuple(str(name) for name in raw["labels"]),
+        author=str(raw["author"]),
+        created_at=parse_iso(raw["created_at"]),
+        updated_at=parse_iso(raw["updated_at"]),
+        comments=int(raw.get("comments") or 0),
+        url=str(raw.get("url") or ""),
+        author_type=str(raw.get("author_type") or "User"),
+    )
+
+
+def _pull_json(pr: PullRequest) -> dict[str, Any]:
+    return {
+        "number": pr.number,
+        "title": pr.title,
+        "body": pr.body,
+        "state": pr.state,
+        "head": pr.head,
+        "base": pr.base,
+        "url": pr.url,
+        "head_sha": pr.head_sha,
+        "merged_at": pr.merged_at.isoformat() if pr.merged_at else None,
+        "updated_at": pr.updated_at.isoformat() if pr.updated_at else None,
+    }
+
+
+def _pull_from(raw: dict[str, Any]) -> PullRequest:
+    return PullRequest(
+        number=int(raw["number"]),
+        title=str(raw["title"]),
+        body=str(raw["body"]),
+        state=str(raw["state"]),
+        head=str(raw["head"]),
+        base=str(raw["base"]),
+        url=str(raw.get("url") or ""),
+        head_sha=str(raw.get("head_sha") or ""),
+        merged_at=_time(raw.get("merged_at")),
+        updated_at=_time(raw.get("updated_at")),
+    )

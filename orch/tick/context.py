@@ -59,9 +59,11 @@ class ProjectTick:
     comments: dict[int, tuple[Comment, ...]] = field(default_factory=dict)
     changed: set[int] = field(default_factory=set)
     # Closed orch issues updated since the last tick (feedback, /retry on done tasks) and
-    # recently closed or merged pull requests, from the same snapshot request.
+    # the pull requests of task branches, from the same snapshot request.
     closed: dict[int, Issue] = field(default_factory=dict)
-    pulls: tuple[PullRequest, ...] = ()
+    pulls: tuple[PullRequest, ...] = ()  # task PRs: open ones and recently closed ones
+    # Closed tasks still marked in_review/in_progress/routed found by a full read.
+    stranded: dict[int, Issue] = field(default_factory=dict)
     snapshot_ok: bool = False
     permissions: dict[str, str] = field(default_factory=dict)
     actions: list[Action] = field(default_factory=list)

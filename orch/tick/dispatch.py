@@ -10,7 +10,6 @@ session. The tick never waits for it (except `--wait`); the supervisor sets
 from __future__ import annotations
 
 import os
-import sys
 from datetime import datetime
 from pathlib import Path
 

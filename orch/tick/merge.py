@@ -1,123 +1,104 @@
-"""Merge watch: `in_review` tasks whose PR merged become `done`; a PR closed unmerged
-sends the task to `needs_review` (SPEC §5.9).
+"""Merge watch: a task whose PR merged becomes `done` (its worktree cleaned up); a PR
+closed unmerged sends the task to `needs_review` (SPEC §5.9).
 
-A PR is looked at only when something may have moved, so a quiet tick reads nothing:
-the task's issue changed, it left the open set (GitHub closes an issue when a PR that
-`Closes #n` merges), the snapshot's recently closed PRs hold one from the task's branch
-that merge watch has not looked at yet (a merge is seen on the next tick, without
-reading anything more), or its last check is older than CHECK_INTERVAL (a safety net for
-PRs that fell out of the snapshot's window; at most CHECKS_PER_TICK per tick).
+PR states come from the snapshot (`ctx.pulls`: every open PR of a task branch and the
+recently closed ones, kept current by each tick's read), so a quiet tick reads nothing
+and a merge costs the label write and the note. Looked at on every tick:
+
+- open `in_review` tasks, by their PR in the snapshot (the one the last agent response
+  names when the snapshot carried the comments, else the newest from the task's branch);
+- closed tasks in the snapshot (updated since the last read, or, on a read without the
+  cache, still marked `in_review`/`in_progress`/`routed`) that are still `in_review`, or
+  `in_progress`/`routed` with a PR from their branch: GitHub closes the issue when a PR
+  that says `Closes #n` merges, before any tick may have seen the task in review. This
+  holds whatever the cache says, and with an empty state directory.
+
+A task with no PR in the snapshot (a PR on a branch orch did not name) is looked up with
+one REST read, only when the task changed.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from orch import git
+from orch.locks import holder
 from orch.status import Status
-from orch.store.base import Issue, PullRequest
+from orch.store.base import Comment, Issue, PullRequest
 from orch.tasks import History, Task, set_status
 from orch.tick.context import ProjectTick
+from orch.tick.snapshot import task_of
+from orch.worktree import branch_name, find_existing, remove
 
-CHECK_INTERVAL = timedelta(hours=2)  # safety net: the snapshot's closed PRs come first
-CHECKS_PER_TICK = 10
+WATCHED_CLOSED = (Status.IN_REVIEW, Status.IN_PROGRESS, Status.ROUTED)
 
 
 def run(ctx: ProjectTick) -> None:
-    now = ctx.deps.clock.now()
-    closed_prs = _closed_prs_by_task(ctx)
-    due: list[Task] = []
-    stale: list[tuple[datetime, Task]] = []
-    for task in ctx.tasks(Status.IN_REVIEW):
-        entry = ctx.cache.entries.get(task.number)
-        fresh = [n for n in closed_prs.get(task.number, ()) if not entry or n not in entry.pulls]
-        if task.number in ctx.changed or fresh:
-            due.append(task)
-        elif entry is None or entry.checked_at is None:
-            stale.append((datetime.min.replace(tzinfo=UTC), task))
-        elif now - entry.checked_at >= CHECK_INTERVAL:
-            stale.append((entry.checked_at, task))
-    # Periodic checks are capped per tick, oldest first, so they spread over ticks.
-    due += [task for _, task in sorted(stale, key=lambda p: (p[0], p[1].number))[:CHECKS_PER_TICK]]
-    # in_review tasks that left the open set since the last tick: closed, maybe merged.
-    gone = [
-        n for n, e in ctx.cache.entries.items() if e.status == "in_review" and n not in ctx.issues
-    ]
-    for number in gone:
-        # The snapshot carries recently closed tasks; read only one it missed.
-        issue = ctx.closed.get(number) or ctx.store.get_issue(number)
-        if issue.state == "closed" and Task.from_issue(issue).status is Status.IN_REVIEW:
-            due.append(Task.from_issue(issue))
-    ctx.each(due, lambda task: _check(ctx, task, closed_prs.get(task.number, ())))
+    by_task = _pulls_by_task(ctx)
+    due = [(t, by_task.get(t.number, [])) for t in ctx.tasks(Status.IN_REVIEW)]
+    closed = [Task.from_issue(i) for i in [*ctx.closed.values(), *ctx.stranded.values()]]
+    for task in sorted({t.number: t for t in closed}.values(), key=lambda t: t.number):
+        pulls = by_task.get(task.number, [])
+        if task.status is Status.IN_REVIEW or (task.status in WATCHED_CLOSED and pulls):
+            due.append((task, pulls))
+    pulls_of = {task.number: pulls for task, pulls in due}
+    ctx.each([task for task, _ in due], lambda task: _check(ctx, task, pulls_of[task.number]))
 
 
-def _closed_prs_by_task(ctx: ProjectTick) -> dict[int, list[int]]:
-    """Task number -> numbers of the snapshot's recently closed or merged PRs whose head
-    is one of orch's task branches (`<prefix><number>-…`)."""
+def _pulls_by_task(ctx: ProjectTick) -> dict[int, list[PullRequest]]:
+    """Task number -> the snapshot's PRs from its branches, newest first."""
     prefix = ctx.project.config.git.branch_prefix
-    found: dict[int, list[int]] = {}
-    for pr in ctx.pulls:
-        if not pr.head.startswith(prefix):
-            continue
-        number, _, _ = pr.head[len(prefix) :].partition("-")
-        if number.isdigit():
-            found.setdefault(int(number), []).append(pr.number)
+    found: dict[int, list[PullRequest]] = {}
+    for pr in sorted(ctx.pulls, key=lambda p: p.number, reverse=True):
+        number = task_of(pr, prefix)
+        if number is not None:
+            found.setdefault(number, []).append(pr)
     return found
 
 
-def _branch(ctx: ProjectTick, task: Task) -> tuple[str, int | None]:
-    from orch.worktree import branch_name
-
-    history = History.from_comments(ctx.comments.get(task.number, ()), ctx.orch_logins)
-    last = history.last_response or {}
-    pr = last.get("pr")
-    branch = last.get("branch") or branch_name(
-        ctx.project.config.git.branch_prefix, task.number, task.title
-    )
-    return str(branch), int(pr) if isinstance(pr, int) or (
-        isinstance(pr, str) and pr.isdigit()
-    ) else None
-
-
-def _find_pr(ctx: ProjectTick, task: Task) -> PullRequest | None:
-    branch, number = _branch(ctx, task)
-    if number is not None:
-        return ctx.store.get_pr(number)
-    return ctx.store.find_pr(branch, state="all")
-
-
-def _check(ctx: ProjectTick, task: Task, seen: list[int] | tuple[int, ...] = ()) -> None:
-    pr = _find_pr(ctx, task)
-    entry = ctx.cache.entries.get(task.number)
-    if entry is None:  # first sight of the task: remember this check too
-        from orch.tick.cache import Entry
-
-        entry = ctx.cache.entries[task.number] = Entry(task.issue.updated_at, "in_review")
-    entry.checked_at = ctx.deps.clock.now()
-    entry.pulls = tuple(sorted({*entry.pulls, *seen}))  # not a hint again
+def _check(ctx: ProjectTick, task: Task, pulls: list[PullRequest]) -> None:
+    pr = _the_pr(ctx, task, pulls)
     if pr is None or pr.state == "open":
         return
+    if task.status is Status.IN_PROGRESS and holder(ctx.deps.paths, ctx.repo, task.number):
+        return  # its attempt still runs here: publish decides
     if pr.state == "merged":
-        _done(ctx, task.issue, pr)
+        _done(ctx, task, pr)
     else:
-        ctx.act(
-            ctx.would("mark needs_review"), task.number, f"PR #{pr.number} closed without merging"
-        )
-        ctx.refresh(
-            set_status(
-                ctx.store,
-                task.number,
-                Status.NEEDS_REVIEW,
-                trigger="pr_closed",
-                reason=f"PR #{pr.number} was closed without merging",
-                note=True,
-                issue=task.issue,
-            )
-        )
+        _closed_unmerged(ctx, task, pr)
 
 
-def _done(ctx: ProjectTick, issue: Issue, pr: PullRequest) -> None:
-    number = issue.number
+def _the_pr(ctx: ProjectTick, task: Task, pulls: list[PullRequest]) -> PullRequest | None:
+    """The task's PR: the one its last agent response names (when the snapshot carried
+    the comments), else the newest from its branch; a REST read only for a changed task
+    whose PR the snapshot does not hold."""
+    named = _named_pr(ctx, task)
+    for pr in pulls:
+        if named is None or pr.number == named:
+            return pr
+    if task.number not in ctx.changed:
+        return None
+    if named is not None:
+        return ctx.store.get_pr(named)
+    history = History.from_comments(ctx.comments.get(task.number, ()), ctx.orch_logins)
+    branch = (history.last_response or {}).get("branch") or branch_name(
+        ctx.project.config.git.branch_prefix, task.number, task.title
+    )
+    return ctx.store.find_pr(str(branch), state="all")
+
+
+def _named_pr(ctx: ProjectTick, task: Task) -> int | None:
+    comments = ctx.comments.get(task.number)
+    if not comments:
+        return None
+    number = (History.from_comments(comments, ctx.orch_logins).last_response or {}).get("pr")
+    if isinstance(number, int) or (isinstance(number, str) and number.isdigit()):
+        return int(number)
+    return None
+
+
+def _done(ctx: ProjectTick, task: Task, pr: PullRequest) -> None:
+    number = task.number
     ctx.act(ctx.would("mark done"), number, f"PR #{pr.number} merged")
     updated = set_status(
         ctx.store,
@@ -126,20 +107,45 @@ def _done(ctx: ProjectTick, issue: Issue, pr: PullRequest) -> None:
         trigger="merged",
         reason=f"PR #{pr.number} merged",
         note=True,
-        issue=issue,
+        issue=task.issue,
+        comments=_known_comments(ctx, number),
     )
     if ctx.project.config.workflow.auto_close and updated.state != "closed":
         ctx.act(ctx.would("close"), number, "workflow.auto_close")
         updated = ctx.store.update_issue(number, state="closed")
-    ctx.refresh(updated)
+    _refresh(ctx, updated)
     _clean_up(ctx, number, pr.head)
+
+
+def _closed_unmerged(ctx: ProjectTick, task: Task, pr: PullRequest) -> None:
+    ctx.act(ctx.would("mark needs_review"), task.number, f"PR #{pr.number} closed without merging")
+    updated = set_status(
+        ctx.store,
+        task.number,
+        Status.NEEDS_REVIEW,
+        trigger="pr_closed",
+        reason=f"PR #{pr.number} was closed without merging",
+        note=True,
+        issue=task.issue,
+        comments=_known_comments(ctx, task.number),
+    )
+    _refresh(ctx, updated)
+
+
+def _known_comments(ctx: ProjectTick, number: int) -> tuple[Comment, ...]:
+    """What the note's dedupe check compares with: the snapshot's comments, else none.
+    No read is needed: the label write comes first, so a note for this very move cannot
+    be on the issue yet (a tick that died before its note leaves the task moved)."""
+    return ctx.comments.get(number, ())
+
+
+def _refresh(ctx: ProjectTick, issue: Issue) -> None:
+    ctx.stranded.pop(issue.number, None)
+    ctx.refresh(issue)
 
 
 def _clean_up(ctx: ProjectTick, number: int, branch: str) -> None:
     """Remove the task's worktree and local branch on this host (if it has them)."""
-    from orch import git
-    from orch.worktree import find_existing, remove
-
     root = ctx.project.root
     worktrees = ctx.deps.paths.worktrees_dir(ctx.repo)
     path: Path | None = find_existing(root, worktrees, number)

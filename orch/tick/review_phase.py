@@ -89,7 +89,12 @@ def _review(ctx: ProjectTick, task: Task) -> None:
         _again(ctx, number)  # a reviewer or a run works on it now
         return
     target, _ = find_target(
-        ctx.project, ctx.store, number, issue=task.issue, comments=_comments(ctx, task)
+        ctx.project,
+        ctx.store,
+        number,
+        issue=task.issue,
+        comments=_comments(ctx, task),
+        pulls=ctx.pulls,
     )
     if target is None:
         _done_with(ctx, number)

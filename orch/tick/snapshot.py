@@ -1,33 +1,127 @@
-"""Snapshot phase: every open orch task with labels, and comments of the changed ones;
-closed orch tasks updated since the last tick, and recently closed pull requests.
+"""Snapshot phase: the open orch tasks, the closed ones updated since the last tick, the
+task PRs, and the comments of the tasks that changed, in one request when the cache is
+warm.
 
-One `store.snapshot(known, since)` call per project (one GraphQL request per 100 open
-tasks on GitHub). `known` comes from the snapshot cache, so tasks whose `updated_at` did not move
-carry no comments and cost nothing in later phases.
+- Warm cache: `store.snapshot(known, since, delta=True)` brings only the issues
+  and PRs updated since the last read (1 GraphQL request of ≤ 2 points at any number of
+  tasks), merged here into the cached set: an issue closed or stripped of its status
+  label leaves it. A sweep a few hours apart adds one page of open task numbers to the
+  same request, tick after tick, and at its end drops the tasks GitHub no longer has (a
+  deleted or transferred issue); a change it finds that a delta missed moves `since`
+  back so the next read brings it.
+- No cache (a new host, a deleted state directory, another cache version): a full read,
+  one request per 100 open tasks, with every open PR and the recently closed ones, and
+  the closed tasks of the last day. Later phases need no per-task read for PRs.
+
+`known` comes from the cache, so tasks whose `updated_at` did not move carry no comments
+and cost nothing in later phases.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from orch import log
+from orch.store.base import Issue, PullRequest, Snapshot
 from orch.tick import intake
+from orch.tick.cache import SnapshotCache
 from orch.tick.context import ProjectTick
 
 FIRST_LOOK_BACK = timedelta(days=1)
+ONE_SECOND = timedelta(seconds=1)
 
 
 def run(ctx: ProjectTick) -> None:
     cache = ctx.cache
-    known = {**cache.closed, **cache.known()} if cache.loaded else None
-    # Without a cache (first tick, state dir deleted) closed tasks of the last day only:
-    # older feedback was answered by an earlier tick or is not a request any more.
-    since = cache.since if cache.loaded else ctx.deps.clock.now() - FIRST_LOOK_BACK
-    snap = ctx.store.snapshot(known, since)
-    ctx.issues = {issue.number: issue for issue in snap.issues}
+    now = ctx.deps.clock.now()
+    if cache.warm and cache.since is not None:
+        sweep = cache.sweep_page(now)
+        snap = ctx.store.snapshot(cache.known(), cache.since, delta=True, sweep=sweep)
+    else:
+        # Closed tasks of the last day only: older feedback was answered by an earlier
+        # tick or is not a request any more.
+        snap = ctx.store.snapshot(None, now - FIRST_LOOK_BACK)
+    issues = _open_tasks(cache, snap)
     ctx.closed = {issue.number: issue for issue in snap.closed}
-    ctx.pulls = snap.pulls
+    ctx.stranded = {i.number: i for i in snap.stranded if i.number not in ctx.closed}
+    pulls = cache.recent(_task_pulls(ctx, cache, snap), now)
     ctx.comments = dict(snap.comments)
-    ctx.changed = {n for n, issue in ctx.issues.items() if cache.changed(issue)}
+    missed = _sweep(ctx, cache, snap, issues, now)
+    ctx.changed = {n for n, issue in issues.items() if cache.changed(issue)}
     ctx.changed |= {n for n, issue in ctx.closed.items() if cache.closed_changed(issue)}
+    moved = bool(ctx.changed) or pulls != cache.pulls or set(issues) != set(cache.entries)
+    ctx.issues = issues
+    ctx.pulls = tuple(pulls.values())
+    # `since` moves only when something moved: a quiet tick leaves the cache file as it is.
+    if moved or not cache.warm:
+        cache.since = _next_since(cache, snap)
+    if missed and cache.since is not None:
+        cache.since = min(cache.since, min(missed) - ONE_SECOND)  # the next read brings them
+    cache.pulls = pulls
+    if snap.complete and (cache.sweep_cursor is not None or cache.swept_at is None):
+        cache.sweep_done(now)  # a full read is a sweep
     ctx.snapshot_ok = True
     intake.gate(ctx)  # issues no maintainer approved wait, out of every later phase
+
+
+def _open_tasks(cache: SnapshotCache, snap: Snapshot) -> dict[int, Issue]:
+    if snap.complete:
+        return {issue.number: issue for issue in snap.issues}
+    issues = {n: entry.issue for n, entry in cache.entries.items()}
+    for number in [*snap.untracked, *(i.number for i in snap.closed)]:
+        issues.pop(number, None)
+    issues.update((issue.number, issue) for issue in snap.issues)
+    return issues
+
+
+def _task_pulls(ctx: ProjectTick, cache: SnapshotCache, snap: Snapshot) -> dict[int, PullRequest]:
+    """The PRs from task branches: the snapshot's, over the cached ones for a delta."""
+    prefix = ctx.project.config.git.branch_prefix
+    pulls = {} if snap.complete else dict(cache.pulls)
+    pulls.update((p.number, p) for p in snap.pulls if task_of(p, prefix) is not None)
+    return pulls
+
+
+def task_of(pr: PullRequest, prefix: str) -> int | None:
+    """The task a PR's head branch (`<prefix><number>-…`) belongs to, if any."""
+    if not prefix or not pr.head.startswith(prefix):
+        return None
+    number, _, _ = pr.head[len(prefix) :].partition("-")
+    return int(number) if number.isdigit() else None
+
+
+def _sweep(
+    ctx: ProjectTick, cache: SnapshotCache, snap: Snapshot, issues: dict[int, Issue], now: datetime
+) -> list[datetime]:
+    """Check one sweep page against the cached set; at the sweep's end, drop the tasks it
+    never saw (gone from GitHub's open tasks without an update: deleted, transferred).
+    Returns the `updated_at` of the changes it found that no read brought."""
+    if snap.sweep is None:
+        return []
+    missed = [t for n, t in snap.sweep if n not in issues or issues[n].updated_at < t]
+    if missed:
+        log.get().info("%s: the sweep found %d changes a read missed", ctx.repo, len(missed))
+    cache.sweep_seen |= {n for n, _ in snap.sweep}
+    cache.sweep_cursor = snap.sweep_next
+    if snap.sweep_next is not None:
+        return missed
+    started = cache.sweep_started
+    gone = [
+        n
+        for n, issue in issues.items()
+        if n not in cache.sweep_seen and (started is None or issue.updated_at <= started)
+    ]
+    for number in gone:
+        issues.pop(number)
+        log.get().info("%s #%s: no longer an open task on GitHub; forgotten", ctx.repo, number)
+    cache.sweep_done(now)
+    return missed
+
+
+def _next_since(cache: SnapshotCache, snap: Snapshot) -> datetime | None:
+    """The server's time of this read; without it, the newest `updated_at` seen."""
+    if snap.server_time is not None:
+        return snap.server_time if cache.since is None else max(cache.since, snap.server_time)
+    stamps = [i.updated_at for i in (*snap.issues, *snap.closed)]
+    stamps += [cache.since] if cache.since is not None else []
+    return max(stamps) if stamps else None

@@ -305,7 +305,10 @@ def execute(emulator: Emulator, body: Any, login: str) -> JsonDict:
         return {"errors": [{"message": f"Unknown operation named '{wanted}'."}]}
     op = chosen[0]
     variables = {**op.defaults, **(body.get("variables") or {})}
+    cost = query_cost(op.selections, fragments, variables) if op.kind == "query" else 1
+    emulator.graphql_points += cost
     root: Node = Mutation(emulator, login) if op.kind == "mutation" else Query(emulator, login)
+    root.cost = cost  # type: ignore[attr-defined]
     errors: list[JsonDict] = []
     try:
         data = _select(root, op.selections, fragments, variables, errors, [])
@@ -315,6 +318,39 @@ def execute(emulator: Emulator, body: Any, login: str) -> JsonDict:
     if errors:
         out["errors"] = errors
     return out
+
+
+def query_cost(
+    selections: list[Any], fragments: dict[str, Inline], variables: dict[str, Any]
+) -> int:
+    """GitHub's rate-limit score of a query: add up the requests needed to fill each
+    connection, assuming every one reaches its `first`/`last` limit (a connection nested in
+    another counts once per parent node), divide by 100, round, at least 1 (GitHub docs,
+    "Rate limits and query limits for the GraphQL API")."""
+    return max(1, round(_requests(selections, fragments, variables, 1) / 100))
+
+
+def _requests(
+    selections: list[Any], fragments: dict[str, Inline], variables: dict[str, Any], parents: int
+) -> int:
+    total = 0
+    for sel in selections:
+        if isinstance(sel, Spread):
+            frag = fragments.get(sel.name)
+            inner = frag.selections if frag else []
+            total += _requests(inner, fragments, variables, parents)
+            continue
+        if isinstance(sel, Inline):
+            total += _requests(sel.selections, fragments, variables, parents)
+            continue
+        args = _substitute(sel.args, variables)
+        size = args.get("first") if args.get("first") is not None else args.get("last")
+        if isinstance(size, int):  # a connection: one request per parent node
+            total += parents
+            total += _requests(sel.selections, fragments, variables, parents * size)
+        else:
+            total += _requests(sel.selections, fragments, variables, parents)
+    return total
 
 
 def _select(
@@ -528,11 +564,12 @@ class LabelNode(Node):
 class RateLimitNode(Node):
     typename = "RateLimit"
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: Emulator, cost: int = 1) -> None:
         self.data = emulator._rate_limit_json()["resources"]["graphql"]
+        self.cost = cost
 
     def f_cost(self, dryRun: bool = False) -> int:
-        return 1
+        return self.cost
 
     def f_limit(self) -> int:
         return int(self.data["limit"])
@@ -1088,7 +1125,7 @@ class Query(Node):
         return Actor(self.emulator, login)
 
     def f_rateLimit(self, dryRun: bool = False) -> Node:
-        return RateLimitNode(self.emulator)
+        return RateLimitNode(self.emulator, getattr(self, "cost", 1))
 
     def f_node(self, id: str) -> Node | None:
         return _find_node(self.emulator, id)

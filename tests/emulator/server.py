@@ -13,6 +13,7 @@ Faults (rate limits, secondary limits, 5xx, latency, bad tokens) are injected pe
 
 from __future__ import annotations
 
+import email.utils
 import fnmatch
 import hashlib
 import json
@@ -257,6 +258,7 @@ class Emulator:
             self.requests: list[Request] = []
             self.faults: list[Fault] = []
             self.projects: dict[str, Project] = {}
+            self.graphql_points = 0  # rate-limit score of every GraphQL query so far
             self.add_user(DEFAULT_LOGIN, token=DEFAULT_TOKEN)
             self.create_repo(DEFAULT_REPO)
             self.token = DEFAULT_TOKEN
@@ -359,6 +361,35 @@ class Emulator:
             if state == "closed":
                 self._close(issue, "completed")
             return self._issue_json(r, issue)
+
+    def add_issues(
+        self,
+        count: int,
+        labels: list[str] | tuple[str, ...] = (),
+        *,
+        title: str = "task",
+        body: str = "",
+        user: str = DEFAULT_LOGIN,
+        repo: str = DEFAULT_REPO,
+    ) -> list[int]:
+        """Seed `count` open issues at once (one timestamp, no API request); their numbers.
+
+        For scale tests and the bench: a thousand issues take milliseconds, and the clock
+        moves one second, not a thousand."""
+        with self.lock:
+            r = self.repo(repo)
+            self._ensure_user(user)
+            names = self._label_names(r, list(labels))
+            now = self._tick()
+            numbers = []
+            for _ in range(count):
+                number = r.next_number
+                r.issues[number] = IssueRec(
+                    self._next_id(), number, f"{title} {number}", body, user, list(names), now, now
+                )
+                r.next_number += 1
+                numbers.append(number)
+            return numbers
 
     def add_comment(
         self, number: int, body: str, *, user: str = DEFAULT_LOGIN, repo: str = DEFAULT_REPO
@@ -502,8 +533,10 @@ class Emulator:
     # ----------------------------------------------------------------- request log
 
     def reset_log(self) -> None:
+        """Forget the requests seen so far (and the GraphQL points they cost)."""
         with self.lock:
             self.requests.clear()
+            self.graphql_points = 0
 
     def count(
         self,
@@ -1653,6 +1686,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline()  # the CRLF after each chunk
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header in the emulator's clock, like GitHub's: the server's time,
+        never behind the `updated_at` of the changes it already made."""
+        if timestamp is None:
+            real = datetime.now(UTC).timestamp()
+            timestamp = max(real, self.server.emulator.now().timestamp())
+        return email.utils.formatdate(timestamp, usegmt=True)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
