@@ -70,11 +70,9 @@ def add(
             no_agent=no_agent,
         ),
     )
-    if dry_run:
-        return
     if json:
         emit_json({"task": task.to_json()})
-    else:
+    elif not dry_run:
         d.console.out(str(task.number))
 
 
@@ -112,7 +110,7 @@ def list_(
         [f"#{t.number}", t.status.value if t.status else "?", t.agent or "-", t.title]
         for t in tasks
     ]
-    d.console.table(rows)
+    d.console.table(rows, header=["task", "status", "agent", "title"])
 
 
 @app.command("get")
@@ -159,10 +157,10 @@ def _render_changes(ctx: typer.Context, changes: list, json: bool, dry_run: bool
     from orch.output import emit_json
 
     d = deps(ctx)
-    if dry_run:
-        return
     if json:
         emit_json({"changes": [c.to_json() for c in changes]})
+        return
+    if dry_run:
         return
     for change in changes:
         before = change.before.value if change.before else "?"

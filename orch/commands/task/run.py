@@ -41,7 +41,9 @@ def run(
     options = RunOptions(number=number, agent=agent, model=model, publish_only=publish_only)
     if dry_run:
         for line in _dry_run_lines(d, project, options):
-            d.console.out(line)
+            d.console.would(line)
+        if json:
+            emit_json({"run": None})
         return
     if detach:
         result = start_detached(d, project, options)
@@ -140,7 +142,7 @@ def live(ctx: typer.Context, json: JsonOpt = False) -> None:
         ]
         for t in found
     ]
-    d.console.table(rows)
+    d.console.table(rows, header=["task", "agent", "model", "attempt", "elapsed", "pid"])
     if not found:
         d.console.note("no task is running on this host")
 
@@ -213,4 +215,6 @@ def cost(
         for r in rows
     ]
     lines.append(["total", "", "", "", f"{total_in} in", f"{total_out} out", f"${total_cost:.4f}"])
-    d.console.table(lines)
+    d.console.table(
+        lines, header=["task", "attempt", "agent", "model", "tokens in", "tokens out", "cost"]
+    )
