@@ -14,13 +14,15 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orch import git, proc
 from orch import labels as L
+from orch.agents.probe import which as agent_which
 from orch.attempt import attempt_dir, update_sidecar
 from orch.clock import utc_iso
-from orch.errors import OrchError, UsageError
+from orch.errors import Interrupted, OrchError, UsageError
 from orch.locks import TaskLock
 from orch.outcome import finish_attempt
 from orch.redact import Redactor
@@ -29,6 +31,7 @@ from orch.status import Status
 from orch.supervisor import Progress, supervise
 
 if TYPE_CHECKING:
+    from orch.config import Config
     from orch.deps import Deps
     from orch.project import Project
     from orch.store.base import Store
@@ -148,6 +151,8 @@ def _run(
         )
     if task.no_agent and not options.agent:
         raise OrchError(f"task #{number} has the no-agent label; remove it or pass --agent")
+    # An agent that cannot start changes nothing: no status move, no comment (SPEC §12).
+    require_installed(config, options.agent or task.agent, env)
     comments = store.list_comments(number)
     if task.status is Status.NEW and not task.agent and not options.agent:
         # An unrouted task: route it first (label override, LLM router, round robin).
@@ -167,6 +172,7 @@ def _run(
         raise UsageError(
             f"unknown agent {agent!r}; configured agents: {', '.join(sorted(config.agents))}"
         )
+    require_installed(config, agent, env)
     model = options.model or config.model_for(task.complexity, agent)
     attempt = history.attempts + 1
     src = task.status
@@ -275,6 +281,11 @@ def _run(
             schema=schema_for("plan" if planning else "run"),
             env_base=base_env,
         ))
+    except KeyboardInterrupt:
+        set_status(store, number, Status.ROUTED, trigger="result",
+                   reason="interrupted (Ctrl-C) before the agent started", issue=issue)
+        raise Interrupted(f"task #{number}: interrupted before the agent started; "
+                          "it is routed again") from None
     except Exception as exc:
         # Never leave a task in_progress that nothing runs: say why it could not start.
         reason = f"could not start the agent: {exc}"
@@ -306,7 +317,34 @@ def _run(
     finish_attempt(deps, project, adir, exit_info, output_file=invocation.output_file)
     from orch.pending import publish_pending
 
-    return publish_pending(deps, project, store, adir)
+    result = publish_pending(deps, project, store, adir)
+    if exit_info.interrupted:
+        raise Interrupted(f"task #{number}: attempt {attempt} interrupted; the task is "
+                          f"{result.status or 'routed'} again")
+    return result
+
+
+def require_installed(config: Config, agent: str | None, env: Mapping[str, str] | None) -> None:
+    """Refuse (exit 1, before any write) when `agent`, or with None every configured
+    agent, has no CLI on this host."""
+    names = [agent] if agent else [
+        name for name in config.agents if name not in config.router.disabled_agents
+    ]
+    specs = [(name, config.agents[name]) for name in names if name in config.agents]
+    if not specs:
+        return  # an unknown agent gets its own usage error
+    path_env = {"PATH": (env if env is not None else os.environ).get("PATH", "")}
+    if any(agent_which(spec, path_env) or Path(spec.command[0]).exists() for _, spec in specs):
+        return
+    if agent:
+        raise OrchError(
+            f"agent {agent} cannot start: {specs[0][1].command[0]} is not on PATH; install "
+            "it (see `orch agents`) or pass --agent with an installed one; nothing was changed"
+        )
+    raise OrchError(
+        "no agent CLI is installed (" + ", ".join(spec.command[0] for _, spec in specs)
+        + "): install one (see `orch agents`); nothing was changed"
+    )
 
 
 def _with_agent(

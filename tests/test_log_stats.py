@@ -52,18 +52,16 @@ def test_stats_counts_statuses_and_agent_results(project: LocalProject) -> None:
         == "\n".join(
             [
                 "tasks: 3 (2 open, 1 closed)",
-                "status        tasks",
-                "new           1",
-                "routed        0",
-                "in_progress   0",
-                "in_review     1",
-                "needs_review  1",
-                "blocked       0",
-                "done          0",
+                "new\t1",
+                "routed\t0",
+                "in_progress\t0",
+                "in_review\t1",
+                "needs_review\t1",
+                "blocked\t0",
+                "done\t0",
                 "",
-                "agent   attempts  done  success  tokens in  tokens out  cost",
-                "claude  2         1     50%      2000       400         $0.5000",
-                "codex   1         0     0%       1000       200         $0.2500",
+                "claude\t2\t1\t50%\t2000\t400\t$0.5000",
+                "codex\t1\t0\t0%\t1000\t200\t$0.2500",
                 "total cost: $0.7500",
             ]
         )
