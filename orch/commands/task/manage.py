@@ -146,6 +146,7 @@ def get(
         out(f"parent:     #{data['parent']}")
     if data["url"]:
         out(f"url:        {data['url']}")
+    out(f"pr:         {detail.pr.line() if detail.pr else '-'}")
     if detail.sidecar:
         for key, shown in (("worktree", "worktree"), ("branch", "branch"), ("pid", "pid"),
                            ("attempt_dir", "attempt")):
