@@ -132,3 +132,26 @@ def test_log_filters_by_task_and_follows(project: LocalProject) -> None:
         follower.kill()
         follower.wait()
     assert f"local/widgets owner #{first} acked /close: comment" in line
+
+
+def test_log_hides_debug_lines_unless_verbose(project: LocalProject) -> None:
+    log = Path(project.env["ORCH_HOME"]) / "state" / "logs" / "orch.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(
+        "2026-12-05T10:00:00+0000 11 INFO tick t1 started\n"
+        "2026-12-05T10:00:01+0000 11 DEBUG gh api GET repos/x -> 200 in 0.10s\n"
+        "2026-12-05T10:00:02+0000 11 ERROR internal error\n"
+        "Traceback (most recent call last):\n"
+        "2026-12-05T10:00:03+0000 11 DEBUG detail\n"
+        "  continued debug detail\n"
+        "2026-12-05T10:00:04+0000 11 INFO tick t1 finished: 0 actions, 0 errors\n"
+    )
+    plain = project.orch("log").out.splitlines()
+    assert plain == [
+        "2026-12-05T10:00:00+0000 11 INFO tick t1 started",
+        "2026-12-05T10:00:02+0000 11 ERROR internal error",
+        "Traceback (most recent call last):",
+        "2026-12-05T10:00:04+0000 11 INFO tick t1 finished: 0 actions, 0 errors",
+    ]
+    assert len(project.orch("log", "-v").out.splitlines()) == 7
+    assert len(project.orch("-v", "log").out.splitlines()) == 7
