@@ -160,8 +160,20 @@ def _cell(text: str) -> str:
 
 
 def _rich_table(rows: Sequence[Sequence[str]], header: Sequence[str] | None) -> None:
+    terminal().print(rich_table(rows, header))
+
+
+def terminal() -> Any:
+    """A rich Console on stdout (plain text: no markup, no highlighting)."""
     # rich is imported only here: most commands never draw a table (start-up time).
     from rich.console import Console as RichConsole
+
+    return RichConsole(highlight=False, markup=False, soft_wrap=False)
+
+
+def rich_table(rows: Sequence[Sequence[str]], header: Sequence[str] | None) -> Any:
+    """The rich Table of `rows` under an upper-case `header` (for Console.table and
+    refreshing views such as `task live --watch`)."""
     from rich.table import Table
 
     grid = Table(
@@ -176,7 +188,7 @@ def _rich_table(rows: Sequence[Sequence[str]], header: Sequence[str] | None) -> 
         grid.add_column(name.upper(), overflow="fold")
     for row in rows:
         grid.add_row(*(str(c) for c in row))
-    RichConsole(highlight=False, markup=False, soft_wrap=False).print(grid)
+    return grid
 
 
 def table(rows: list[list[str]]) -> list[str]:
