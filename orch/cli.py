@@ -186,13 +186,26 @@ def take_jq(argv: list[str]) -> tuple[list[str], str | None]:
     return out, expression
 
 
-def build_command() -> Any:
-    """The click command tree of `app`, with orch's help conventions applied."""
+def build_command(argv: list[str] | None = None) -> Any:
+    """The click command tree of `app`, with orch's help conventions applied (the choices
+    of options only when `argv` may print a help page: they cost an import)."""
     from orch.commands._common import polish
 
     command = typer.main.get_command(app)
-    polish(command)
+    polish(command, help_pages=argv is None or _may_show_help(command, argv))
     return command
+
+
+def _may_show_help(command: Any, argv: list[str]) -> bool:
+    """Whether `argv` asks for a help page (-h, or a group named without a sub-command)."""
+    if "-h" in argv or "--help" in argv:
+        return True
+    for arg in argv:
+        subs = getattr(command, "commands", None) or {}
+        if arg not in subs:
+            return False
+        command = subs[arg]
+    return bool(getattr(command, "commands", None))
 
 
 def _prepare(command: Any, argv: list[str]) -> list[str]:
@@ -215,13 +228,14 @@ def run(argv: list[str] | None = None, obj: object = None) -> int:
     exits = tuple({typer.Exit, getattr(click_exc, "Exit", typer.Exit)})
     aborts = tuple({typer.Abort, getattr(click_exc, "Abort", typer.Abort), KeyboardInterrupt})
     try:
-        command = build_command()
+        args = list(sys.argv[1:] if argv is None else argv)
+        command = build_command(args)
         from orch.commands import completion
 
         if completion.requested():
             completion.enable()
         result = command.main(
-            args=_prepare(command, list(sys.argv[1:] if argv is None else argv)),
+            args=_prepare(command, args),
             prog_name="orch",
             standalone_mode=False,
             obj=obj,

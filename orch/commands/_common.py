@@ -102,8 +102,10 @@ def compile_jq(expression: str) -> Any:
         raise UsageError(f"--jq {expression!r}: {first}") from None
 
 
-def polish(command: Any, path: tuple[str, ...] = ()) -> None:
-    """Apply the help conventions and `--jq` to `command` and its sub-commands."""
+def polish(command: Any, path: tuple[str, ...] = (), *, help_pages: bool = True) -> None:
+    """Apply the help conventions to `command` and its sub-commands. `help_pages`: also
+    list the choices of options in their help (it imports the config module, so cli.py
+    asks for it only when a help page may be shown)."""
     from orch.commands.help_text import HELP
 
     summary, lines = HELP.get(" ".join(path), (None, ()))
@@ -112,13 +114,12 @@ def polish(command: Any, path: tuple[str, ...] = ()) -> None:
     if lines and not (command.epilog or "").startswith("Examples:"):
         block = examples(*lines)
         command.epilog = f"{block}\n\n{command.epilog}" if command.epilog else block
-    _polish_params(command)
+    _polish_params(command, _choices() if help_pages else {})
     for name, sub in (getattr(command, "commands", None) or {}).items():
-        polish(sub, (*path, name))
+        polish(sub, (*path, name), help_pages=help_pages)
 
 
-def _polish_params(command: Any) -> None:
-    choices = _choices()
+def _polish_params(command: Any, choices: dict[str, tuple[str, ...]]) -> None:
     for param in command.params:
         text = getattr(param, "help", None)
         listed = choices.get(param.name or "", ())

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from orch.commands._common import DryRunOpt, JsonOpt, deps
-from orch.output import Console
-from orch.render import format_duration
 
 if TYPE_CHECKING:
+    from orch.output import Console
     from orch.tick.waiting import Ended, WaitEvent
 
 LIVE_HEARTBEAT = 1.0  # the live line on a terminal is redrawn this often
@@ -94,6 +93,8 @@ class WaitNarrator:
             self.console.note(f"orch: {event.repo}#{event.task}: supervisor exited {event.code}")
         if not event.running:
             return
+        from orch.render import format_duration
+
         waiting = "orch: waiting for " + ", ".join(
             f"{r.repo}#{r.task} ({format_duration(r.seconds)})" for r in event.running
         )
