@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import psutil
+
 from orch import proc
 from orch.attempt import AttemptDir, attempt_dir, latest, read_sidecar, running_sidecars
 from orch.clock import Clock, parse_iso
@@ -44,13 +46,12 @@ def process_alive(pid: Any, recorded_start: Any) -> bool:
 
 def _zombie(pid: int) -> bool:
     """A dead process nobody reaped yet (containers often run without an init that reaps
-    orphans): it still has a pid, but it is dead."""
+    orphans): it still has a pid, but it is dead. psutil reads this on Linux and macOS
+    alike (a /proc parse saw no zombie on macOS)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        return psutil.Process(pid).status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.Error:  # gone meanwhile, or not ours to look at
         return False
-    fields = stat.rsplit(")", 1)[-1].split()
-    return bool(fields) and fields[0] in ("Z", "X")
 
 
 @dataclass(frozen=True)
