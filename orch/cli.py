@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from orch import __version__, startup
-from orch.errors import EXIT_CODES, EXIT_INTERNAL, EXIT_USAGE, OrchError
+from orch.errors import EXIT_CODES, EXIT_INTERNAL, EXIT_USAGE, OrchError, UsageError
 
 startup.install()  # no pydantic import for default and plain-string values
 
@@ -70,8 +70,12 @@ def root(
     ] = False,
 ) -> None:
     """Turn GitHub issues into pull requests by delegating them to AI coding agent CLIs."""
+    from orch import output
     from orch.deps import Deps
     from orch.output import Console
+
+    if not ctx.resilient_parsing:  # shell completion parses without running anything
+        output.reset()
 
     if isinstance(ctx.obj, Deps):  # tests inject their own
         deps = ctx.obj
@@ -86,6 +90,7 @@ def root(
 def _register() -> None:
     from orch.commands import (
         agents,
+        completion,
         config,
         cooldown,
         demo,
@@ -113,6 +118,7 @@ def _register() -> None:
     app.command("log", help=log.__doc__)(log.command)
     app.command("stats", help=stats.__doc__)(stats.command)
     app.command("demo", help=demo.__doc__)(demo.command)
+    app.command("completion", help=completion.__doc__)(completion.command)
 
 
 _register()
@@ -130,15 +136,116 @@ def _click_exceptions() -> Any:
     raise RuntimeError("typer has no click exceptions module")  # pragma: no cover
 
 
+# Global options, accepted after the sub-command too (`orch task list -v`), as gh does.
+GLOBAL_FLAGS = frozenset({"-v", "--verbose", "-q", "--quiet"})
+GLOBAL_VALUED = frozenset({"--project", "--config"})
+
+
+def hoist_globals(argv: list[str]) -> list[str]:
+    """`argv` with the global options found after the sub-command moved in front of it."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            rest += argv[index:]
+            break
+        if arg in GLOBAL_FLAGS or ("=" in arg and arg.split("=", 1)[0] in GLOBAL_VALUED):
+            front.append(arg)
+        elif arg in GLOBAL_VALUED and index + 1 < len(argv):
+            front += argv[index : index + 2]
+            index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
+def take_jq(argv: list[str]) -> tuple[list[str], str | None]:
+    """(`argv` with `--jq EXPR` replaced by `--json`, EXPR); the last --jq wins."""
+    out: list[str] = []
+    expression: str | None = None
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            out += argv[index:]
+            break
+        if arg == "--jq":
+            if index + 1 >= len(argv):
+                raise UsageError("--jq needs an expression, e.g. --jq '.tasks[].number'")
+            expression = argv[index + 1]
+            index += 2
+            continue
+        if arg.startswith("--jq="):
+            expression = arg[len("--jq=") :]
+        else:
+            out.append(arg)
+        index += 1
+    if expression is not None and "--json" not in out:
+        out.append("--json")
+    return out, expression
+
+
+def build_command(argv: list[str] | None = None) -> Any:
+    """The click command tree of `app`, with orch's help conventions applied (the choices
+    of options only when `argv` may print a help page: they cost an import)."""
+    from orch.commands._common import polish
+
+    command = typer.main.get_command(app)
+    polish(command, help_pages=argv is None or _may_show_help(command, argv))
+    return command
+
+
+def _may_show_help(command: Any, argv: list[str]) -> bool:
+    """Whether `argv` asks for a help page (-h, or a group named without a sub-command)."""
+    if "-h" in argv or "--help" in argv:
+        return True
+    for arg in argv:
+        subs = getattr(command, "commands", None) or {}
+        if arg not in subs:
+            return False
+        command = subs[arg]
+    return bool(getattr(command, "commands", None))
+
+
+def _prepare(command: Any, argv: list[str]) -> list[str]:
+    from orch import output
+    from orch.commands._common import compile_jq, takes_json
+
+    argv, expression = take_jq(hoist_globals(argv))
+    program = None
+    if expression is not None:
+        if not takes_json(command, argv):
+            raise UsageError("--jq works only with commands that have --json")
+        program = compile_jq(expression)
+    output.start(program)
+    return argv
+
+
 def run(argv: list[str] | None = None, obj: object = None) -> int:
     """Run orch with `argv`; return the exit code instead of exiting (tests use this)."""
     click_exc = _click_exceptions()
     exits = tuple({typer.Exit, getattr(click_exc, "Exit", typer.Exit)})
     aborts = tuple({typer.Abort, getattr(click_exc, "Abort", typer.Abort), KeyboardInterrupt})
     try:
-        command = typer.main.get_command(app)
-        result = command.main(args=argv, prog_name="orch", standalone_mode=False, obj=obj)
+        args = list(sys.argv[1:] if argv is None else argv)
+        command = build_command(args)
+        from orch.commands import completion
+
+        if completion.requested():
+            completion.enable()
+        result = command.main(
+            args=_prepare(command, args),
+            prog_name="orch",
+            standalone_mode=False,
+            obj=obj,
+        )
         return result if isinstance(result, int) else 0
+    except click_exc.NoArgsIsHelpError as exc:
+        sys.stdout.write(exc.ctx.get_help() + "\n")
+        return 0
     except OrchError as exc:
         sys.stderr.write(f"orch: {exc.message}\n")
         return exc.exit_code

@@ -8,6 +8,7 @@ are `ConfigError`s (exit 2) naming the file, the key path and the valid values.
 from __future__ import annotations
 
 import copy
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -295,11 +296,18 @@ def load_config(global_file: Path | None, project_root: Path | None) -> Config:
             f"{project_file}: key 'projects' belongs in the global config "
             f"({global_file}), not in a project file"
         )
-    merged = deep_merge(deep_merge(DEFAULTS, global_raw), project_raw)
+    merged = deep_merge(deep_merge(env_defaults(os.environ), global_raw), project_raw)
     # `agents` and `model_map` entries from users extend the defaults key by key, so a
     # user who configures only `kimi` still has claude, codex and opencode.
     sources = _Sources(global_file, global_raw, project_file, project_raw)
     return _build(merged, sources)
+
+
+def env_defaults(env: Mapping[str, str]) -> dict[str, Any]:
+    """DEFAULTS with gh's own `GH_HOST` as the default `gh.host`, as gh itself does
+    (a `gh.host` in a config file still wins)."""
+    host = env.get("GH_HOST", "").strip()
+    return deep_merge(DEFAULTS, {"gh": {"host": host}}) if host else DEFAULTS
 
 
 @dataclass

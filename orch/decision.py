@@ -27,6 +27,7 @@ REASONS = {
     "failed": "the agent failed",
     "context_overflow": "the task did not fit in the model's context",
     "stopped": "stopped by owner",
+    "interrupted": "interrupted (Ctrl-C) on the host running it; it will run again",
     "lost": "the supervisor died before the agent finished",
 }
 
@@ -44,6 +45,7 @@ class Facts:
     idle_killed: bool = False
     stopped: bool = False
     stop_reason: str = ""
+    interrupted: bool = False  # Ctrl-C: back to routed, the attempt recorded as interrupted
     lost: bool = False
     commits_ahead: int = 0  # commits on the branch not on the default branch (after auto-commit)
     permission_denials: int = 0
@@ -94,6 +96,9 @@ def decide(facts: Facts) -> Decision:
     result = facts.result if error is None else None
     result_status = str(result.get("status")) if result else "failed"
 
+    if facts.interrupted:
+        return Decision(Status.ROUTED, "result", REASONS["interrupted"], "interrupted",
+                        result_status, False, warnings=warnings)
     if facts.stopped:
         return Decision(Status.NEEDS_REVIEW, "failure", facts.stop_reason or REASONS["stopped"],
                         error, result_status, False, warnings=warnings)
@@ -150,7 +155,7 @@ def decide(facts: Facts) -> Decision:
 
 
 def _error_class(facts: Facts) -> str | None:
-    if facts.stopped:
+    if facts.stopped or facts.interrupted:
         return None
     if facts.timed_out:
         return "timeout"

@@ -16,6 +16,7 @@ from orch.paths import Paths, default_paths
 
 if TYPE_CHECKING:
     from orch.config import Config
+    from orch.gh import Gh
     from orch.project import Project
     from orch.store import Store
 
@@ -72,13 +73,18 @@ def make_store(project: Project, deps: Deps) -> Store:
         from orch.store.local import LocalStore
 
         return LocalStore(project.local_store_dir, project.repo, deps.clock)
-    from orch.gh import Gh
     from orch.store.github import GitHubStore
 
-    gh = Gh(
+    return GitHubStore(make_gh(project, deps), project.repo)
+
+
+def make_gh(project: Project, deps: Deps) -> Gh:
+    """The gh adapter for the project's host (its backoff, the shared backoff file)."""
+    from orch.gh import Gh
+
+    return Gh(
         host=project.config.gh.host,
         backoff=project.config.gh.backoff,
         paths=deps.paths,
         clock=deps.clock,
     )
-    return GitHubStore(gh, project.repo)

@@ -8,12 +8,14 @@ file in the state directory (removed again).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orch.errors import AuthError, GhMissing, GitHubError, NotFound, OrchError
+from orch.project import find_root
 
 if TYPE_CHECKING:
     from orch.deps import Deps
@@ -53,6 +55,38 @@ class Report:
 
 
 def run_checks(deps: Deps) -> Report:
+    """The checks of the project in hand (--project, or the checkout orch runs in); outside
+    any checkout, of every registered project (machine-wide checks once)."""
+    registered = _registered_roots(deps)
+    if deps.project_spec or find_root(deps.cwd) is not None or not registered:
+        return _project_report(deps)
+    checks: list[Check] = []
+    seen: set[str] = set()
+    for root in registered:
+        one = dataclasses.replace(deps, project_spec=str(root), _project=None)
+        report = _project_report(one)
+        label = one._project.repo if one._project is not None else root.name
+        for check in report.checks:
+            if check.name in MACHINE_CHECKS:
+                if check.name not in seen:
+                    seen.add(check.name)
+                    checks.append(check)
+            else:
+                checks.append(dataclasses.replace(check, name=f"{label}: {check.name}"))
+    return Report(tuple(checks))
+
+
+MACHINE_CHECKS = frozenset({"state dir", "gh", "timer", "env file"})
+
+
+def _registered_roots(deps: Deps) -> list[Path]:
+    try:
+        return [Path(p).expanduser() for p in deps.global_config().projects]
+    except OrchError:
+        return []  # a broken global file: the single-project report says so
+
+
+def _project_report(deps: Deps) -> Report:
     checks: list[Check] = []
     project, config_check = _config(deps)
     checks.append(config_check)
@@ -86,7 +120,7 @@ def run_checks(deps: Deps) -> Report:
         else:
             store = deps.store(project)
         if store is not None:
-            checks.append(_guard("labels", lambda: _labels(store)))
+            checks.append(_guard("labels", lambda: _labels(store, project)))
         else:
             checks.append(Check("labels", SKIP, "needs access to the repository"))
     if project is not None:
@@ -209,11 +243,11 @@ def _repo(deps: Deps, project: Project) -> Check:
     )
 
 
-def _labels(store: Store) -> Check:
-    from orch.labels import base_labels
+def _labels(store: Store, project: Project) -> Check:
+    from orch.initialize import project_labels
 
     present = {name.lower() for name in store.list_labels()}
-    wanted = [spec.name for spec in base_labels()]
+    wanted = [spec.name for spec in project_labels(project.config)]
     missing = [name for name in wanted if name.lower() not in present]
     if missing:
         shown = ", ".join(missing[:6]) + (f", … ({len(missing)} in all)" if len(missing) > 6 else "")

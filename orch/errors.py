@@ -16,6 +16,7 @@ EXIT_INTERNAL = 3
 EXIT_AUTH = 4
 EXIT_LOCKED = 5
 EXIT_DEFERRED = 75
+EXIT_INTERRUPTED = 130
 
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, 'success, including "nothing to do" and "another tick is already running"'),
@@ -25,6 +26,7 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_AUTH, "GitHub authentication missing or rejected (same as gh)"),
     (EXIT_LOCKED, "the task is locked by another running orch process"),
     (EXIT_DEFERRED, "deferred: GitHub rate limit active in skip mode; nothing was changed"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C); a running task goes back to routed"),
 )
 
 
@@ -41,6 +43,12 @@ class OrchError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class Interrupted(OrchError):
+    """Ctrl-C: what was running was recorded as interrupted (exit 130, as shells do)."""
+
+    exit_code = EXIT_INTERRUPTED
 
 
 class UsageError(OrchError):

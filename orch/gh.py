@@ -462,7 +462,9 @@ class Gh:
 
     def _env(self) -> dict[str, str]:
         env = dict(self.env if self.env is not None else os.environ)
-        for name in ("GH_FORCE_TTY", "CLICOLOR_FORCE", "GH_PAGER", "PAGER", "GH_HOST"):
+        # GH_HOST stays: `--hostname` wins over it, and gh's own token variables
+        # (GH_TOKEN, GH_ENTERPRISE_TOKEN, GITHUB_TOKEN, …) pass through untouched.
+        for name in ("GH_FORCE_TTY", "CLICOLOR_FORCE", "GH_PAGER", "PAGER"):
             env.pop(name, None)
         if ":" in self.host:
             # gh rejects `--hostname HOST:PORT`; GH_HOST accepts it.

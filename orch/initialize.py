@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from orch import git
 from orch import labels as L
-from orch.config import PROJECT_FILE, REPO_RE, Config
-from orch.deps import Deps
+from orch.config import PROJECT_FILE, REPO_RE, Config, load_config, load_yaml_file
+from orch.deps import Deps, make_gh
 from orch.errors import ConfigError, OrchError, UsageError
 from orch.labels import LabelSpec, base_labels
-from orch.project import find_root, load_project
+from orch.project import Project, find_root, load_project, repo_slug, unique_local_slug
 from orch.sidecar import write_text_atomic
 
 
@@ -27,6 +28,8 @@ class InitOptions:
 
 
 def init_project(deps: Deps, options: InitOptions) -> InitResult:
+    """Set the checkout up. Everything is checked (gh, login, write access) before the
+    first write, so a refused init leaves no .orch.yml and no registration behind."""
     root = find_root(options.start.resolve())
     if root is None:
         raise OrchError(
@@ -36,50 +39,23 @@ def init_project(deps: Deps, options: InitOptions) -> InitResult:
     if options.repo and not REPO_RE.match(options.repo):
         raise UsageError(f"--repo {options.repo!r}: expected OWNER/REPO")
     config_file = root / PROJECT_FILE
-    wrote = False
+    text: str | None = None
     if not config_file.exists():
-        repo = options.repo
-        if repo is None and not options.local:
-            url = git.remote_url(root)
-            parsed = git.repo_from_url(url) if url else None
-            if parsed is None:
-                raise UsageError(
-                    f"cannot tell the GitHub repository from the origin remote ({url or 'none'}): "
-                    "pass --repo OWNER/REPO, or --local to keep tasks in local files"
-                )
-        elif repo is None:
-            # Two local checkouts named alike would share `local/<dirname>` (and so their
-            # state): give this one its own key.
-            from orch.project import unique_local_slug
-
-            repo = unique_local_slug(root, deps.global_file)
-        if not options.dry_run:
-            write_text_atomic(config_file, project_config_text(repo, options.local, options.host))
-        wrote = True
+        text = project_config_text(_new_repo(deps, root, options), options.local, options.host)
     elif options.repo or options.local or options.host:
         deps.console.warn(
             f"{config_file} exists and was kept; edit it to change gh.repo, gh.host or store"
         )
-    if options.dry_run and wrote:
-        # Validate what would be written without touching the checkout.
-        from orch.config import load_config
-        from orch.project import Project, repo_slug
-
-        text = project_config_text(repo, options.local, options.host)
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            Path(tmp, PROJECT_FILE).write_text(text)
-            config = load_config(deps.global_file, Path(tmp))
-        project = Project(root=root, repo=repo or repo_slug(root, config), config=config)
-    else:
-        project = load_project(root, deps.global_file)
-    deps._project = project
-    registered = False
-    if options.dry_run:
-        registered = str(root) not in project.config.projects
-    else:
+    project = _prospective_project(deps, root, text)
+    registered = str(root) not in project.config.projects and not _is_registered(deps, root)
+    if project.config.store == "github" and (text is not None or registered):
+        check_access(deps, project)
+    if not options.dry_run:
+        if text is not None:
+            write_text_atomic(config_file, text)
+            project = load_project(root, deps.global_file)
         registered = register_project(deps.global_file, root)
+    deps._project = project
     created: list[str] = []
     if options.labels:
         store = deps.store(project, dry_run=options.dry_run)
@@ -96,11 +72,69 @@ def init_project(deps: Deps, options: InitOptions) -> InitResult:
         root=root,
         repo=project.repo,
         store=project.config.store,
-        wrote_config=wrote,
+        wrote_config=text is not None,
         registered=registered,
         labels_created=created,
         ignored=ignored,
     )
+
+
+def _new_repo(deps: Deps, root: Path, options: InitOptions) -> str | None:
+    """The `gh.repo` of a new .orch.yml: --repo, the origin remote, or a local key."""
+    if options.repo is not None:
+        return options.repo
+    if options.local:
+        # Two local checkouts named alike would share `local/<dirname>` (and so their
+        # state): give this one its own key.
+        return unique_local_slug(root, deps.global_file)
+    url = git.remote_url(root)
+    parsed = git.repo_from_url(url) if url else None
+    if parsed is None:
+        raise UsageError(
+            f"cannot tell the GitHub repository from the origin remote ({url or 'none'}): "
+            "pass --repo OWNER/REPO, or --local to keep tasks in local files"
+        )
+    return None  # the project file leaves gh.repo to the origin remote
+
+
+def _prospective_project(deps: Deps, root: Path, text: str | None) -> Project:
+    """The project as it is, or as it will be once `text` is its .orch.yml (validated
+    without touching the checkout)."""
+    if text is None:
+        return load_project(root, deps.global_file)
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, PROJECT_FILE).write_text(text, encoding="utf-8")
+        config = load_config(deps.global_file, Path(tmp))
+    return Project(root=root, repo=config.gh.repo or repo_slug(root, config), config=config)
+
+
+def _is_registered(deps: Deps, root: Path) -> bool:
+    projects = load_yaml_file(deps.global_file).get("projects") or []
+    return isinstance(projects, list) and str(root) in {str(Path(p).expanduser()) for p in projects}
+
+
+def check_access(deps: Deps, project: Project) -> None:
+    """gh is installed, logged in to the project's host and may write to the repository
+    (one GET repos/OWNER/REPO); raises GhMissing, AuthError (exit 4), NotFound or
+    OrchError otherwise."""
+    gh = make_gh(project, deps)
+    data = gh.rest("GET", f"repos/{project.repo}")
+    role = repo_role(data)
+    if role not in WRITE_ROLES:
+        raise OrchError(
+            f"{project.repo} on {gh.host}: this token has {role or 'no'} access and orch "
+            "needs write; use an account or token with write access (nothing was written)"
+        )
+
+
+WRITE_ROLES = ("admin", "maintain", "push")
+
+
+def repo_role(data: Any) -> str | None:
+    """The strongest role in a REST repository's `permissions` (None: no access)."""
+    perms = data.get("permissions") if isinstance(data, dict) else None
+    perms = perms if isinstance(perms, dict) else {}
+    return next((r for r in ("admin", "maintain", "push", "triage", "pull") if perms.get(r)), None)
 
 
 @dataclass
@@ -141,7 +175,6 @@ def project_config_text(repo: str | None, local: bool, host: str | None) -> str:
 def register_project(global_file: Path, root: Path) -> bool:
     """Add `root` to `projects:` in the global config (keeping the file's comments)."""
     from orch import yamledit
-    from orch.config import load_yaml_file
 
     raw = load_yaml_file(global_file)
     projects = raw.get("projects") or []

@@ -11,9 +11,25 @@ from orch.clock import Clock
 from orch.errors import OrchError
 from orch.paths import Paths
 
+_RECORD = re.compile(r"^\S+ \d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
+
 
 def _matches(line: str, task: int | None) -> bool:
     return task is None or re.search(rf"#{task}\b", line) is not None
+
+
+class _Levels:
+    """Hides DEBUG records (and their continuation lines) unless `verbose`."""
+
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+        self.debug = False
+
+    def shown(self, line: str) -> bool:
+        record = _RECORD.match(line)
+        if record:
+            self.debug = record.group(1) == "DEBUG"
+        return self.verbose or not self.debug
 
 
 def _files(log_file: Path) -> list[Path]:
@@ -25,8 +41,9 @@ def _files(log_file: Path) -> list[Path]:
     return [*rotated, log_file] if log_file.exists() else rotated
 
 
-def tail(paths: Paths, task: int | None, count: int) -> list[str]:
-    """The last `count` lines (about `task` when given)."""
+def tail(paths: Paths, task: int | None, count: int, *, verbose: bool = False) -> list[str]:
+    """The last `count` lines (about `task` when given); DEBUG lines only when `verbose`."""
+    levels = _Levels(verbose)
     files = _files(paths.log_file)
     if not files:
         raise OrchError(f"no log yet at {paths.log_file}: run `orch tick` first")
@@ -34,13 +51,16 @@ def tail(paths: Paths, task: int | None, count: int) -> list[str]:
     for path in files:
         with path.open(encoding="utf-8", errors="replace") as handle:
             for line in handle:
-                if _matches(line, task):
+                if levels.shown(line) and _matches(line, task):
                     kept.append(line.rstrip("\n"))
     return list(kept)
 
 
-def follow_lines(paths: Paths, task: int | None, clock: Clock, poll: float = 0.5) -> Iterator[str]:
+def follow_lines(
+    paths: Paths, task: int | None, clock: Clock, poll: float = 0.5, *, verbose: bool = False
+) -> Iterator[str]:
     """New lines as they are written; survives rotation (reopens when the file shrinks)."""
+    levels = _Levels(verbose)
     path = paths.log_file
     handle = path.open(encoding="utf-8", errors="replace")
     handle.seek(0, 2)
@@ -48,7 +68,7 @@ def follow_lines(paths: Paths, task: int | None, clock: Clock, poll: float = 0.5
         while True:
             line = handle.readline()
             if line:
-                if _matches(line, task):
+                if levels.shown(line) and _matches(line, task):
                     yield line.rstrip("\n")
                 continue
             clock.sleep(poll)

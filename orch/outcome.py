@@ -85,6 +85,7 @@ def finish_attempt(
         idle_killed=exit_info.idle_killed,
         stopped=exit_info.stopped,
         stop_reason=exit_info.reason if exit_info.stopped else "",
+        interrupted=exit_info.interrupted,
         lost=lost,
         commits_ahead=ahead + (1 if dirty else 0),
         permission_denials=len(outcome.get("permission_denials") or []),

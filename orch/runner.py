@@ -17,13 +17,15 @@ import socket
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orch import checkout, git, proc
 from orch import labels as L
+from orch.agents.probe import which as agent_which
 from orch.attempt import AttemptDir, attempt_dir, update_sidecar
 from orch.clock import utc_iso
-from orch.errors import OrchError, os_reason
+from orch.errors import Interrupted, OrchError, os_reason
 from orch.faults import fault_point
 from orch.locks import TaskLock
 from orch.outcome import finish_attempt
@@ -158,6 +160,8 @@ def _run(
     issue = store.get_issue(number)
     task = Task.from_issue(issue)
     _check_runnable(number, issue.state, task, options)
+    # An agent that cannot start changes nothing: no status move, no comment (SPEC §12).
+    require_installed(config, options.agent or task.agent, env)
     comments = store.list_comments(number)
     if task.status is Status.NEW and not task.agent and not options.agent:
         # An unrouted task: route it first (label override, LLM router, round robin).
@@ -192,6 +196,11 @@ def _run(
                          reason=blocked.reason)
     except OSError as exc:
         raise _setup_failed(deps, store, number, task.status, run, options, exc) from None
+    except KeyboardInterrupt:
+        # Nothing ran and the task never showed as running: its status stays as it was.
+        raise Interrupted(
+            f"task #{number}: interrupted before the agent started; nothing was changed"
+        ) from None
     except Exception as exc:
         if options.detached:
             # A detached supervisor that cannot start must not leave the task to be
@@ -287,7 +296,13 @@ def _execute(
     outside = checkout.changes(checkout_before, checkout.record(project.root))
     if outside:
         checkout.hold_attempt(adir, outside)
-    return publish_pending(deps, project, store, adir)
+    result = publish_pending(deps, project, store, adir)
+    if exit_info.interrupted:
+        raise Interrupted(
+            f"task #{number}: attempt {run.attempt} interrupted; the task is "
+            f"{result.status or 'routed'} again"
+        )
+    return result
 
 
 def _check_runnable(number: int, state: str, task: Task, options: RunOptions) -> None:
@@ -472,6 +487,29 @@ def _setup_failed(
                     {"from": shown, "to": shown, "reason": reason, "setup_failed": True},
                     text, dedupe=False)
     return SetupError(f"task #{number}: {reason}; the task was not started")
+
+
+def require_installed(config: Config, agent: str | None, env: Mapping[str, str] | None) -> None:
+    """Refuse (exit 1, before any write) when `agent`, or with None every configured
+    agent, has no CLI on this host."""
+    names = [agent] if agent else [
+        name for name in config.agents if name not in config.router.disabled_agents
+    ]
+    specs = [(name, config.agents[name]) for name in names if name in config.agents]
+    if not specs:
+        return  # an unknown agent gets its own usage error
+    path_env = {"PATH": (env if env is not None else os.environ).get("PATH", "")}
+    if any(agent_which(spec, path_env) or Path(spec.command[0]).exists() for _, spec in specs):
+        return
+    if agent:
+        raise OrchError(
+            f"agent {agent} cannot start: {specs[0][1].command[0]} is not on PATH; install "
+            "it (see `orch agents`) or pass --agent with an installed one; nothing was changed"
+        )
+    raise OrchError(
+        "no agent CLI is installed (" + ", ".join(spec.command[0] for _, spec in specs)
+        + "): install one (see `orch agents`); nothing was changed"
+    )
 
 
 def _with_agent(

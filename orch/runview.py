@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import psutil
+
 from orch import proc
 from orch.attempt import AttemptDir, attempt_dir, latest, read_sidecar, running_sidecars
 from orch.clock import Clock, parse_iso
@@ -44,13 +46,12 @@ def process_alive(pid: Any, recorded_start: Any) -> bool:
 
 def _zombie(pid: int) -> bool:
     """A dead process nobody reaped yet (containers often run without an init that reaps
-    orphans): it still has a pid, but it is dead."""
+    orphans): it still has a pid, but it is dead. psutil reads this on Linux and macOS
+    alike (a /proc parse saw no zombie on macOS)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        return psutil.Process(pid).status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.Error:  # gone meanwhile, or not ours to look at
         return False
-    fields = stat.rsplit(")", 1)[-1].split()
-    return bool(fields) and fields[0] in ("Z", "X")
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,39 @@ def log_lines(adir: AttemptDir) -> list[str]:
     exit_info = adir.read(adir.exit)
     if exit_info:
         lines.append(exit_line(exit_info))
+    result = adir.read(adir.result)
+    if result:
+        lines += result_lines(result)
+    return lines
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def result_lines(data: dict[str, Any]) -> list[str]:
+    """An attempt's result.json as a short block: the agent's status, summary and files,
+    then what orch decided for the task."""
+    outcome: dict[str, Any] = _mapping(data.get("outcome"))
+    result = outcome.get("result") if isinstance(outcome.get("result"), dict) else None
+    decision: dict[str, Any] = _mapping(data.get("decision"))
+    lines = ["--- result"]
+    if result is None:
+        error = outcome.get("error_class") or "no result"
+        detail = outcome.get("error_detail") or ""
+        lines.append(f"status:   failed ({error}{': ' + str(detail) if detail else ''})")
+    else:
+        lines.append(f"status:   {result.get('status') or '?'}")
+        lines.append(f"summary:  {' '.join(str(result.get('summary') or '-').split())}")
+        files = [str(f) for f in result.get("files_changed") or []]
+        lines.append(f"files:    {', '.join(files) if files else '-'}")
+        for key in ("blockers", "remaining"):
+            items = [" ".join(str(x).split()) for x in result.get(key) or []]
+            if items:
+                lines.append(f"{key + ':':<9} {'; '.join(items)}")
+    if decision.get("status"):
+        reason = f" ({decision['reason']})" if decision.get("reason") else ""
+        lines.append(f"task:     {decision['status']}{reason}")
     return lines
 
 

@@ -276,6 +276,7 @@ class Step:
     target: str
     ok: bool = True
     detail: str = ""
+    content: str = ""  # what a write (or `crontab -`) puts there, shown by --dry-run
 
     def line(self, dry_run: bool) -> str:
         verb = f"would {self.action}" if dry_run and self.action != "note" else self.action
@@ -301,7 +302,8 @@ class ServiceReport:
             "dry_run": self.dry_run,
             "ok": self.ok,
             "steps": [
-                {"action": s.action, "target": s.target, "ok": s.ok, "detail": s.detail}
+                {"action": s.action, "target": s.target, "ok": s.ok, "detail": s.detail,
+                 "content": s.content}
                 for s in self.steps
             ],
         }
@@ -319,7 +321,7 @@ class _Plan:
 
             write_text_atomic(path, text)
             path.chmod(mode)
-        self.steps.append(Step("write", str(path)))
+        self.steps.append(Step("write", str(path), content=text))
 
     def remove(self, path: Path) -> None:
         if not path.exists():
@@ -353,7 +355,7 @@ def _read_crontab(host: Host) -> str:
 def _write_crontab(plan: _Plan, text: str) -> None:
     shown = "crontab -"
     if plan.dry_run:
-        plan.steps.append(Step("run", shown))
+        plan.steps.append(Step("run", shown, content=text))
         return
     result = plan.host.run(["crontab", "-"], input=text)
     detail = (result.stderr or result.stdout).strip()

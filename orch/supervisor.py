@@ -69,6 +69,7 @@ class ExitInfo:
     duration_s: float
     pid: int | None
     reason: str = ""  # why the supervisor killed it, in words
+    interrupted: bool = False  # Ctrl-C in the terminal of `orch task run` (SPEC §12)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -86,6 +87,7 @@ class ExitInfo:
             duration_s=float(data.get("duration_s") or 0),
             pid=data.get("pid"),
             reason=str(data.get("reason") or ""),
+            interrupted=bool(data.get("interrupted")),
         )
 
     @property
@@ -158,7 +160,7 @@ def supervise(
     watcher = _OutputWatcher(adir, describe)
     last_activity = started
     last_report = started - 10.0
-    timed_out = idle_killed = stopped = False
+    timed_out = idle_killed = stopped = interrupted = False
     reason = ""
     previous = _install_term_handler()
     try:
@@ -185,7 +187,10 @@ def supervise(
                 last_report = now
                 on_progress(Progress(now - started, now - last_activity, watcher.last_line))
             clock.sleep(POLL_SECONDS)
-    except (KeyboardInterrupt, Interrupted):
+    except KeyboardInterrupt:
+        interrupted, reason = True, "interrupted (Ctrl-C)"
+        runner.kill(grace, clock)
+    except Interrupted:
         stopped, reason = True, "the supervisor was interrupted"
         runner.kill(grace, clock)
     finally:
@@ -201,6 +206,7 @@ def supervise(
         duration_s=round(clock.monotonic() - started, 3),
         pid=pid,
         reason=reason,
+        interrupted=interrupted,
     )
     adir.write(adir.exit, info.to_json())
     return info

@@ -13,7 +13,7 @@ from typing import Any
 
 from orch import labels as L
 from orch.config import COMPLEXITIES, Config
-from orch.errors import ConfigError, InvalidTransition, OrchError, UsageError
+from orch.errors import ConfigError, InvalidTransition, NotFound, OrchError, UsageError
 from orch.paths import Paths
 from orch.project import Project
 from orch.sidecar import read_json, write_json_atomic
@@ -141,10 +141,12 @@ class TaskDetail:
     history: History
     sidecar: dict[str, Any] | None
     parent: int | None
+    pr: PrView | None = None
 
     def to_json(self) -> dict[str, Any]:
         history = self.history
         return {
+            "pr": self.pr.to_json() if self.pr else None,
             **self.task.to_json(),
             "body": self.task.issue.body,
             "parent": self.parent,
@@ -166,12 +168,62 @@ def get_task(
     issue = store.get_issue(number)
     comments = store.list_comments(number)
     sidecar = read_json(paths.task_sidecar(store.repo, number))
+    history = History.from_comments(comments, orch_logins(store, configured_logins))
     return TaskDetail(
         task=Task.from_issue(issue),
-        history=History.from_comments(comments, orch_logins(store, configured_logins)),
+        history=history,
         sidecar=sidecar if isinstance(sidecar, dict) else None,
         parent=parent_of(issue),
+        pr=task_pr(store, history),
     )
+
+
+@dataclass(frozen=True)
+class PrView:
+    """The task's pull request as `task get` shows it: from orch's own markers (the
+    number, orch's latest review verdict) and one read of the PR (URL, state)."""
+
+    number: int
+    url: str
+    state: str  # open | closed | merged | missing
+    review: str | None  # orch's latest verdict on it (approve, request_changes, …)
+    reviewer: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"number": self.number, "url": self.url, "state": self.state,
+                "review": self.review, "reviewer": self.reviewer}
+
+    def line(self) -> str:
+        text = f"#{self.number} {self.state}"
+        if self.url:
+            text += f" {self.url}"
+        review = f"{self.review} by {self.reviewer}" if self.reviewer else self.review
+        return text + f" (review: {review or 'none yet'})"
+
+
+def task_pr(store: Store, history: History) -> PrView | None:
+    """The PR named by the task's latest agent-response that names one."""
+    number = next((_pr_number(r.get("pr")) for r in reversed(history.responses)
+                   if _pr_number(r.get("pr"))), None)
+    if number is None:
+        return None
+    reviews = [r for r in history.reviews if _pr_number(r.get("pr")) == number]
+    verdict = reviews[-1] if reviews else {}
+    review = str(verdict["decision"]) if verdict.get("decision") else None
+    reviewer = str(verdict["reviewer"]) if verdict.get("reviewer") else None
+    try:
+        pr = store.get_pr(number)
+    except NotFound:
+        return PrView(number, "", "missing", review, reviewer)
+    return PrView(number, pr.url, pr.state, review, reviewer)
+
+
+def _pr_number(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
 
 
 # ---------------------------------------------------------------------------------------

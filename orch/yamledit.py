@@ -2,16 +2,26 @@
 
 orch rewrites only the block of the key it changes (`projects:`, `jobs:`, `gh:`): from the
 key's line to its last indented (or `- ` item) line; the comments and blank lines after it
-belong to what follows. Everything else in the file stays byte for byte. Comments *inside*
-the rewritten block are not kept. Every edit is checked: the new text is parsed again and
-must equal the old document with only that key changed, or nothing is written.
+belong to what follows. Everything else in the file stays byte for byte. Every edit is
+checked: the new text is parsed again and must equal the old document with only that key
+changed, or nothing is written.
+
+Nested edits (`set_nested`, e.g. `gh.project_id`) go through ruamel.yaml's round trip, so
+the comments inside the block are kept too; its result is used only when every line
+outside the block is unchanged (ruamel re-indents a whole document to one style), else the
+plain splice is. Whole-key replacements (`set_key`, `jobs:`) keep the splice: ruamel
+appends a list item after the comments that trail the list, not after its last item.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
 
 from orch.errors import ConfigError
 from orch.sidecar import write_text_atomic
@@ -94,12 +104,44 @@ def set_key(path: Path, key: str, value: Any) -> None:
 
 def set_nested(path: Path, keys: tuple[str, ...], value: Any) -> None:
     """Set `keys` (a path of mapping keys, the first top-level) in a YAML file, keeping the
-    other keys of that top-level mapping and every other block of the file as they are."""
+    other keys of that top-level mapping (with their comments) and every other block of
+    the file as they are."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     top = _mapping(text, path).get(keys[0])
     block: Any = dict(top) if isinstance(top, dict) else {}
     new = _with(block, keys[1:], value)
-    write_text_atomic(path, edited_text(text, keys[0], new, source=path))
+    rendered = _round_trip_block(text, keys, value)
+    write_text_atomic(path, edited_text(text, keys[0], new, rendered=rendered, source=path))
+
+
+def _round_trip_block(text: str, keys: tuple[str, ...], value: Any) -> str | None:
+    """The top-level block of `keys[0]` after the edit, comments kept (ruamel.yaml), or
+    None when ruamel would change anything outside that block."""
+    if len(keys) < 2 or not text.strip():
+        return None
+    yaml_rt = YAML()
+    yaml_rt.width = 4096
+    yaml_rt.preserve_quotes = True
+    try:
+        document = yaml_rt.load(text)
+        node = document
+        for key in keys[:-1]:
+            if not isinstance(node.get(key), CommentedMap):
+                return None
+            node = node[key]
+        node[keys[-1]] = value
+        buffer = io.StringIO()
+        yaml_rt.dump(document, buffer)
+    except Exception:  # ruamel's own errors vary by version: fall back to the splice
+        return None
+    after = buffer.getvalue()
+    old, new = text.splitlines(keepends=True), after.splitlines(keepends=True)
+    old_span, new_span = block_span(old, keys[0]), block_span(new, keys[0])
+    if old_span is None or new_span is None:
+        return None
+    outside_same = (old[: old_span[0]] == new[: new_span[0]]
+                    and old[old_span[1]:] == new[new_span[1]:])
+    return "".join(new[new_span[0] : new_span[1]]) if outside_same else None
 
 
 def _mapping(text: str, source: Path | str) -> dict[str, Any]:

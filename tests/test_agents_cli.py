@@ -43,9 +43,9 @@ def test_orch_agents_lists_versions_and_missing(tmp_path: Path, bin_env: tuple[P
     r = run_orch("agents", cwd=tmp_path, env=env)
     assert (r.code, r.err) == (0, ""), r
     assert r.out == (
-        "claude    claude    2.1.197    ready\n"
-        "codex     codex     0.169.0    ready\n"
-        "opencode  opencode  not found  opencode is not on PATH\n"
+        "claude\tclaude\t2.1.197\tready\n"
+        "codex\tcodex\t0.169.0\tready\n"
+        "opencode\topencode\tnot found\topencode is not on PATH\n"
     )
 
 
@@ -58,7 +58,7 @@ def test_orch_agents_shows_cooldowns_and_json(tmp_path: Path, bin_env: tuple[Pat
     r = run_orch("agents", cwd=tmp_path, env=env)
     line = r.out.splitlines()[1]
     assert line == (
-        f"codex     codex     0.169.0    cooling down: codex until {until:%Y-%m-%dT%H:%M:%SZ} "
+        f"codex\tcodex\t0.169.0\tcooling down: codex until {until:%Y-%m-%dT%H:%M:%SZ} "
         "(1h30m, usage_limit)"
     )
     data = json.loads(run_orch("agents", "--json", cwd=tmp_path, env=env).out)
@@ -81,10 +81,10 @@ def test_orch_agents_uses_the_project_config(repo: Repo, bin_env: tuple[Path, di
         "router: {disabled_agents: [codex]}\nagents:\n  kimi: {command: kimi, like: claude}\n")
     r = run_orch("agents", cwd=work, env=env)
     assert r.out == (
-        "claude    claude    2.1.197    ready\n"
-        "codex     codex     0.169.0    disabled (router.disabled_agents)\n"
-        "opencode  opencode  not found  opencode is not on PATH\n"
-        "kimi      claude    not found  kimi is not on PATH\n"
+        "claude\tclaude\t2.1.197\tready\n"
+        "codex\tcodex\t0.169.0\tdisabled (router.disabled_agents)\n"
+        "opencode\topencode\tnot found\topencode is not on PATH\n"
+        "kimi\tclaude\tnot found\tkimi is not on PATH\n"
     ), r
 
 

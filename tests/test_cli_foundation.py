@@ -69,7 +69,7 @@ def test_add_list_get_assign_close(orch: Orch, project: Repo) -> None:
     [task] = data["tasks"]
     assert (task["number"], task["title"], task["status"], task["labels"]) == (
         1, "Fix login", "new", ["bug", "status:new"])
-    assert orch("task", "list").out == "#1  new  -  Fix login\n"
+    assert orch("task", "list").out == "#1\tnew\t-\tFix login\n"
 
     assigned = orch("task", "assign", "1", "codex")
     assert assigned.code == 0, assigned
@@ -86,7 +86,7 @@ def test_add_list_get_assign_close(orch: Orch, project: Repo) -> None:
     assert comment["body"].endswith("closed by the owner: done")
 
     assert orch("task", "list").out == ""
-    assert orch("task", "list", "--all").out == "#1  done  codex  Fix login\n"
+    assert orch("task", "list", "--all").out == "#1\tdone\tcodex\tFix login\n"
 
     got = orch("task", "get", "1", "--json")
     detail = json.loads(got.out)["task"]
@@ -113,10 +113,10 @@ def test_list_filters(orch: Orch, project: Repo) -> None:
     orch("task", "assign", "2", "codex")
     orch("task", "assign", "3", "claude")
     assert orch("task", "list", "--status", "routed").out == (
-        "#2  routed  codex   Two\n#3  routed  claude  Three\n")
-    assert orch("task", "list", "--agent", "claude").out == "#3  routed  claude  Three\n"
+        "#2\trouted\tcodex\tTwo\n#3\trouted\tclaude\tThree\n")
+    assert orch("task", "list", "--agent", "claude").out == "#3\trouted\tclaude\tThree\n"
     assert orch("task", "list", "--status", "new", "--status", "routed", "--agent", "codex").out == (
-        "#2  routed  codex  Two\n")
+        "#2\trouted\tcodex\tTwo\n")
     bad = orch("task", "list", "--status", "finished")
     assert (bad.code, bad.err) == (
         2, "orch: --status 'finished': use one of new, routed, in_progress, in_review, "

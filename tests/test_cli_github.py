@@ -22,7 +22,10 @@ def test_init_add_list_assign_close(gh_repo: Repo, gh_env: dict[str, str], emula
     assert len(emulator.label_names()) == 22
     assert {"agent:claude", "agent:codex", "model:haiku", "model:opus"} <= set(
         emulator.label_names())
-    assert emulator.count() == 23  # one label list + one create per label
+    # one access check (gh, login, write permission: before anything is written), one
+    # label list, one create per label
+    assert emulator.count() == 24
+    assert emulator.count("GET", "/repos/acme/widgets") == 1
     assert orch("init").out.splitlines()[-1] == "labels: all present"
     assert emulator.count() == 1
 

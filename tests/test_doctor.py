@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from orch.config import load_config
+from orch.initialize import project_labels
 from orch.labels import base_labels
 from tests.emulator.fixtures import write_orch_config
 from tests.helpers import Repo, Result, run_orch
@@ -42,7 +44,9 @@ class Setup:
         )
         self.orch_home = Path(self.env["ORCH_HOME"])
         self.config(extra={"agents": {"codex": None, "opencode": None}})
-        for spec in base_labels():
+        # What `orch init` creates: the fixed labels plus agent:/model: ones of the config.
+        self.labels = project_labels(load_config(None, repo.work))
+        for spec in self.labels:
             emulator.add_label(spec.name, spec.color, spec.description)
 
     def config(self, **kwargs: Any) -> None:
@@ -81,7 +85,7 @@ def test_all_ok(setup: Setup) -> None:
         f"{gh_line}\n"
         f"ok    gh auth       logged in to {setup.emulator.host} as owner\n"
         "ok    repo          acme/widgets: this token has admin access\n"
-        f"ok    labels        all {len(base_labels())} orch labels present\n"
+        f"ok    labels        all {len(setup.labels)} orch labels present\n"
         f"ok    agent claude  2.1.197 at {setup.stubs / 'claude'}\n"
         f"ok    registered    {setup.repo.work} is in the global projects list\n"
         "ok    timer         systemd timer every 60s; last tick at 2026-11-21T07:59:02Z exited 0\n"
@@ -111,7 +115,8 @@ def test_labels_deleted(setup: Setup) -> None:
     # The fix works: orch init creates them and doctor is happy again.
     assert setup.orch("init").code == 0
     code, lines = setup.lines()
-    assert f"ok    labels        all {len(base_labels())} orch labels present" in lines
+    assert f"ok    labels        all {len(setup.labels)} orch labels present" in lines
+    assert len(setup.labels) > len(base_labels())  # agent: and model: labels count too
 
 
 def test_gh_missing(setup: Setup, tmp_path: Path) -> None:
@@ -184,6 +189,8 @@ def test_bad_config(setup: Setup) -> None:
 
 def test_missing_agent_and_timer_and_drift(setup: Setup) -> None:
     setup.config(extra={"agents": {"codex": None, "opencode": None, "kimi": {"command": "kimi-cli", "like": "claude"}}})
+    for spec in project_labels(load_config(None, setup.repo.work)):  # as `orch init` would
+        setup.emulator.add_label(spec.name, spec.color, spec.description)
     issue = setup.emulator.add_issue("Stuck", labels=["status:in_progress"])
     worktrees = setup.orch_home / "state" / "worktrees" / "acme" / "widgets"
     (worktrees / "99-gone").mkdir(parents=True)
@@ -223,3 +230,18 @@ def test_doctor_without_project(tmp_path: Path, gh_env: dict[str, str]) -> None:
         "checkout or pass --project PATH|OWNER/REPO"
     )
     assert "Traceback" not in result.err
+
+
+def test_doctor_outside_a_checkout_checks_every_registered_project(
+    setup: Setup, tmp_path: Path
+) -> None:
+    assert setup.orch("init").code == 0  # registers the project
+    outside = tmp_path / "nowhere"
+    outside.mkdir()
+    result = run_orch("doctor", cwd=outside, env=setup.env)
+    lines = result.out.splitlines()
+    assert lines[0].startswith("ok    acme/widgets: config"), result
+    assert any(line.startswith("ok    acme/widgets: labels") and
+               f"all {len(setup.labels)} orch labels present" in line for line in lines), result
+    assert sum(line.split()[1] == "gh" for line in lines) == 1  # machine checks once
+    assert "fail" not in {line.split()[0] for line in lines if "timer" not in line}, result

@@ -52,18 +52,16 @@ def test_stats_counts_statuses_and_agent_results(project: LocalProject) -> None:
         == "\n".join(
             [
                 "tasks: 3 (2 open, 1 closed)",
-                "status        tasks",
-                "new           1",
-                "routed        0",
-                "in_progress   0",
-                "in_review     1",
-                "needs_review  1",
-                "blocked       0",
-                "done          0",
+                "new\t1",
+                "routed\t0",
+                "in_progress\t0",
+                "in_review\t1",
+                "needs_review\t1",
+                "blocked\t0",
+                "done\t0",
                 "",
-                "agent   attempts  done  success  tokens in  tokens out  cost",
-                "claude  2         1     50%      2000       400         $0.5000",
-                "codex   1         0     0%       1000       200         $0.2500",
+                "claude\t2\t1\t50%\t2000\t400\t$0.5000",
+                "codex\t1\t0\t0%\t1000\t200\t$0.2500",
                 "total cost: $0.7500",
             ]
         )
@@ -134,3 +132,26 @@ def test_log_filters_by_task_and_follows(project: LocalProject) -> None:
         follower.kill()
         follower.wait()
     assert f"local/widgets owner #{first} acked /close: comment" in line
+
+
+def test_log_hides_debug_lines_unless_verbose(project: LocalProject) -> None:
+    log = Path(project.env["ORCH_HOME"]) / "state" / "logs" / "orch.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(
+        "2026-12-05T10:00:00+0000 11 INFO tick t1 started\n"
+        "2026-12-05T10:00:01+0000 11 DEBUG gh api GET repos/x -> 200 in 0.10s\n"
+        "2026-12-05T10:00:02+0000 11 ERROR internal error\n"
+        "Traceback (most recent call last):\n"
+        "2026-12-05T10:00:03+0000 11 DEBUG detail\n"
+        "  continued debug detail\n"
+        "2026-12-05T10:00:04+0000 11 INFO tick t1 finished: 0 actions, 0 errors\n"
+    )
+    plain = project.orch("log").out.splitlines()
+    assert plain == [
+        "2026-12-05T10:00:00+0000 11 INFO tick t1 started",
+        "2026-12-05T10:00:02+0000 11 ERROR internal error",
+        "Traceback (most recent call last):",
+        "2026-12-05T10:00:04+0000 11 INFO tick t1 finished: 0 actions, 0 errors",
+    ]
+    assert len(project.orch("log", "-v").out.splitlines()) == 7
+    assert len(project.orch("-v", "log").out.splitlines()) == 7

@@ -31,7 +31,7 @@ def test_add_list_remove_a_checkout(tmp_path: Path, orch_env: dict[str, str]) ->
     assert global_projects(orch_env) == [str(repo.work)]
 
     listed = run_orch("project", "list", cwd=tmp_path, env=orch_env)
-    assert listed.out == f"local/gadgets  local  {repo.work}\n"
+    assert listed.out == f"local/gadgets\tlocal\t{repo.work}\n"
     as_json = json.loads(run_orch("project", "list", "--json", cwd=tmp_path, env=orch_env).out)
     assert as_json == {
         "schema": 1,
@@ -76,7 +76,7 @@ def test_add_a_url_makes_a_bare_clone(tmp_path: Path, orch_env: dict[str, str]) 
     assert git("log", "--format=%s", "main", cwd=clone).strip() == "initial commit"
     assert global_projects(orch_env) == [str(clone)]
     listed = run_orch("project", "list", cwd=tmp_path, env=orch_env)
-    assert listed.out == f"acme/widgets  github  {clone}\n"
+    assert listed.out == f"acme/widgets\tgithub\t{clone}\n"
 
 
 def test_add_rejects_what_it_cannot_use(tmp_path: Path, orch_env: dict[str, str]) -> None:

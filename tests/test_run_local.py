@@ -327,7 +327,14 @@ def test_logs_and_cost(project: RunProject) -> None:
 
     logs = project.orch("task", "logs", str(number))
     assert logs.code == 0, logs
-    assert logs.out.splitlines()[-1].startswith("--- agent ended: exit code 0 after ")
+    lines = logs.out.splitlines()
+    ended = next(i for i, line in enumerate(lines) if line.startswith("--- agent ended: "))
+    assert lines[ended].startswith("--- agent ended: exit code 0 after ")
+    # The result as status, summary and files, then what orch made of it (not raw JSON).
+    assert [line.split(":")[0] for line in lines[ended + 1:]] == [
+        "--- result", "status", "summary", "files", "task"]
+    assert lines[ended + 2] == "status:   done"
+    assert lines[-1].startswith("task:     in_review")
     cost = project.orch("task", "cost", str(number), "--json")
     assert cost.code == 0, cost
     data = json.loads(cost.out)

@@ -4,6 +4,7 @@ dirs in tmp and stub `systemctl`, `loginctl` and `crontab` executables on PATH."
 
 from __future__ import annotations
 
+import json
 import os
 import plistlib
 import shutil
@@ -269,8 +270,21 @@ def test_install_dry_run_writes_nothing(machine: Machine) -> None:
     before = machine.files()
     result = machine.orch("service", "install", "--dry-run")
     assert result.code == 0, result
-    assert result.out.splitlines()[0] == f"would write {machine.orch_home / 'bin' / 'orch-tick'}"
+    lines = result.out.splitlines()
+    wrapper = machine.orch_home / "bin" / "orch-tick"
+    assert lines[0] == f"would write {wrapper}:"
+    # Each file it would write, in full, indented under its path.
+    assert lines[1] == "    #!/bin/sh"
+    writes = [i for i, line in enumerate(lines) if line.startswith("would write ")]
+    assert len(writes) >= 3, result.out  # wrapper, service unit, timer unit
+    unit = next(i for i in writes if lines[i].endswith("orch-tick.service:"))
+    assert "    [Unit]" in lines[unit:], result.out
+    assert "    [Timer]" in lines, result.out
     assert "would run systemctl --user enable --now orch-tick.timer" in result.out
+    data = json.loads(machine.orch("service", "install", "--dry-run", "--json").out)
+    written = {Path(s["target"]).name: s["content"] for s in data["steps"] if s["action"] == "write"}
+    assert written["orch-tick"].startswith("#!/bin/sh\n")
+    assert "[Timer]" in written["orch-tick.timer"]
     assert machine.files() == before
     assert [c for c in machine.calls() if c.startswith("systemctl")] == []
 

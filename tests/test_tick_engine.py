@@ -358,7 +358,8 @@ def test_the_github_actions_template_runs_tick_wait() -> None:
     }
     steps = workflow["jobs"]["tick"]["steps"]
     assert steps[-1]["run"].strip().endswith("orch tick --wait")
-    assert "GITHUB_TOKEN" in steps[-1]["env"]["GH_TOKEN"]
+    # The GitHub App token first, GITHUB_TOKEN as the fallback.
+    assert steps[-1]["env"]["GH_TOKEN"] == "${{ steps.app-token.outputs.token || github.token }}"
 
 
 def test_stop_kills_a_running_agent_and_the_task_needs_review(project: LocalProject) -> None:

@@ -75,3 +75,28 @@ def test_a_file_that_is_not_a_yaml_mapping_is_refused(text: str, message: str) -
 def test_block_text() -> None:
     assert block_text(GLOBAL, "workflow") == "workflow:\n  max_parallel: 2\n"
     assert block_text(GLOBAL, "jobs") == ""
+
+
+def test_set_nested_keeps_comments_inside_the_block(tmp_path: Path) -> None:
+    path = tmp_path / ".orch.yml"
+    original = (
+        "# project config\n"
+        "gh:\n"
+        "  repo: acme/widgets   # the real one\n"
+        "  # the board is linked by `orch project board link`\n"
+        "  project_id: OLD\n"
+        "store: github\n"
+    )
+    path.write_text(original)
+    set_nested(path, ("gh", "project_id"), "PVT_1")
+    assert path.read_text() == original.replace("project_id: OLD", "project_id: PVT_1")
+
+
+def test_set_nested_falls_back_to_the_splice_when_ruamel_would_reindent(tmp_path: Path) -> None:
+    path = tmp_path / ".orch.yml"
+    original = "workflow:\n    max_parallel: 2\ngh:\n  repo: acme/widgets\n"
+    path.write_text(original)
+    set_nested(path, ("gh", "project_id"), "PVT_1")
+    text = path.read_text()
+    assert text.startswith("workflow:\n    max_parallel: 2\n")  # untouched, byte for byte
+    assert yaml.safe_load(text)["gh"] == {"repo": "acme/widgets", "project_id": "PVT_1"}

@@ -43,7 +43,7 @@ def command(ctx: typer.Context, json_: JsonOpt = False) -> None:
                 f"({remaining(cooldown, now)}, {cooldown.error_class})"
             )
         rows.append([info.name, info.family, version, state])
-    d.console.table(rows)
+    d.console.table(rows, header=["agent", "family", "version", "state"])
 
 
 def config_for(d: Deps) -> Config:

@@ -30,7 +30,7 @@ def _github_store(ctx: typer.Context) -> tuple[Deps, Project, Store]:
 def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     """The boards of the repository's owner: id, number, title."""
     from orch.board import list_boards
-    from orch.output import emit_json, table
+    from orch.output import emit_json
 
     d, project, store = _github_store(ctx)
     boards = list_boards(store)
@@ -45,8 +45,7 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
         [b.id, f"#{b.number}", b.title + ("  (closed)" if b.closed else ""), "linked" if b.id == linked else ""]
         for b in boards
     ]
-    for line in table(rows):
-        d.console.out(line.rstrip())
+    d.console.table(rows, header=["id", "number", "title", "linked"])
 
 
 @app.command("link")
@@ -115,7 +114,6 @@ def info(
 
 def _render_columns(d: Deps, info: BoardInfo) -> None:
     from orch.board import COLUMN_OF, COLUMNS
-    from orch.output import table
 
     names = dict(info.field.options) if info.field else {}
     rows = []
@@ -123,8 +121,7 @@ def _render_columns(d: Deps, info: BoardInfo) -> None:
         statuses = ", ".join(s.value for s, c in COLUMN_OF.items() if c == column)
         option = info.mapping.get(column)
         rows.append([column, statuses, f"-> {names.get(option, option)}" if option else "-> (no option)"])
-    for line in table(rows):
-        d.console.out(line.rstrip())
+    d.console.table(rows, header=["column", "statuses", "option"])
 
 
 @app.command("sync")

@@ -28,7 +28,8 @@ def list_(ctx: typer.Context, json_: JsonOpt = False) -> None:
         return
     now = d.clock.now()
     d.console.table(
-        [[c.key, utc_iso(c.until), remaining(c, now), c.error_class, c.reason] for c in active]
+        [[c.key, utc_iso(c.until), remaining(c, now), c.error_class, c.reason] for c in active],
+        header=["cooldown", "until", "left", "class", "reason"],
     )
 
 

@@ -156,7 +156,8 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     if not views:
         d.console.note("no jobs; add one with `orch job add SCHEDULE TITLE`")
         return
-    rows = [["ID", "TYPE", "SCHEDULE", "TZ", "ENABLED", "LAST RUN", "RESULT", "NEXT RUN"]]
+    header = ["id", "type", "schedule", "tz", "enabled", "last run", "result", "next run"]
+    rows: list[list[str]] = []
     for v in views:
         rows.append([
             v.job.id, v.job.type, v.job.schedule, v.job.timezone,
@@ -165,7 +166,7 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
             (v.run.result if v.run else "") or "-",
             _when(v.next_run),
         ])
-    d.console.table(rows)
+    d.console.table(rows, header=header)
 
 
 @app.command("info")

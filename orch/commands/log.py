@@ -19,12 +19,13 @@ def command(
     ] = False,
     lines: Annotated[int, typer.Option("-n", "--lines", help="How many lines to show.")] = 50,
 ) -> None:
-    """Show the orch log (or one task's lines); -f follows it."""
+    """Show the orch log (or one task's lines); -f follows it, -v adds DEBUG lines."""
     from orch.logview import follow_lines, tail
 
     d = deps(ctx)
-    for line in tail(d.paths, task, lines):
+    verbose = d.console.verbose  # DEBUG lines only with -v
+    for line in tail(d.paths, task, lines, verbose=verbose):
         d.console.out(line)
     if follow:
-        for line in follow_lines(d.paths, task, d.clock):
+        for line in follow_lines(d.paths, task, d.clock, verbose=verbose):
             d.console.out(line)

@@ -47,7 +47,7 @@ def add(
 @app.command("list")
 def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     """The registered projects: OWNER/REPO, store and path (and what is wrong, if anything)."""
-    from orch.output import emit_json, table
+    from orch.output import emit_json
     from orch.projects import list_projects
 
     d = deps(ctx)
@@ -65,8 +65,7 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
         [e.repo or "?", e.store or "?", e.path + (f"  ({e.problem})" if e.problem else "")]
         for e in entries
     ]
-    for line in table(rows):
-        d.console.out(line)
+    d.console.table(rows, header=["project", "store", "path"])
 
 
 @app.command("remove")

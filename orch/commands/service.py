@@ -10,7 +10,7 @@ from orch.commands._common import DryRunOpt, JsonOpt, deps, group
 
 if TYPE_CHECKING:
     from orch.deps import Deps
-    from orch.service import Host, ServiceReport
+    from orch.service import Host, ServiceReport, Step
 
 app = group(
     "service",
@@ -26,6 +26,11 @@ def _host(d: Deps) -> Host:
     return Host.current(d.paths)
 
 
+def _shown(report: ServiceReport, step: Step) -> bool:
+    """--dry-run prints what each write would put in its file, indented under it."""
+    return report.dry_run and bool(step.content)
+
+
 def _render(d: Deps, report: ServiceReport, json: bool) -> None:
     from orch.errors import OrchError
     from orch.output import emit_json
@@ -37,7 +42,10 @@ def _render(d: Deps, report: ServiceReport, json: bool) -> None:
             if step.action == "note":
                 d.console.note(step.target)
             else:
-                d.console.out(step.line(report.dry_run))
+                d.console.out(step.line(report.dry_run) + (":" if _shown(report, step) else ""))
+                if _shown(report, step):
+                    for line in step.content.rstrip("\n").splitlines():
+                        d.console.out(f"    {line}".rstrip())
     if not report.ok:
         failed = next(s for s in report.steps if not s.ok)
         raise OrchError(

@@ -18,8 +18,9 @@ def command(ctx: typer.Context, json: JsonOpt = False) -> None:
         emit_json(stats.to_json())
         return
     d.console.out(f"tasks: {stats.open + stats.closed} ({stats.open} open, {stats.closed} closed)")
-    d.console.table([["status", "tasks"]] + [[k, str(v)] for k, v in stats.statuses.items()])
-    rows = [["agent", "attempts", "done", "success", "tokens in", "tokens out", "cost"]]
+    d.console.table([[k, str(v)] for k, v in stats.statuses.items()], header=["status", "tasks"])
+    header = ["agent", "attempts", "done", "success", "tokens in", "tokens out", "cost"]
+    rows: list[list[str]] = []
     for agent in sorted(stats.agents.values(), key=lambda a: a.agent):
         rows.append(
             [
@@ -32,7 +33,7 @@ def command(ctx: typer.Context, json: JsonOpt = False) -> None:
                 f"${agent.cost_usd:.4f}",
             ]
         )
-    if len(rows) > 1:
+    if rows:
         d.console.out("")
-        d.console.table(rows)
+        d.console.table(rows, header=header)
     d.console.out(f"total cost: ${stats.cost_usd:.4f}")

@@ -3,11 +3,19 @@ intake, route, dispatch, review, merge watch, rejoin, jobs."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from orch.commands._common import DryRunOpt, JsonOpt, deps
+
+if TYPE_CHECKING:
+    from orch.output import Console
+    from orch.tick.waiting import Ended, WaitEvent
+
+LIVE_HEARTBEAT = 1.0  # the live line on a terminal is redrawn this often
+PIPE_HEARTBEAT = 15.0  # in a pipe, a "waiting for" line at least this often
 
 
 def command(
@@ -38,7 +46,9 @@ def command(
     from orch.tick import TickOptions, run_tick
 
     d = deps(ctx)
-    options = TickOptions(dry_run=dry_run, wait=wait, only=tuple(only or ()))
+    narrator = WaitNarrator(d.console, live=sys.stderr.isatty())
+    options = TickOptions(dry_run=dry_run, wait=wait, only=tuple(only or ()),
+                          wait_heartbeat=narrator.heartbeat)
 
     def show(action: Action) -> None:
         if json:
@@ -47,13 +57,16 @@ def command(
             # A tick from cron that did nothing prints nothing (cron mails any output).
             d.console.out(action.line())
 
-    report = run_tick(d, options, show)
+    try:
+        report = run_tick(d, options, show, narrator.event)
+    finally:
+        narrator.clear()
     if not report.ran:
         holder = f" ({report.holder})" if report.holder else ""
         d.console.note(f"orch: another tick is running{holder}; nothing to do")
         return
-    for repo, task, code in report.waited:
-        d.console.note(f"orch: {repo} #{task}: supervisor exited {code}")
+    for end in report.ended:
+        d.console.note(summary_line(end))
     if not report.actions:
         d.console.debug(f"nothing to do ({', '.join(report.projects) or 'no projects'})")
     if report.config_errors:
@@ -69,3 +82,51 @@ def command(
             f"tick finished with {report.errors} error(s); see above and `orch log`",
             exit_code=EXIT_AUTH if report.auth_failed else EXIT_FAILED,
         )
+
+
+class WaitNarrator:
+    """`tick --wait` on stderr: a live line redrawn in place on a terminal; in a pipe a
+    line per event and one every 15 s naming the tasks still running."""
+
+    def __init__(self, console: Console, *, live: bool) -> None:
+        self.console = console
+        self.live = live and not console.quiet
+        self.heartbeat = LIVE_HEARTBEAT if self.live else PIPE_HEARTBEAT
+        self.shown = False
+
+    def event(self, event: WaitEvent) -> None:
+        if self.console.quiet:
+            return
+        if event.kind == "exited":
+            self.clear()
+            self.console.note(f"orch: {event.repo}#{event.task}: supervisor exited {event.code}")
+        if not event.running:
+            return
+        from orch.render import format_duration
+
+        waiting = "orch: waiting for " + ", ".join(
+            f"{r.repo}#{r.task} ({format_duration(r.seconds)})" for r in event.running
+        )
+        if self.live:
+            sys.stderr.write("\r\x1b[K" + waiting)
+            sys.stderr.flush()
+            self.shown = True
+        elif event.kind == "waiting":
+            self.console.note(waiting)
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+def summary_line(end: Ended) -> str:
+    """One line per task `tick --wait` ran: how it ended."""
+    status = end.status or "unknown"
+    line = f"orch: {end.repo}#{end.task}: {status}"
+    if end.reason:
+        line += f" ({end.reason})"
+    if end.code:
+        line += f"; supervisor exit {end.code}"
+    return line

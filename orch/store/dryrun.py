@@ -31,7 +31,7 @@ class DryRunStore:
             line += " " + json.dumps(body, sort_keys=True, ensure_ascii=False)
         self.writes.append(line)
         # Dry-run output is the point of the command: show it even with --quiet.
-        self.console.out(line)
+        self.console.would(line)
 
     def _now(self) -> datetime:
         from orch.clock import SystemClock

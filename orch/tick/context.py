@@ -31,6 +31,7 @@ class Started:
     project: str
     task: int
     process: subprocess.Popen[bytes]
+    started_at: float = 0.0  # Clock.monotonic() when it was started
 
 
 @dataclass

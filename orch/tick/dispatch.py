@@ -233,4 +233,5 @@ def _start(ctx: ProjectTick, number: int, log_path: Path) -> Started:
         supervisor_pid=child.pid,
         supervisor_start=proc.process_start_time(child.pid),
     )
-    return Started(project=ctx.repo, task=number, process=child)
+    return Started(project=ctx.repo, task=number, process=child,
+                   started_at=ctx.deps.clock.monotonic())

@@ -27,6 +27,7 @@ from orch.actions import Action
 from orch.errors import OrchError, RateLimited, UsageError
 from orch.output import Console
 from orch.tick.context import ProjectTick, TickShared, log_exception
+from orch.tick.waiting import HEARTBEAT_SECONDS, Ended, WaitEvent, ended, wait_for
 
 if TYPE_CHECKING:
     from orch.deps import Deps
@@ -55,6 +56,7 @@ class TickOptions:
     wait: bool = False
     only: tuple[str, ...] = ()
     wait_timeout: float | None = None
+    wait_heartbeat: float = HEARTBEAT_SECONDS  # a `waiting` event at least this often
 
     def __post_init__(self) -> None:
         unknown = [p for p in self.only if p not in PHASE_NAMES]
@@ -73,7 +75,8 @@ class TickReport:
     holder: str = ""  # who holds the lock when ran is False
     auth_failed: bool = False  # GitHub refused us (or gh is missing) somewhere
     config_errors: int = 0  # registered projects skipped: their configuration is invalid
-    waited: list[tuple[str, int, int]] = field(default_factory=list)  # (repo, task, exit code)
+    waited: list[tuple[str, int, int | None]] = field(default_factory=list)  # (repo, task, code)
+    ended: list[Ended] = field(default_factory=list)  # how the tasks it waited for ended
 
 
 class TickLockHeld(Exception):
@@ -103,9 +106,13 @@ def tick_lock(path: Path) -> Iterator[None]:
 
 
 def run_tick(
-    deps: Deps, options: TickOptions, on_action: Callable[[Action], None] | None = None
+    deps: Deps,
+    options: TickOptions,
+    on_action: Callable[[Action], None] | None = None,
+    on_wait: Callable[[WaitEvent], None] | None = None,
 ) -> TickReport:
-    """One pass over every registered project. Never prints; `on_action` sees each action."""
+    """One pass over every registered project. Never prints; `on_action` sees each action,
+    `on_wait` each event while --wait waits for the supervisors it started."""
     from orch import log
 
     logger = log.setup(deps.paths)
@@ -144,9 +151,14 @@ def run_tick(
         logger.info("tick skipped: another tick holds the lock (%s)", held.holder or "unknown")
         return TickReport(ran=False, holder=held.holder)
     if options.wait and shared.started:
-        for started in shared.started:
-            code = started.process.wait(timeout=options.wait_timeout)
-            report.waited.append((started.project, started.task, code))
+        report.waited = wait_for(
+            shared.started,
+            deps.clock,
+            on_wait or (lambda event: None),
+            heartbeat=options.wait_heartbeat,
+            timeout=options.wait_timeout,
+        )
+        report.ended = ended(deps.paths, report.waited)
     return report
 
 

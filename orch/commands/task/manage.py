@@ -73,11 +73,9 @@ def add(
             no_agent=no_agent,
         ),
     )
-    if dry_run:
-        return
     if json:
         emit_json({"task": task.to_json()})
-    else:
+    elif not dry_run:
         d.console.out(str(task.number))
 
 
@@ -124,7 +122,7 @@ def list_(
         return f"{status} (awaiting approval)" if task.number in waiting else status
 
     rows = [[f"#{t.number}", shown(t), t.agent or "-", t.title] for t in tasks]
-    d.console.table(rows)
+    d.console.table(rows, header=["task", "status", "agent", "title"])
 
 
 @app.command("get")
@@ -160,6 +158,7 @@ def get(
         out(f"parent:     #{data['parent']}")
     if data["url"]:
         out(f"url:        {data['url']}")
+    out(f"pr:         {detail.pr.line() if detail.pr else '-'}")
     if detail.sidecar:
         for key, shown in (("worktree", "worktree"), ("branch", "branch"), ("pid", "pid"),
                            ("attempt_dir", "attempt")):
@@ -171,10 +170,10 @@ def _render_changes(ctx: typer.Context, changes: list, json: bool, dry_run: bool
     from orch.output import emit_json
 
     d = deps(ctx)
-    if dry_run:
-        return
     if json:
         emit_json({"changes": [c.to_json() for c in changes]})
+        return
+    if dry_run:
         return
     for change in changes:
         before = change.before.value if change.before else "?"

@@ -38,7 +38,9 @@ def review(
     options = ReviewOptions(number=number, agent=agent, model=model)
     if dry_run:
         for line in describe_review(d, project, options):
-            d.console.out(line)
+            d.console.would(line)
+        if json_:
+            emit_json({"review": None})
         return
     result = start_detached(d, project, options) if detach else review_task(d, project, options)
     if json_:

@@ -10,6 +10,7 @@ import typer
 
 from orch.commands._common import DryRunOpt, JsonOpt, deps
 from orch.commands.task._app import app
+from orch.deps import Deps
 
 
 @app.command("run")
@@ -52,7 +53,9 @@ def run(
     )
     if dry_run:
         for line in _dry_run_lines(d, project, options):
-            d.console.out(line)
+            d.console.would(line)
+        if json:
+            emit_json({"run": None})
         return
     if detach:
         result = start_detached(d, project, options)
@@ -128,19 +131,45 @@ def kill(
     d.console.out(f"#{number} {state}")
 
 
+LIVE_HEADER = ["task", "agent", "model", "attempt", "elapsed", "pid"]
+
+
 @app.command("live")
-def live(ctx: typer.Context, json: JsonOpt = False) -> None:
+def live(
+    ctx: typer.Context,
+    json: JsonOpt = False,
+    watch: Annotated[
+        bool,
+        typer.Option("--watch", help="Refresh in place until no task is running (Ctrl-C stops)."),
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", metavar="SECONDS", help="Seconds between refreshes.")
+    ] = 2.0,
+) -> None:
     """Running supervisors on this host: task, agent, model, elapsed, pid."""
+    from orch.errors import UsageError
     from orch.output import emit_json
-    from orch.render import format_duration
     from orch.runview import live as live_tasks
 
     d = deps(ctx)
+    if watch:
+        if json:
+            raise UsageError("--watch refreshes a table; use --json without it")
+        _watch(d, max(interval, 0.2))
+        return
     found = live_tasks(d.paths, d.clock)
     if json:
         emit_json({"live": [t.to_json() for t in found]})
         return
-    rows = [
+    d.console.table(_live_rows(found), header=LIVE_HEADER)
+    if not found:
+        d.console.note("no task is running on this host")
+
+
+def _live_rows(found: list) -> list[list[str]]:  # type: ignore[type-arg]
+    from orch.render import format_duration
+
+    return [
         [
             f"{t.repo}#{t.number}",
             t.agent or "?",
@@ -151,9 +180,38 @@ def live(ctx: typer.Context, json: JsonOpt = False) -> None:
         ]
         for t in found
     ]
-    d.console.table(rows)
-    if not found:
-        d.console.note("no task is running on this host")
+
+
+def _watch(d: Deps, interval: float) -> None:
+    """Like `gh run watch`: on a terminal one table redrawn in place; in a pipe the rows
+    again each time the set of running tasks changes. Ends when none is left."""
+    from orch.runview import live as live_tasks
+
+    if not sys.stdout.isatty():
+        shown: tuple[tuple[str, int], ...] | None = None
+        while True:
+            found = live_tasks(d.paths, d.clock)
+            keys = tuple((t.repo, t.number) for t in found)
+            if keys != shown:
+                shown = keys
+                d.console.table(_live_rows(found), header=LIVE_HEADER)
+                d.console.note(f"{len(found)} task(s) running" if found else
+                               "no task is running on this host")
+            if not found:
+                return
+            d.clock.sleep(interval)
+    from rich.live import Live
+
+    from orch.output import rich_table, terminal
+
+    with Live(console=terminal(), auto_refresh=False) as screen:
+        while True:
+            found = live_tasks(d.paths, d.clock)
+            screen.update(rich_table(_live_rows(found) or [["no task is running on this host"]],
+                                     LIVE_HEADER if found else None), refresh=True)
+            if not found:
+                return
+            d.clock.sleep(interval)
 
 
 @app.command("logs")
@@ -228,4 +286,6 @@ def cost(
         for r in rows
     ]
     lines.append(["total", "", "", "", f"{total_in} in", f"{total_out} out", f"${total_cost:.4f}"])
-    d.console.table(lines)
+    d.console.table(
+        lines, header=["task", "attempt", "agent", "model", "tokens in", "tokens out", "cost"]
+    )
