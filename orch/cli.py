@@ -91,6 +91,7 @@ def _register() -> None:
         init,
         job,
         log,
+        notify,
         project,
         service,
         stats,
@@ -111,6 +112,7 @@ def _register() -> None:
     app.command("log", help=log.__doc__)(log.command)
     app.command("stats", help=stats.__doc__)(stats.command)
     app.command("demo", help=demo.__doc__)(demo.command)
+    app.command("notify", help=notify.__doc__)(notify.command)
 
 
 _register()
