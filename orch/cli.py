@@ -93,6 +93,7 @@ def _register() -> None:
         log,
         notify,
         project,
+        prune,
         service,
         stats,
         task,
@@ -113,6 +114,7 @@ def _register() -> None:
     app.command("stats", help=stats.__doc__)(stats.command)
     app.command("demo", help=demo.__doc__)(demo.command)
     app.command("notify", help=notify.__doc__)(notify.command)
+    app.command("prune", help=prune.__doc__)(prune.command)
 
 
 _register()

@@ -220,6 +220,23 @@ def remote_branch_sha(path: Path | str, branch: str, remote: str = "origin") -> 
     return None
 
 
+def local_branches(root: Path | str, prefix: str = "") -> list[str]:
+    """Local branch names starting with `prefix`, sorted."""
+    result = git("for-each-ref", "--format=%(refname)", "refs/heads/", cwd=root, check=False)
+    names = [line.strip().removeprefix("refs/heads/") for line in result.stdout.splitlines() if line.strip()]
+    return sorted(n for n in names if n.startswith(prefix))
+
+
+def on_a_remote(root: Path | str, ref: str) -> bool:
+    """True when the commit `ref` names is reachable from a remote-tracking ref (its work
+    is on the remote, so deleting the local branch loses nothing)."""
+    sha = rev_parse(root, ref)
+    if sha is None:
+        return False
+    result = git("for-each-ref", "--contains", sha, "--format=%(refname)", "refs/remotes/", cwd=root, check=False)
+    return result.ok and bool(result.stdout.strip())
+
+
 def delete_branch(root: Path | str, branch: str) -> None:
     git("branch", "-D", branch, cwd=root, check=False)
 
