@@ -96,6 +96,7 @@ def _register() -> None:
         prune,
         service,
         stats,
+        stream,
         task,
         tick,
     )
@@ -115,6 +116,7 @@ def _register() -> None:
     app.command("demo", help=demo.__doc__)(demo.command)
     app.command("notify", help=notify.__doc__)(notify.command)
     app.command("prune", help=prune.__doc__)(prune.command)
+    app.command("stream", help=stream.__doc__)(stream.command)
 
 
 _register()
