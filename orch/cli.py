@@ -84,6 +84,8 @@ def root(
 def _register() -> None:
     from orch.commands import (
         agents,
+        chat,
+        commit,
         config,
         cooldown,
         demo,
@@ -117,6 +119,8 @@ def _register() -> None:
     app.command("notify", help=notify.__doc__)(notify.command)
     app.command("prune", help=prune.__doc__)(prune.command)
     app.command("stream", help=stream.__doc__)(stream.command)
+    app.command("chat", help=chat.__doc__)(chat.command)
+    app.command("commit", help=commit.__doc__)(commit.command)
 
 
 _register()
