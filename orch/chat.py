@@ -26,7 +26,7 @@ from orch import ask, budget, proc
 from orch.clock import Clock, utc_iso
 from orch.config import Config
 from orch.cooldown import Cooldowns, remaining
-from orch.errors import UsageError
+from orch.errors import OrchError, UsageError
 from orch.labels import statuses_in
 from orch.logview import tail
 from orch.paths import Paths
@@ -118,8 +118,7 @@ def context(paths: Paths, clock: Clock, repo: str, store: Store) -> str:
     lines.append(f"\nRunning sessions on this host ({len(running)}):")
     lines += [f"- {r.repo}#{r.number}: {r.agent or '?'}/{r.model or 'default'}, attempt {r.attempt}, "
               f"{int(r.elapsed_s or 0)}s" for r in running] or ["- none"]
-    errors = [redact(line)[:300] for line in tail(paths, None, 400) if re.search(r"\berror\b|\bERROR\b", line)]
-    lines += ["\nRecent errors:", untrusted_block("orch log", "\n".join(errors[-ERROR_LINES:])) or "(none)"]
+    lines += ["\nRecent errors:", untrusted_block("orch log", "\n".join(recent_errors(paths))) or "(none)"]
     now = clock.now()
     cooldowns = Cooldowns(paths, clock).active()
     lines.append("\nCooldowns:")
@@ -127,6 +126,16 @@ def context(paths: Paths, clock: Clock, repo: str, store: Store) -> str:
         "- none"]
     lines.append(f"\nCost today (UTC, this host): {budget.money(budget.spent_on(paths, now))}")
     return "\n".join(lines)
+
+
+def recent_errors(paths: Paths) -> list[str]:
+    """The last error lines of the orch log, redacted (none without a log)."""
+    try:
+        lines = tail(paths, None, 400)
+    except OrchError:  # no log yet
+        return []
+    errors = [redact(line)[:300] for line in lines if re.search(r"\berror\b|\bERROR\b", line)]
+    return errors[-ERROR_LINES:]
 
 
 # --- one exchange ----------------------------------------------------------------------
