@@ -44,6 +44,8 @@ HISTORY_TURNS = 6  # earlier exchanges the REPL passes back to the agent
 ERROR_LINES = 5
 TASKS_CAP = 12000  # characters of the open-task list (a big backlog is cut)
 COMMAND_TIMEOUT = 600
+# What the chat agent may propose (the owner still confirms each command).
+RUNNABLE = frozenset({"task", "tick", "job", "cooldown", "notify", "stats", "agents", "doctor", "log", "config"})
 
 
 # --- the sticky agent:model choice -----------------------------------------------------
@@ -159,8 +161,10 @@ class Exchange:
 
 
 def proposed_commands(answer: str) -> list[str]:
-    """The `RUN: orch …` lines of an answer (pure); anything not an orch command is
-    dropped, and so is `orch chat` (no recursion)."""
+    """The `RUN: orch …` lines of an answer (pure). Only the command groups in
+    `RUNNABLE` are kept: never a global option (`--config` would swap the agents a
+    confirmed command runs), nor chat itself, commit, prune, init, service or project
+    (they write outside the task tracker)."""
     found: list[str] = []
     for line in answer.splitlines():
         match = RUN_PREFIX.match(line)
@@ -171,7 +175,7 @@ def proposed_commands(answer: str) -> list[str]:
             argv = shlex.split(command)
         except ValueError:
             continue
-        if len(argv) >= 2 and argv[0] == "orch" and argv[1] != "chat":
+        if len(argv) >= 2 and argv[0] == "orch" and argv[1] in RUNNABLE:
             found.append(command)
     return list(dict.fromkeys(found))
 

@@ -136,7 +136,8 @@ def heuristic_message(group: Group) -> str:
         kind = "feat"
     else:
         kind = "chore"
-    scope = "" if group.key in (ROOT, "docs", "doc", "tests", "test", kind) else f"({group.key})"
+    name = re.sub(r"[^\w.-]+", "-", group.key).strip("-")
+    scope = "" if group.key in (ROOT, "docs", "doc", "tests", "test", kind) or not name else f"({name})"
     verb = {"added": "add", "deleted": "remove", "renamed": "rename"}.get(next(iter(kinds)), "update") if len(
         kinds) == 1 else "update"
     names = [PurePosixPath(p).name for p in paths]

@@ -255,6 +255,8 @@ def default_branch(root: Path | str) -> str:
 
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree
+# File names are names, not patterns: a file called `*.py` or `:(top)` means only itself.
+_LITERAL = {"GIT_LITERAL_PATHSPECS": "1"}
 
 
 def status_entries(root: Path | str) -> list[tuple[str, str, str | None]]:
@@ -281,7 +283,7 @@ def status_entries(root: Path | str) -> list[tuple[str, str, str | None]]:
 def diff_worktree(root: Path | str, paths: list[str]) -> str:
     """What the work tree changed in `paths` since HEAD (staged and unstaged), as text."""
     base = "HEAD" if rev_parse(root, "HEAD") else EMPTY_TREE
-    return git("diff", "--no-color", "--no-ext-diff", base, "--", *paths, cwd=root).stdout
+    return git("diff", "--no-color", "--no-ext-diff", base, "--", *paths, cwd=root, env=_LITERAL).stdout
 
 
 def commit_paths(root: Path | str, paths: list[str], message: str, *, stage: list[str]) -> str | None:
@@ -290,8 +292,8 @@ def commit_paths(root: Path | str, paths: list[str], message: str, *, stage: lis
     leaves out paths git no longer has anywhere (a staged deletion, a rename's old name):
     `git add` refuses those, and the commit takes them from HEAD."""
     if stage:
-        git("add", "-A", "--", *stage, cwd=root)
-    git("commit", "--quiet", "-m", message, "--", *paths, cwd=root)
+        git("add", "-A", "--", *stage, cwd=root, env=_LITERAL)
+    git("commit", "--quiet", "-m", message, "--", *paths, cwd=root, env=_LITERAL)
     return rev_parse(root, "HEAD")
 
 

@@ -121,6 +121,8 @@ def test_repl_keeps_agent_and_model_sticky(project: RunProject) -> None:
 
 
 def test_run_lines_are_parsed_and_only_orch_commands_kept() -> None:
-    text = "Sure.\nRUN: orch task retry 3\n- RUN: `orch tick`\nRUN: orch chat hi\nRUN: ls\nRUN: orch task retry 3"
+    text = ("Sure.\nRUN: orch task retry 3\n- RUN: `orch tick`\nRUN: orch chat hi\nRUN: ls\nRUN: orch task retry 3\n"
+            "RUN: orch --config /tmp/evil.yml task run 3\nRUN: orch service uninstall\nRUN: orch commit --yes\n"
+            "RUN: orch task close 'unbalanced")
     assert chat.proposed_commands(text) == ["orch task retry 3", "orch tick"]
     assert chat.answer_text_only(text) == "Sure."

@@ -163,6 +163,24 @@ def test_without_an_agent_one_warning_and_heuristic_messages(project: RunProject
     assert sorted(log(work)[:3]) == ["docs: update README.md", "feat(src): add app.py", "test: add test_app.py"]
 
 
+def test_file_names_are_literal_never_patterns(project: RunProject) -> None:
+    work = project.repo.work
+    (work / "lib").mkdir()
+    (work / "lib" / "a.py").write_text("a\n")
+    (work / "lib" / "b.py").write_text("b\n")
+    git("add", "lib", cwd=work)
+    git("commit", "-q", "-m", "chore: lib", cwd=work)
+    (work / "lib" / "a.py").write_text("a2\n")  # modified, in group "lib"
+    (work / "*.py").write_text("star\n")  # a file literally named `*.py`, at the top
+
+    done = project.orch("commit", "--no-llm", "--yes")
+
+    assert done.code == 0, done
+    assert git("show", "--name-only", "--format=", "HEAD~1", cwd=work).split() == ["*.py"]
+    assert git("show", "--name-only", "--format=", "HEAD", cwd=work).split() == ["lib/a.py"]
+    assert status(work) == ""
+
+
 def test_a_pipe_without_yes_is_refused_and_commits_nothing(project: RunProject) -> None:
     work = project.repo.work
     dirty(work)
@@ -181,6 +199,9 @@ def test_heuristics_and_cleaning_are_pure() -> None:
     assert commit.heuristic_message(many) == "feat(orch): add 5 files"
     ci = Group(".github", (Change(" M", ".github/workflows/ci.yml"),))
     assert commit.heuristic_message(ci) == "ci(.github): update ci.yml"
+    spaced = Group("src dir", (Change("??", "src dir/ü.py"),))
+    assert commit.heuristic_message(spaced) == "feat(src-dir): add ü.py"
+    assert commit.CC_SUBJECT.match(commit.heuristic_message(spaced))
     assert commit.clean_message("Fixed stuff") is None
     assert commit.clean_message("\"fix(api): handle 404\"") == "fix(api): handle 404"
     assert commit.clean_message("```text\nfeat!: drop py3.9\n\nBREAKING.\n```") == "feat!: drop py3.9\n\nBREAKING."
