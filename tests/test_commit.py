@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -209,3 +212,21 @@ def test_heuristics_and_cleaning_are_pure() -> None:
     assert [g.key for g in commit.group_changes([Change("??", "b/x"), Change(" M", "a.md"),
                                                  Change(" M", "Makefile"), Change(" M", "b/y")])] == [
         "(top)", "docs", "b"]
+
+
+def test_on_a_terminal_each_draft_is_accepted_edited_or_rejected(project: RunProject) -> None:
+    work = project.repo.work
+    dirty(work)  # three groups: docs, src, tests
+    master, slave = pty.openpty()
+    child = subprocess.Popen([sys.executable, "-m", "orch", "commit", "--no-llm"], cwd=work, env=project.env,
+                             stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.close(slave)
+    # docs: edit (a non-CC text first, refused), src: reject, tests: accept.
+    os.write(master, b"e\nupdated the readme\ne\ndocs(readme): say what widgets does\nr\na\n")
+    out, err = child.communicate(timeout=120)
+    os.close(master)
+
+    assert child.returncode == 0, err
+    assert "not a Conventional Commits subject" in err
+    assert log(work)[:2] == ["test: add test_app.py", "docs(readme): say what widgets does"]
+    assert status(work) == "?? src/app.py\n"  # the rejected group is left as it was
