@@ -227,6 +227,8 @@ def test_on_a_terminal_each_draft_is_accepted_edited_or_rejected(project: RunPro
     os.close(master)
 
     assert child.returncode == 0, err
+    assert [line.split("\t")[1] for line in out.splitlines()] == [
+        "docs(readme): say what widgets does", "test: add test_app.py"]
     assert "not a Conventional Commits subject" in err
     assert log(work)[:2] == ["test: add test_app.py", "docs(readme): say what widgets does"]
     assert status(work) == "?? src/app.py\n"  # the rejected group is left as it was
