@@ -1,5 +1,6 @@
-"""`orch stream`: two detached runs with the fake agent, their readable lines prefixed
-with `#N`, and the stream ends by itself when both have ended. The agents wait on a gate
+"""`orch stream`: two detached runs with the fake agent (the second starts while the
+stream runs), their readable lines prefixed with `#N`, and the stream ends by itself when
+both have ended. The agents wait on a gate
 file the test creates once the stream has shown both sessions (no sleeps for timing)."""
 
 from __future__ import annotations
@@ -46,9 +47,8 @@ def test_stream_follows_two_detached_runs_and_ends_when_both_end(project: RunPro
     ]
     project.scenario({"claude": {"steps": steps}})
     first, second = add_task(project, "First"), add_task(project, "Second")
-    for number in (first, second):
-        assert project.orch("task", "run", "--detach", str(number)).code == 0
-    assert wait_for(lambda: all(project.sidecar(REPO, n).get("agent_pid") for n in (first, second)))
+    assert project.orch("task", "run", "--detach", str(first)).code == 0
+    assert wait_for(lambda: project.sidecar(REPO, first).get("agent_pid"))
 
     follower = subprocess.Popen(
         [sys.executable, "-m", "orch", "stream"], cwd=project.repo.work, env=project.env,
@@ -56,11 +56,19 @@ def test_stream_follows_two_detached_runs_and_ends_when_both_end(project: RunPro
     )
     assert follower.stdout is not None
     seen: list[str] = []
-    try:
-        while not all(any(line.startswith(f"#{n} │ 💬 Looking at it") for line in seen) for n in (first, second)):
+
+    def read_until(number: int) -> None:
+        assert follower.stdout is not None
+        while not any(line.startswith(f"#{number} │ 💬 Looking at it") for line in seen):
             line = follower.stdout.readline()
-            assert line, f"the stream ended early: {seen!r} {follower.stderr.read() if follower.stderr else ''}"
+            assert line, f"the stream ended early: {seen!r}"
             seen.append(line.rstrip("\n"))
+
+    try:
+        read_until(first)
+        # A session that starts while the stream runs joins it.
+        assert project.orch("task", "run", "--detach", str(second)).code == 0
+        read_until(second)
         gate.write_text("go")
         out, err = follower.communicate(timeout=120)
     finally:
