@@ -15,7 +15,8 @@ import pytest
 from orch import notify
 from orch.config import NotifyConfig, TelegramConfig
 from orch.status import Status
-from tests.helpers import Result, run_orch
+from tests.helpers import Repo, Result, run_orch
+from tests.run_helpers import make_run_project
 
 TOKEN = "123456:AAH-secret-bot-token"
 
@@ -162,3 +163,20 @@ def test_telegram_token_is_a_variable_name_never_the_token(tmp_path: Path, orch_
     assert done.code == 2, done
     assert "notify.telegram.token_env: must be the NAME of the environment variable" in done.err
     assert "AAH-secret" not in done.err
+
+
+def test_a_status_change_posts_to_the_configured_channels(
+    repo: Repo, orch_env: dict[str, str], tmp_path: Path, hooks: Hooks
+) -> None:
+    project = make_run_project(repo, orch_env, tmp_path, "--local")
+    project.configure(notify={"slack_webhook_url": f"{hooks.base}/slack",
+                              "telegram": {"token_env": "ORCH_TEST_TG_TOKEN", "chat_id": 5, "api_url": hooks.base}})
+    project.env["ORCH_TEST_TG_TOKEN"] = TOKEN
+    assert project.orch("task", "add", "Ship it", "--body", "b").code == 0
+    assert hooks.calls == []  # status:new is not notified
+
+    assert project.orch("task", "close", "1", "--note", "shipped").code == 0
+
+    text = "orch local/widgets #1 Ship it → done local:local/widgets#1"
+    assert sorted(hooks.calls) == sorted([("/slack", {"text": text}),
+                                          (f"/bot{TOKEN}/sendMessage", {"chat_id": "5", "text": text})])
