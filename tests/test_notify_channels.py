@@ -180,3 +180,22 @@ def test_a_status_change_posts_to_the_configured_channels(
     text = "orch local/widgets #1 Ship it → done local:local/widgets#1"
     assert sorted(hooks.calls) == sorted([("/slack", {"text": text}),
                                           (f"/bot{TOKEN}/sendMessage", {"chat_id": "5", "text": text})])
+
+
+def test_doctor_says_when_the_telegram_token_variable_is_missing(
+    repo: Repo, orch_env: dict[str, str], tmp_path: Path
+) -> None:
+    project = make_run_project(repo, orch_env, tmp_path, "--local")
+    project.configure(notify={"telegram": {"token_env": "ORCH_TEST_TG_TOKEN", "chat_id": 5}})
+
+    def notify_check() -> dict[str, str]:
+        report = json.loads(project.orch("doctor", "--json").out)
+        (check,) = [c for c in report["checks"] if c["name"] == "notify"]
+        return check
+
+    missing = notify_check()
+    assert (missing["status"], missing["detail"]) == (
+        "warn", "notify.telegram: ORCH_TEST_TG_TOKEN is not set, so nothing reaches Telegram")
+    project.env["ORCH_TEST_TG_TOKEN"] = TOKEN
+    present = notify_check()
+    assert present["status"] == "ok" and TOKEN not in json.dumps(present)
