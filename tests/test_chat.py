@@ -126,3 +126,22 @@ def test_run_lines_are_parsed_and_only_orch_commands_kept() -> None:
             "RUN: orch task close 'unbalanced")
     assert chat.proposed_commands(text) == ["orch task retry 3", "orch tick"]
     assert chat.answer_text_only(text) == "Sure."
+
+
+def test_codex_as_the_chat_agent_read_only(project: RunProject) -> None:
+    events = "".join(json.dumps(e) + "\n" for e in (
+        {"type": "thread.started", "thread_id": "t-1"},
+        {"type": "item.completed", "item": {"id": "i0", "type": "agent_message", "text": "Codex here."}},
+        {"type": "turn.completed", "usage": {"input_tokens": 10, "cached_input_tokens": 0, "output_tokens": 3}},
+    ))
+    project.scenario({"codex": {
+        "expect_argv_contains": [["--sandbox", "read-only"]],
+        "expect_argv_lacks": ["--output-schema"],
+        "steps": [{"write_after_flag": "-o", "text": "Codex here.\nRUN: orch tick"}, {"stdout": events}],
+    }})
+
+    done = project.orch_input("/agent codex\nhi\nn\n/quit\n", "chat")
+
+    assert done.code == 0, done
+    assert done.out == "codex:default\nCodex here.\n"
+    assert "run `orch tick`? [y/N] " in done.err and "not run: orch tick" in done.err
