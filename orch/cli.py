@@ -90,6 +90,8 @@ def root(
 def _register() -> None:
     from orch.commands import (
         agents,
+        chat,
+        commit,
         completion,
         config,
         cooldown,
@@ -98,9 +100,12 @@ def _register() -> None:
         init,
         job,
         log,
+        notify,
         project,
+        prune,
         service,
         stats,
+        stream,
         task,
         tick,
     )
@@ -119,6 +124,11 @@ def _register() -> None:
     app.command("stats", help=stats.__doc__)(stats.command)
     app.command("demo", help=demo.__doc__)(demo.command)
     app.command("completion", help=completion.__doc__)(completion.command)
+    app.command("notify", help=notify.__doc__)(notify.command)
+    app.command("prune", help=prune.__doc__)(prune.command)
+    app.command("stream", help=stream.__doc__)(stream.command)
+    app.command("chat", help=chat.__doc__)(chat.command)
+    app.command("commit", help=commit.__doc__)(commit.command)
 
 
 _register()

@@ -88,8 +88,17 @@ DEFAULTS: dict[str, Any] = {
         "branch_prefix": "orch/",
     },
     "jobs": [],
-    "notify": {"command": None},
+    "notify": {
+        "command": None,
+        "slack_webhook_url": None,
+        "discord_webhook_url": None,
+        "telegram": None,
+    },
+    "commit": {"max_diff_bytes": 32768},
 }
+TELEGRAM_API_URL = "https://api.telegram.org"
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TELEGRAM_KEYS = {"token_env": 0, "chat_id": 0, "api_url": 0}
 
 
 # ---------------------------------------------------------------------------------------
@@ -200,6 +209,27 @@ class JobConfig:
 
 
 @dataclass(frozen=True)
+class TelegramConfig:
+    token_env: str  # the environment variable holding the bot token (never the token)
+    chat_id: str
+    api_url: str = TELEGRAM_API_URL
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """Where notifications go: the command and the built-in HTTP channels (SPEC §4)."""
+
+    command: str | tuple[str, ...] | None = None
+    slack_webhook_url: str | None = None
+    discord_webhook_url: str | None = None
+    telegram: TelegramConfig | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.command or self.slack_webhook_url or self.discord_webhook_url or self.telegram)
+
+
+@dataclass(frozen=True)
 class Config:
     projects: tuple[str, ...]
     gh: GhConfig
@@ -215,6 +245,8 @@ class Config:
     project_file: Path | None = None
     warnings: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    notify: NotifyConfig = NotifyConfig()
+    commit_max_diff_bytes: int = 32768
 
     def model_for(self, complexity: str | None, agent: str) -> str | None:
         """The model for a tier and agent; None lets the CLI use its own default."""
@@ -547,10 +579,9 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
         email=v.string(("git", "email")),
         branch_prefix=v.string(("git", "branch_prefix")),
     )
-    notify = v.section(("notify",), DEFAULTS["notify"])
-    command = notify.get("command")
-    if command is not None and not isinstance(command, str | list):
-        raise v.fail(("notify", "command"), "must be a command string or a list of arguments")
+    notify = _notify(v)
+    v.section(("commit",), DEFAULTS["commit"])
+    max_diff_bytes = v.number(("commit", "max_diff_bytes"), minimum=1)
 
     if router.agent not in agents:
         raise v.fail(
@@ -571,11 +602,50 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
         agents=MappingProxyType(agents),
         git=git,
         jobs=_jobs(v),
-        notify_command=tuple(command) if isinstance(command, list) else command,
+        notify_command=notify.command,
         global_file=sources.global_file,
         project_file=sources.project_file,
         warnings=tuple(v.warnings),
         raw=MappingProxyType(merged),
+        notify=notify,
+        commit_max_diff_bytes=max_diff_bytes,
+    )
+
+
+def _notify(v: _Validator) -> NotifyConfig:
+    """`notify:` — the command and the built-in channels. Webhook URLs are secrets of a
+    kind: they are validated here and never shown in a message or a log."""
+    section = v.section(("notify",), DEFAULTS["notify"])
+    command = section.get("command")
+    if command is not None and not isinstance(command, str | list):
+        raise v.fail(("notify", "command"), "must be a command string or a list of arguments")
+    urls = {}
+    for key in ("slack_webhook_url", "discord_webhook_url"):
+        url = v.string(("notify", key), optional=True)
+        if url is not None and not url.startswith(("https://", "http://")):
+            raise v.fail(("notify", key), "must be an http(s) URL")
+        urls[key] = url or None
+    telegram = None
+    if section.get("telegram") is not None:
+        path: tuple[str | int, ...] = ("notify", "telegram")
+        v.section(path, _TELEGRAM_KEYS)
+        token_env = v.value((*path, "token_env"))
+        if not isinstance(token_env, str) or not _ENV_NAME_RE.match(token_env):
+            # never echo the value: it may be the token itself, pasted by mistake
+            raise v.fail((*path, "token_env"), "must be the NAME of the environment variable "
+                         "holding the bot token (the token itself never goes in a file)")
+        chat = v.value((*path, "chat_id"))
+        if isinstance(chat, bool) or not isinstance(chat, str | int) or not str(chat).strip():
+            raise v.fail((*path, "chat_id"), "must be the chat id (a number or @channelname)")
+        api_url = v.string((*path, "api_url"), optional=True) or TELEGRAM_API_URL
+        if not api_url.startswith(("https://", "http://")):
+            raise v.fail((*path, "api_url"), "must be an http(s) URL")
+        telegram = TelegramConfig(token_env=token_env, chat_id=str(chat), api_url=api_url.rstrip("/"))
+    return NotifyConfig(
+        command=tuple(command) if isinstance(command, list) else command,
+        slack_webhook_url=urls["slack_webhook_url"],
+        discord_webhook_url=urls["discord_webhook_url"],
+        telegram=telegram,
     )
 
 

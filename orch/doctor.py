@@ -9,6 +9,7 @@ file in the state directory (removed again).
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +127,7 @@ def _project_report(deps: Deps) -> Report:
     if project is not None:
         checks.extend(_agents(project))
         checks.append(_registered(project))
+        checks.extend(_notify(project))
     checks.extend(_registered_configs(deps, project))
     checks.extend(_timer(deps))
     if project is not None and store is not None:
@@ -254,6 +256,17 @@ def _labels(store: Store, project: Project) -> Check:
         return Check("labels", FAIL, f"missing orch labels: {shown}",
                      "run `orch init` (safe to re-run) to create them")
     return Check("labels", OK, f"all {len(wanted)} orch labels present")
+
+
+def _notify(project: Project) -> list[Check]:
+    """The Telegram channel's token variable (only when Telegram is configured)."""
+    telegram = project.config.notify.telegram
+    if telegram is None:
+        return []
+    if not os.environ.get(telegram.token_env, "").strip():
+        return [Check("notify", WARN, f"notify.telegram: {telegram.token_env} is not set, so nothing "
+                      "reaches Telegram", f"export {telegram.token_env}=<bot token> (e.g. in the env file)")]
+    return [Check("notify", OK, f"telegram: the token is in {telegram.token_env}")]
 
 
 def _agents(project: Project) -> list[Check]:

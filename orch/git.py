@@ -220,6 +220,23 @@ def remote_branch_sha(path: Path | str, branch: str, remote: str = "origin") -> 
     return None
 
 
+def local_branches(root: Path | str, prefix: str = "") -> list[str]:
+    """Local branch names starting with `prefix`, sorted."""
+    result = git("for-each-ref", "--format=%(refname)", "refs/heads/", cwd=root, check=False)
+    names = [line.strip().removeprefix("refs/heads/") for line in result.stdout.splitlines() if line.strip()]
+    return sorted(n for n in names if n.startswith(prefix))
+
+
+def on_a_remote(root: Path | str, ref: str) -> bool:
+    """True when the commit `ref` names is reachable from a remote-tracking ref (its work
+    is on the remote, so deleting the local branch loses nothing)."""
+    sha = rev_parse(root, ref)
+    if sha is None:
+        return False
+    result = git("for-each-ref", "--contains", sha, "--format=%(refname)", "refs/remotes/", cwd=root, check=False)
+    return result.ok and bool(result.stdout.strip())
+
+
 def delete_branch(root: Path | str, branch: str) -> None:
     git("branch", "-D", branch, cwd=root, check=False)
 
@@ -235,6 +252,56 @@ def default_branch(root: Path | str) -> str:
     current = git("symbolic-ref", "--short", "HEAD", cwd=root, check=False)
     return current.stdout.strip() if current.ok and current.stdout.strip() else "main"
 
+
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree
+# File names are names, not patterns: a file called `*.py` or `:(top)` means only itself.
+_LITERAL = {"GIT_LITERAL_PATHSPECS": "1"}
+
+
+def status_entries(root: Path | str) -> list[tuple[str, str, str | None]]:
+    """Every staged, unstaged and untracked change: (XY code, path, original path of a
+    rename or None), from `git status --porcelain -z` (paths exactly as git has them)."""
+    out = git("status", "--porcelain=v1", "-z", "--untracked-files=all", cwd=root).stdout
+    fields = out.split("\0")
+    entries: list[tuple[str, str, str | None]] = []
+    index = 0
+    while index < len(fields):
+        item = fields[index]
+        index += 1
+        if len(item) < 4:
+            continue
+        code, path = item[:2], item[3:]
+        original = None
+        if "R" in code or "C" in code:
+            original = fields[index] if index < len(fields) else None
+            index += 1
+        entries.append((code, path, original))
+    return entries
+
+
+def diff_worktree(root: Path | str, paths: list[str]) -> str:
+    """What the work tree changed in `paths` since HEAD (staged and unstaged), as text."""
+    base = "HEAD" if rev_parse(root, "HEAD") else EMPTY_TREE
+    return git("diff", "--no-color", "--no-ext-diff", base, "--", *paths, cwd=root, env=_LITERAL).stdout
+
+
+def commit_paths(root: Path | str, paths: list[str], message: str, *, stage: list[str]) -> str | None:
+    """Stage `stage` as it is in the work tree, then commit only `paths` (other staged
+    changes stay staged), with the user's own identity and hooks; the new sha. `stage`
+    leaves out paths git no longer has anywhere (a staged deletion, a rename's old name):
+    `git add` refuses those, and the commit takes them from HEAD."""
+    if stage:
+        git("add", "-A", "--", *stage, cwd=root, env=_LITERAL)
+    git("commit", "--quiet", "-m", message, "--", *paths, cwd=root, env=_LITERAL)
+    return rev_parse(root, "HEAD")
+
+
+def commit_everything(root: Path | str, message: str) -> str | None:
+    """`git add -A` and one commit of every change, with the user's identity and hooks."""
+    git("add", "-A", cwd=root)
+    git("commit", "--quiet", "-m", message, cwd=root)
+    return rev_parse(root, "HEAD")
 
 
 def clone_bare(url: str, dest: Path) -> None:

@@ -1,4 +1,4 @@
-"""What runs after a task's status changes: the Projects V2 board and the notify command.
+"""What runs after a task's status changes: the Projects V2 board and the notify channels.
 
 `install(store, project, paths)` attaches the hooks a project's config asks for to a
 store object (see orch.tasks.add_status_hook); `Deps.store()` calls it for every real
@@ -30,8 +30,8 @@ def install(store: Store, project: Project, paths: Paths) -> Store:
         board = Board.from_config(gh, config, board_cache_file(paths.repo_dir(project.repo)))
         if board is not None:
             add_status_hook(store, status_hook(board, project.repo))
-    if config.notify_command:
+    if config.notify.configured:
         from orch import notify
 
-        add_status_hook(store, notify.status_hook(config.notify_command, project.repo, project.root))
+        add_status_hook(store, notify.status_hook(config.notify, project.repo, project.root))
     return store

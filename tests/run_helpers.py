@@ -57,6 +57,10 @@ class RunProject:
     def orch(self, *args: str, timeout: float = 120) -> Result:
         return run_orch(*args, cwd=self.repo.work, env=self.env, timeout=timeout)
 
+    def orch_input(self, text: str, *args: str, timeout: float = 120) -> Result:
+        """`orch ARGS` with `text` on its stdin (answers to its questions)."""
+        return run_orch(*args, cwd=self.repo.work, env=self.env, input=text, timeout=timeout)
+
     def scenario(self, data: dict[str, Any]) -> None:
         write_scenario(self.bin / "scenario.json", data)
 

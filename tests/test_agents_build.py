@@ -252,6 +252,46 @@ def test_output_text_reads_the_answer_file_back(tmp_path: Path, config: Config) 
 
 
 def test_codex_router_gets_its_own_simple_model(tmp_path: Path) -> None:
+    """The router call (orch.ask via router_agent.ask_router) passes config.router.model."""
+    (tmp_path / ".orch.yml").write_text("router: {agent: codex}\n")
+    codex_routes = load_config(None, tmp_path)
+    assert codex_routes.router.model == "gpt-5.1-codex-mini"
+    inv = build(codex_routes, "codex", "route", model=codex_routes.router.model)
+    assert list(inv.argv[:2]) == ["codex", "exec"]
+    assert inv.argv[inv.argv.index("-m") + 1] == "gpt-5.1-codex-mini"
+    assert "haiku" not in inv.argv
+
+
+@pytest.mark.parametrize("name", ["claude", "codex", "opencode", "kimi", "mytool", "argtool"])
+@pytest.mark.parametrize("mode", ["run", "route", "review"])
+def test_no_github_token_reaches_an_agent(config: Config, name: str, mode: str) -> None:
+    inv = build(config, name, mode)
+    leaked = {k for k in inv.env if "GH_" in k or "GITHUB" in k}
+    assert leaked == set()
+    assert not any(v.startswith(("ghp_", "ghs_", "secret")) for v in inv.env.values())
+    assert inv.env["PATH"] == "/usr/bin"
+
+
+def test_agent_env_strips_tokens_even_from_extra() -> None:
+    env = agent_env({"GH_TOKEN": "x", "HOME": "/h"}, {"GITHUB_TOKEN": "y", "ORCH_REPO": "a/b"})
+    assert env == {"HOME": "/h", "ORCH_REPO": "a/b"}
+
+
+def test_unknown_mode_is_refused(config: Config) -> None:
+    with pytest.raises(ValueError, match="unknown agent mode"):
+        build(config, "claude", "plan")
+
+
+def test_output_text_reads_the_answer_file_back(tmp_path: Path, config: Config) -> None:
+    inv = build(config, "codex", "route", work_dir=tmp_path)
+    assert inv.output_file == tmp_path / "codex-last-message.txt"
+    assert inv.output_text() is None  # the CLI has not written it (yet)
+    inv.output_file.write_bytes(b'{"agent": "codex"}\xff\n')
+    assert inv.output_text() == '{"agent": "codex"}\ufffd\n'
+    assert build(config, "claude", "route").output_text() is None  # claude answers on stdout
+
+
+def test_codex_router_gets_its_own_simple_model(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
     from orch.router import RouteFacts

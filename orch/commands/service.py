@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from orch.commands import prune
 from orch.commands._common import DryRunOpt, JsonOpt, deps, group
 
 if TYPE_CHECKING:
@@ -134,3 +135,5 @@ def stop(ctx: typer.Context, dry_run: DryRunOpt = False, json: JsonOpt = False) 
 
     d = deps(ctx)
     _render(d, start_stop(_host(d), False, dry_run=dry_run), json)
+
+app.command("prune", help=prune.__doc__)(prune.command)  # the same as `orch prune`

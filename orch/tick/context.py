@@ -92,11 +92,11 @@ class ProjectTick:
         self.actions.append(record)
         if action == "error":
             self.errors += 1
-            if not self.dry_run and self.project.config.notify_command:
+            if not self.dry_run and self.project.config.notify.configured:
                 from orch import notify  # tick errors are notified (SPEC §4 notify)
 
-                notify.send(
-                    self.project.config.notify_command,
+                notify.send_all(
+                    self.project.config.notify,
                     notify.error_event(self.repo, self.phase, task, detail),
                     cwd=self.project.root,
                 )
