@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
         "project_status_names": {},
         "project_status_map": {},
     },
+    "github": {"app_id": None, "private_key_path": None, "installation_id": None},
     "store": "github",
     "workflow": {
         "intake": "labeled",
@@ -110,6 +111,15 @@ class GhConfig:
     project_status_field_id: str | None
     project_status_names: Mapping[str, Any]
     project_status_map: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """`github:` — a GitHub App orch authenticates as (orch.ghapp)."""
+
+    app_id: str
+    private_key_path: Path
+    installation_id: int | None
 
 
 @dataclass(frozen=True)
@@ -211,6 +221,7 @@ class Config:
     project_file: Path | None = None
     warnings: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    app: AppConfig | None = None  # `github:` App authentication, when configured
 
     def model_for(self, complexity: str | None, agent: str) -> str | None:
         """The model for a tier and agent; None lets the CLI use its own default."""
@@ -552,7 +563,27 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
         project_file=sources.project_file,
         warnings=tuple(v.warnings),
         raw=MappingProxyType(merged),
+        app=_app(v),
     )
+
+
+def _app(v: _Validator) -> AppConfig | None:
+    """`github: {app_id, private_key_path, installation_id?}`: all or nothing."""
+    section = v.section(("github",), DEFAULTS["github"])
+    app_id = section.get("app_id")
+    key = section.get("private_key_path")
+    if app_id is None and key is None:
+        if section.get("installation_id") is not None:
+            raise v.fail(("github", "installation_id"), "needs github.app_id and private_key_path")
+        return None
+    if isinstance(app_id, bool) or not isinstance(app_id, int | str) or not str(app_id).strip():
+        raise v.fail(("github", "app_id"), "must be the App's id (a number) or client id")
+    key_text = v.string(("github", "private_key_path"))
+    path = Path(key_text).expanduser()
+    if not path.is_absolute():
+        path = Path(v.sources.file_for(("github", "private_key_path"))).parent / path
+    installation = v.number(("github", "installation_id"), minimum=1, optional=True)
+    return AppConfig(str(app_id).strip(), path, installation)
 
 
 _AGENT_KEYS = {

@@ -16,6 +16,7 @@ from orch.paths import Paths, default_paths
 
 if TYPE_CHECKING:
     from orch.config import Config
+    from orch.ghapp import AppAuth
     from orch.project import Project
     from orch.store import Store
 
@@ -66,6 +67,19 @@ class Deps:
 
         return install(store, project, self.paths)
 
+    def app_auth(self, project: Project | None = None) -> AppAuth | None:
+        """The project's GitHub App authentication (None without `github.app_id`)."""
+        from orch import ghapp
+
+        project = project or self.project()
+        config = project.config
+        return ghapp.for_project(config.app, config.gh.host, project.repo, self.paths, self.clock)
+
+    def push_env(self, project: Project) -> dict[str, str]:
+        """Extra environment for `git push` (the App token as a scoped header), or {}."""
+        auth = self.app_auth(project)
+        return auth.git_env() if auth is not None else {}
+
 
 def make_store(project: Project, deps: Deps) -> Store:
     if project.config.store == "local":
@@ -75,10 +89,12 @@ def make_store(project: Project, deps: Deps) -> Store:
     from orch.gh import Gh
     from orch.store.github import GitHubStore
 
+    auth = deps.app_auth(project)
     gh = Gh(
         host=project.config.gh.host,
         backoff=project.config.gh.backoff,
         paths=deps.paths,
         clock=deps.clock,
+        auth=auth.gh_env if auth is not None else None,
     )
     return GitHubStore(gh, project.repo)

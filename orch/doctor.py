@@ -73,6 +73,8 @@ def run_checks(deps: Deps) -> Report:
         for name in ("gh auth", "repo", "labels"):
             checks.append(Check(name, SKIP, "needs gh"))
     else:
+        if github and project.config.app is not None:
+            checks.append(_app(deps, project))
         if github:
             auth = _guard("gh auth", lambda: _gh_auth(deps, project))
             checks.append(auth)
@@ -171,8 +173,24 @@ def _gh_installed() -> Check:
 def _gh(deps: Deps, project: Project) -> Any:
     from orch.gh import Gh
 
+    auth = deps.app_auth(project)
     return Gh(host=project.config.gh.host, backoff=project.config.gh.backoff,
-              paths=deps.paths, clock=deps.clock)
+              paths=deps.paths, clock=deps.clock,
+              auth=auth.gh_env if auth is not None else None)
+
+
+def _app(deps: Deps, project: Project) -> Check:
+    """`github:` App: key readable, JWT accepted, installation found (nothing minted)."""
+    auth = deps.app_auth(project)
+    if auth is None:
+        return Check("github app", FAIL, "github.app_id is set but the project has no gh.repo",
+                     "set gh.repo: OWNER/REPO in .orch.yml")
+    try:
+        bot, installation = auth.verify()
+    except OrchError as exc:
+        return Check("github app", FAIL, exc.message)
+    return Check("github app", OK, f"App {auth.app.app_id} ({bot}) installed on {project.repo} "
+                 f"(installation {installation})")
 
 
 def _gh_auth(deps: Deps, project: Project) -> Check:

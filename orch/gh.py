@@ -34,7 +34,7 @@ import logging
 import os
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -137,6 +137,7 @@ class Gh:
         *,
         rng: random.Random | None = None,
         timeout: float = CALL_TIMEOUT_SECONDS,
+        auth: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         self.host = host or GITHUB_COM
         self.backoff = backoff
@@ -145,6 +146,8 @@ class Gh:
         self.env = dict(env) if env is not None else None
         self.rng = rng or random.Random()
         self.timeout = timeout
+        # Extra variables for each gh subprocess only (the GitHub App token, orch.ghapp).
+        self.auth = auth
         self._gh_path: str | None = None
 
     # ------------------------------------------------------------------ public API
@@ -461,6 +464,8 @@ class Gh:
             # gh rejects `--hostname HOST:PORT`; GH_HOST accepts it.
             env["GH_HOST"] = self.host
         env.update({"GH_PROMPT_DISABLED": "1", "GH_NO_UPDATE_NOTIFIER": "1", "NO_COLOR": "1"})
+        if self.auth is not None:
+            env.update(self.auth())
         return env
 
     def _gh(self) -> str:

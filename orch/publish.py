@@ -17,7 +17,7 @@ finished later without doing anything twice:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,7 @@ def publish(
     *,
     redactor: Redactor,
     ensure_labels: Callable[[list[str]], object] | None = None,
+    push_env: Callable[[], Mapping[str, str]] | None = None,
 ) -> Published:
     """Publish one attempt; safe to call again after any failure (see the module doc)."""
     meta = adir.read(adir.meta)
@@ -96,7 +97,7 @@ def publish(
     # 2. push
     if meta.get("has_remote") and ahead > 0 and state.get("pushed_sha") != head:
         try:
-            git.push_branch(worktree, branch)
+            git.push_branch(worktree, branch, env=push_env() if push_env else None)
         except git.GitError as exc:
             raise PublishError(
                 f"task #{number}: cannot push {branch}: {redactor(exc.message)}; "
