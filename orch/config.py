@@ -581,7 +581,7 @@ def _app(v: _Validator) -> AppConfig | None:
     key_text = v.string(("github", "private_key_path"))
     path = Path(key_text).expanduser()
     if not path.is_absolute():
-        path = Path(v.sources.file_for(("github", "private_key_path"))).parent / path
+        path = (Path(v.sources.file_for(("github", "private_key_path"))).parent / path).absolute()
     installation = v.number(("github", "installation_id"), minimum=1, optional=True)
     return AppConfig(str(app_id).strip(), path, installation)
 

@@ -77,7 +77,7 @@ def sign_jwt(app: AppConfig, now: datetime) -> str:
     claims = {
         "iat": int((now - JWT_BACKDATE).timestamp()),
         "exp": int((now + JWT_LIFETIME).timestamp()),
-        "iss": int(app.app_id) if app.app_id.isdigit() else app.app_id,
+        "iss": app.app_id,  # GitHub takes the App id or its client id, as a string
     }
     try:
         return jwt.encode(claims, key, algorithm="RS256")
