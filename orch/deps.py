@@ -82,6 +82,15 @@ class Deps:
 
 
 def make_store(project: Project, deps: Deps) -> Store:
+    """The project's store (GitHub or local) with its internal tasks beside it."""
+    from orch.store.internal import WithInternal
+    from orch.store.local import LocalStore
+
+    internal = LocalStore(project.internal_store_dir, project.repo, deps.clock)
+    return WithInternal(_project_store(project, deps), internal)
+
+
+def _project_store(project: Project, deps: Deps) -> Store:
     if project.config.store == "local":
         from orch.store.local import LocalStore
 

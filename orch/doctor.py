@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orch import taskid
 from orch.errors import AuthError, GhMissing, GitHubError, NotFound, OrchError
 
 if TYPE_CHECKING:
@@ -325,12 +326,12 @@ def _drift(deps: Deps, project: Project, store: Store) -> Check:
     problems: list[str] = []
     for number, st in sorted(tasks.items()):
         if st is Status.IN_PROGRESS and not supervisor_alive(read_sidecar(deps.paths, project.repo, number)):
-            problems.append(f"#{number} is in_progress with no live supervisor here")
+            problems.append(f"{taskid.ref(number)} is in_progress with no live supervisor here")
     worktrees = deps.paths.worktrees_dir(project.repo)
     if worktrees.is_dir():
         for path in sorted(worktrees.iterdir()):
-            head = path.name.split("-", 1)[0]
-            if path.is_dir() and head.isdigit() and int(head) not in tasks:
+            owner = taskid.from_text(path.name.split("-", 1)[0])
+            if path.is_dir() and owner is not None and owner not in tasks:
                 problems.append(f"worktree {path} has no open task")
     if not problems:
         return Check("drift", OK, f"{len(tasks)} open tasks agree with this host")

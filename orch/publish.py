@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orch import git, markers
+from orch import git, markers, taskid
 from orch.attempt import AttemptDir
 from orch.config import Config
 from orch.decision import Decision
@@ -85,11 +85,11 @@ def publish(
     # 1. commit leftovers
     if "commit_sha" not in state and worktree.is_dir():
         identity = git.identity_env(config.git.name, config.git.email)
-        message = f"orch: {meta['title']} (#{number}, attempt {meta['attempt']})"
+        message = f"orch: {meta['title']} ({taskid.ref(number)}, attempt {meta['attempt']})"
         try:
             sha = git.commit_all(worktree, message, identity)
         except git.GitError as exc:
-            raise PublishError(f"task #{number}: cannot commit the agent's work: {exc.message}") from exc
+            raise PublishError(f"task {taskid.ref(number)}: cannot commit the agent's work: {exc.message}") from exc
         state = adir.record_publish(commit_sha=sha)
     head = git.rev_parse(worktree, "HEAD") if worktree.is_dir() else None
     ahead = git.commits_ahead(worktree, base_ref) if head else 0
@@ -100,8 +100,9 @@ def publish(
             git.push_branch(worktree, branch, env=push_env() if push_env else None)
         except git.GitError as exc:
             raise PublishError(
-                f"task #{number}: cannot push {branch}: {redactor(exc.message)}; "
-                f"the work is committed in {worktree}; run `orch task run --publish-only {number}`"
+                f"task {taskid.ref(number)}: cannot push {branch}: {redactor(exc.message)}; "
+                f"the work is committed in {worktree}; "
+                f"run `orch task run --publish-only {taskid.text(number)}`"
             ) from exc
         state = adir.record_publish(pushed_sha=head)
 

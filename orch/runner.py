@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from orch import git, proc
+from orch import git, proc, taskid
 from orch import labels as L
 from orch.attempt import attempt_dir, update_sidecar
 from orch.clock import utc_iso
@@ -357,7 +357,7 @@ def start_detached(
     argv = [sys.executable, "-m", "orch", "--project", str(project.root)]
     if deps.config_file:
         argv += ["--config", str(deps.config_file)]
-    argv += ["task", "run", str(number)]
+    argv += ["task", "run", taskid.text(number)]
     if options.agent:
         argv += ["--agent", options.agent]
     if options.model:

@@ -19,6 +19,7 @@ from orch.project import Project
 from orch.sidecar import read_json, write_json_atomic
 from orch.status import Status
 from orch.store.base import Issue, Store
+from orch.store.internal import create_internal
 from orch.tasks import KEEP, History, Task, new_task_labels, post_marker, set_status
 
 PARENT_RE = re.compile(r"^Parent: #(\d+)\s*$", re.MULTILINE)
@@ -81,6 +82,7 @@ class AddOptions:
     complexity: str | None = None
     parent: int | None = None
     no_agent: bool = False
+    internal: bool = False  # an internal task (orch.store.internal): no GitHub issue
 
 
 def add_task(store: Store, project: Project, paths: Paths, options: AddOptions) -> Task:
@@ -102,6 +104,9 @@ def add_task(store: Store, project: Project, paths: Paths, options: AddOptions) 
         complexity=options.complexity,
         no_agent=options.no_agent,
     )
+    if options.internal:
+        issue = create_internal(store, options.title.strip(), body, labels)
+        return Task.from_issue(issue)
     ensure_labels_cached(store, [n for n in labels if L.is_orch_label(n)], paths)
     issue = store.create_issue(options.title.strip(), body, labels)
     return Task.from_issue(issue)

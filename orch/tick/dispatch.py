@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
+from orch import taskid
 from orch.status import Status
 from orch.store.base import Comment
 from orch.tasks import Task
@@ -149,7 +150,7 @@ def supervisor_argv(ctx: ProjectTick, number: int) -> list[str]:
     argv = [sys.executable, "-m", "orch"]
     if ctx.deps.config_file:
         argv += ["--config", str(ctx.deps.config_file)]
-    return [*argv, "--project", str(ctx.project.root), "task", "run", str(number)]
+    return [*argv, "--project", str(ctx.project.root), "task", "run", taskid.text(number)]
 
 
 def _start(ctx: ProjectTick, number: int) -> Started:

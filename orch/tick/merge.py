@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from orch import taskid
 from orch.status import Status
 from orch.store.base import Issue, PullRequest
 from orch.tasks import History, Task, set_status
@@ -59,9 +60,10 @@ def _closed_prs_by_task(ctx: ProjectTick) -> dict[int, list[int]]:
     for pr in ctx.pulls:
         if not pr.head.startswith(prefix):
             continue
-        number, _, _ = pr.head[len(prefix) :].partition("-")
-        if number.isdigit():
-            found.setdefault(int(number), []).append(pr.number)
+        head, _, _ = pr.head[len(prefix) :].partition("-")
+        number = taskid.from_text(head)
+        if number is not None:
+            found.setdefault(number, []).append(pr.number)
     return found
 
 
