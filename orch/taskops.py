@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orch import labels as L
+from orch import taskid
 from orch.config import COMPLEXITIES, Config
 from orch.errors import ConfigError, InvalidTransition, OrchError, UsageError
 from orch.paths import Paths
@@ -195,7 +196,7 @@ def _task(store: Store, number: int) -> Task:
     task = Task.from_issue(store.get_issue(number))
     if not task.is_task:
         raise OrchError(
-            f"#{number} is not an orch task (no status: label); add one with "
+            f"{taskid.ref(number)} is not an orch task (no status: label); add one with "
             f"`orch task add` or label it status:new"
         )
     return task
@@ -204,7 +205,8 @@ def _task(store: Store, number: int) -> Task:
 def _refuse_running(task: Task, what: str) -> None:
     if task.status is Status.IN_PROGRESS:
         raise InvalidTransition(
-            f"#{task.number} is running; `orch task kill {task.number}` first, then {what}"
+            f"{taskid.ref(task.number)} is running; `orch task kill {taskid.text(task.number)}` "
+            f"first, then {what}"
         )
 
 
@@ -266,7 +268,8 @@ def assign_task(store: Store, project: Project, paths: Paths, number: int, agent
     check_agent(project.config, agent)
     task = _task(store, number)
     _refuse_running(task, "assign")
-    ensure_labels_cached(store, [f"{L.AGENT_PREFIX}{agent}"], paths)
+    if not taskid.is_internal(number):  # the internal store creates labels itself
+        ensure_labels_cached(store, [f"{L.AGENT_PREFIX}{agent}"], paths)
     issue = set_status(store, number, Status.ROUTED, trigger="owner", agent=agent, issue=task.issue)
     return Change(number, task.status, Status.ROUTED, _reopen(store, issue))
 

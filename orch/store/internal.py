@@ -14,15 +14,17 @@ internal task's branch is pushed and its PR opened on the project like any task'
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from orch import taskid
-from orch.errors import OrchError
+from orch.errors import NotFound, OrchError
 from orch.labels import LabelSpec
 from orch.store.base import Comment, Issue, PullRequest, Snapshot, Store
+from orch.store.dryrun import DryRunStore
 from orch.store.local import LocalStore
 
 
@@ -48,6 +50,17 @@ class WithInternal:
     def _comment(self, comment: Comment) -> Comment:
         return replace(comment, id=-comment.id, issue=taskid.internal(comment.issue))
 
+    @contextlib.contextmanager
+    def _task(self, number: int) -> Iterator[int]:
+        """The internal store's record number; NotFound names the task as people do."""
+        try:
+            yield taskid.local(number)
+        except NotFound:
+            raise NotFound(
+                f"internal task {taskid.text(number)} not found in {self.repo}; "
+                "`orch task list` shows the tasks"
+            ) from None
+
     def create_internal(self, title: str, body: str, labels: Sequence[str]) -> Issue:
         """A new internal task (its labels are created in the internal store)."""
         return self._issue(self.internal.create_issue(title, body, labels))
@@ -70,7 +83,8 @@ class WithInternal:
 
     def get_issue(self, number: int) -> Issue:
         if taskid.is_internal(number):
-            return self._issue(self.internal.get_issue(taskid.local(number)))
+            with self._task(number) as local:
+                return self._issue(self.internal.get_issue(local))
         return self.primary.get_issue(number)
 
     def list_issues(
@@ -89,28 +103,30 @@ class WithInternal:
         state: str | None = None,
     ) -> Issue:
         if taskid.is_internal(number):
-            issue = self.internal.update_issue(
-                taskid.local(number), title=title, body=body, state=state
-            )
+            with self._task(number) as local:
+                issue = self.internal.update_issue(local, title=title, body=body, state=state)
             return self._issue(issue)
         return self.primary.update_issue(number, title=title, body=body, state=state)
 
     def set_labels(self, number: int, labels: Sequence[str]) -> Issue:
         if taskid.is_internal(number):
-            return self._issue(self.internal.set_labels(taskid.local(number), labels))
+            with self._task(number) as local:
+                return self._issue(self.internal.set_labels(local, labels))
         return self.primary.set_labels(number, labels)
 
     # -- comments ----------------------------------------------------------------------
 
     def list_comments(self, number: int, since: datetime | None = None) -> list[Comment]:
         if taskid.is_internal(number):
-            found = self.internal.list_comments(taskid.local(number), since)
+            with self._task(number) as local:
+                found = self.internal.list_comments(local, since)
             return [self._comment(c) for c in found]
         return self.primary.list_comments(number, since)
 
     def create_comment(self, number: int, body: str) -> Comment:
         if taskid.is_internal(number):
-            return self._comment(self.internal.create_comment(taskid.local(number), body))
+            with self._task(number) as local:
+                return self._comment(self.internal.create_comment(local, body))
         return self.primary.create_comment(number, body)
 
     def update_comment(self, comment_id: int, body: str) -> Comment:
@@ -180,8 +196,6 @@ class WithInternal:
 
 def create_internal(store: Store, title: str, body: str, labels: Sequence[str]) -> Issue:
     """Create an internal task through `store` (printed only, under --dry-run)."""
-    from orch.store.dryrun import DryRunStore
-
     if isinstance(store, DryRunStore):
         internal_store(store.inner)  # the same refusal as a real run
         return store.create_internal(title, body, labels)

@@ -259,3 +259,25 @@ def close(
     d = deps(ctx)
     change = close_task(d.store(dry_run=dry_run), number, note)
     _render_changes(ctx, [change], json, dry_run)
+
+
+@app.command("publish")
+def publish(
+    ctx: typer.Context,
+    number: Annotated[
+        int, typer.Argument(parser=task_id, metavar="ID", help="The internal task (iN).")
+    ],
+    json: JsonOpt = False,
+) -> None:
+    """Promote an internal task to a GitHub issue (its history summarised); prints the
+    issue number. The internal record is closed and points to the issue."""
+    from orch.output import emit_json
+    from orch.promote import publish_task
+
+    d = deps(ctx)
+    done = publish_task(d.store(), d.paths, number)
+    if json:
+        emit_json({"published": {"internal": done.internal, "issue": done.issue.number,
+                                 "url": done.issue.url}})
+    else:
+        d.console.out(str(done.issue.number))
