@@ -203,6 +203,7 @@ class JobConfig:
     enabled: bool = True
     timezone: str = "UTC"
     created_at: str | None = None
+    internal: bool = False  # its tasks are internal (orch.store.internal): no GitHub issue
 
 
 @dataclass(frozen=True)
@@ -705,6 +706,7 @@ _JOB_KEYS = {
     "enabled": 0,
     "timezone": 0,
     "created_at": 0,
+    "internal": 0,
 }
 JOB_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -745,7 +747,10 @@ def _jobs(v: _Validator) -> tuple[JobConfig, ...]:
             enabled=v.boolean((*path, "enabled")) if "enabled" in entry else True,
             timezone=timezone,
             created_at=str(entry["created_at"]) if entry.get("created_at") is not None else None,
+            internal=v.boolean((*path, "internal")) if "internal" in entry else False,
         )
+        if job.internal and job.type != "task":
+            raise v.fail((*path, "internal"), "only a task job makes tasks; remove internal")
         if job.type == "bash" and not job.command:
             raise v.fail((*path, "command"), "a bash job needs a command")
         jobs.append(job)

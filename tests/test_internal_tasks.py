@@ -141,3 +141,26 @@ def test_publish_promotes_an_internal_task_to_exactly_one_issue(
     again = project.orch("task", "publish", "i1")
     assert again.code == 1 and f"#{issue['number']}" in again.err
     assert emulator.count("POST", "/repos/acme/widgets/issues") == 1
+
+
+def test_an_internal_job_makes_internal_tasks_without_a_github_request(
+    project: RunProject, emulator: Emulator
+) -> None:
+    added = project.orch("job", "add", "*/5 * * * *", "Nightly tidy", "--internal", "--agent", "claude")
+    assert added.code == 0, added
+    config = project.repo.work / ".orch.yml"
+    text = config.read_text()
+    assert "internal: true" in text
+    created = text.split("created_at: '")[1].split("'")[0]
+    config.write_text(text.replace(created, "2020-01-01T00:00:00Z"))
+    emulator.reset_log()
+
+    first = project.orch("job", "tick")
+    second = project.orch("job", "tick")
+
+    assert first.code == 0 and first.out.startswith("acme/widgets jobs i1 created task: job nightly-tidy"), first
+    assert (second.code, second.out) == (0, ""), second
+    assert emulator.count() == 0, emulator.log_lines()
+    record = internal_record(project, 1)
+    assert {"job:nightly-tidy", "agent:claude", "status:new"} <= set(record["labels"])
+    assert emulator.issues() == []

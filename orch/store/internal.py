@@ -65,6 +65,10 @@ class WithInternal:
         """A new internal task (its labels are created in the internal store)."""
         return self._issue(self.internal.create_issue(title, body, labels))
 
+    def list_internal(self, *, state: str = "open", labels: Sequence[str] = ()) -> list[Issue]:
+        """The internal tasks alone (no GitHub request), oldest first."""
+        return [self._issue(i) for i in self.internal.list_issues(state=state, labels=labels)]
+
     # -- labels (the project's) --------------------------------------------------------
 
     def ensure_labels(self, specs: Iterable[LabelSpec]) -> list[str]:
