@@ -46,7 +46,7 @@ def add(
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
 ) -> None:
-    """Add a task (a GitHub issue with status:new); prints its number (iN with --internal)."""
+    """Add a task (an issue, or an internal iN); prints its id."""
     from orch import taskid
     from orch.errors import UsageError
     from orch.output import emit_json
@@ -99,7 +99,7 @@ def list_(
     all_: Annotated[bool, typer.Option("--all", help="Include closed tasks.")] = False,
     json: JsonOpt = False,
 ) -> None:
-    """List tasks, one per line: id (#N, or iN internal), status, agent, title."""
+    """List tasks, one per line: id (#N or iN), status, agent, title."""
     from orch import taskid
     from orch.errors import UsageError
     from orch.output import emit_json
@@ -269,8 +269,11 @@ def publish(
     ],
     json: JsonOpt = False,
 ) -> None:
-    """Promote an internal task to a GitHub issue (its history summarised); prints the
-    issue number. The internal record is closed and points to the issue."""
+    """Promote an internal task to a GitHub issue; prints its number.
+
+    The issue gets the task's title, body, labels and a summary of its history; the
+    internal task is closed with a comment pointing to the issue.
+    """
     from orch.output import emit_json
     from orch.promote import publish_task
 
