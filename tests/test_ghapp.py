@@ -227,3 +227,25 @@ def test_git_push_gets_a_header_scoped_to_the_host_only(tmp_path: Path) -> None:
     # Existing GIT_CONFIG_* entries are kept: the new one goes after them.
     extended = ghapp.extraheader_env("h", "t", {"GIT_CONFIG_COUNT": "2"})
     assert extended["GIT_CONFIG_COUNT"] == "3" and "GIT_CONFIG_KEY_2" in extended
+
+
+def test_gh_cannot_carry_the_jwt_so_orch_calls_the_app_endpoints_itself(
+    emulator: Emulator, app: App, keys: tuple[Path, str], gh_env: dict[str, str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """gh sends its token as `Authorization: token …`; GitHub (and the emulator) take a
+    JWT only as `Bearer`. This is why orch.ghapp makes the three App calls over HTTPS."""
+    from orch.clock import SystemClock
+    from orch.config import AppConfig
+    from orch.paths import Paths
+
+    config = AppConfig(str(APP_ID), keys[0], None)
+    bearer = ghapp.sign_jwt(config, SystemClock().now())
+    env = {**gh_env, "GH_ENTERPRISE_TOKEN": bearer, "GH_HOST": emulator.host}
+    via_gh = subprocess.run(["gh", "api", "/app"], env=env, capture_output=True, text=True, check=False)
+    assert via_gh.returncode != 0 and "JSON web token" in via_gh.stdout + via_gh.stderr
+
+    monkeypatch.setenv("SSL_CERT_FILE", gh_env["SSL_CERT_FILE"])  # the emulator's throw-away CA
+    auth = ghapp.AppAuth(config, emulator.host, "acme/widgets", Paths(tmp_path, tmp_path), SystemClock())
+    assert auth.verify() == ("orch-test[bot]", 4242)
+    assert emulator.count("POST", "/app/installations/*/access_tokens") == 0
