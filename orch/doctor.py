@@ -74,10 +74,13 @@ def run_checks(deps: Deps) -> Report:
         for name in ("gh auth", "repo", "labels"):
             checks.append(Check(name, SKIP, "needs gh"))
     else:
-        if github and project.config.app is not None:
-            checks.append(_app(deps, project))
         if github:
-            auth = _guard("gh auth", lambda: _gh_auth(deps, project))
+            # With an App, gh uses its installation token, which is no user (GET /user is
+            # 403): the App check stands for gh's.
+            auth = (
+                _app(deps, project) if project.config.app is not None
+                else _guard("gh auth", lambda: _gh_auth(deps, project))
+            )
             checks.append(auth)
             repo = (
                 _guard("repo", lambda: _repo(deps, project)) if auth.status == OK
@@ -216,6 +219,9 @@ def _repo(deps: Deps, project: Project) -> Check:
         return Check("repo", FAIL, f"{project.repo} not found (or not visible to this token)",
                      "check gh.repo in .orch.yml and the token's access to the repository")
     perms = data.get("permissions") if isinstance(data, dict) else None
+    if not isinstance(perms, dict) and project.config.app is not None:
+        return Check("repo", OK, f"{project.repo}: reachable as the App (its permissions are "
+                     "set in the App's settings: issues, pull requests, contents: write)")
     perms = perms if isinstance(perms, dict) else {}
     role = next((r for r in ("admin", "maintain", "push", "triage", "pull") if perms.get(r)), None)
     if role in ("admin", "maintain", "push"):

@@ -23,18 +23,19 @@ from orch.store.base import Issue, Store
 from orch.store.internal import create_internal
 from orch.tasks import KEEP, History, Task, new_task_labels, post_marker, set_status
 
-PARENT_RE = re.compile(r"^Parent: #(\d+)\s*$", re.MULTILINE)
+PARENT_RE = re.compile(r"^Parent: (#\d+|i\d+)\s*$", re.MULTILINE)
 
 
 def parent_of(issue: Issue) -> int | None:
-    """The parent task named by a `Parent: #N` line in the body (sub-issues, plan tasks)."""
+    """The parent task named by a `Parent: #N` (or `Parent: iN`, an internal task) line
+    in the body (sub-issues, plan tasks)."""
     match = PARENT_RE.search(issue.body or "")
-    return int(match.group(1)) if match else None
+    return taskid.parse(match.group(1)) if match else None
 
 
 def with_parent(body: str, parent: int) -> str:
     """A sub-task's body: its own text, then the `Parent: #N` line `parent_of` reads."""
-    return f"{body.rstrip()}\n\nParent: #{parent}\n".lstrip()
+    return f"{body.rstrip()}\n\nParent: {taskid.ref(parent)}\n".lstrip()
 
 
 def check_agent(config: Config, agent: str) -> str:

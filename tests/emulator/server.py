@@ -895,6 +895,9 @@ class Emulator:
     ) -> tuple[int, dict[str, str], Any]:
         parts = [unquote(p) for p in path.strip("/").split("/")]
         if parts == ["user"] and method == "GET":
+            if any(app.bot_login == login for app in self.apps.values()):
+                # An installation token is not a user: GitHub answers 403 here.
+                raise HttpError(403, "Resource not accessible by integration")
             return 200, {}, self._user_json(login)
         if parts == ["rate_limit"] and method == "GET":
             return 200, {}, self._rate_limit_json()
