@@ -104,6 +104,6 @@ def _project_store(project: Project, deps: Deps) -> Store:
         backoff=project.config.gh.backoff,
         paths=deps.paths,
         clock=deps.clock,
-        auth=auth.gh_env if auth is not None else None,
+        auth=auth,
     )
     return GitHubStore(gh, project.repo)

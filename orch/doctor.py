@@ -180,7 +180,7 @@ def _gh(deps: Deps, project: Project) -> Any:
     auth = deps.app_auth(project)
     return Gh(host=project.config.gh.host, backoff=project.config.gh.backoff,
               paths=deps.paths, clock=deps.clock,
-              auth=auth.gh_env if auth is not None else None)
+              auth=auth)
 
 
 def _app(deps: Deps, project: Project) -> Check:
@@ -193,8 +193,12 @@ def _app(deps: Deps, project: Project) -> Check:
         bot, installation = auth.verify()
     except OrchError as exc:
         return Check("github app", FAIL, exc.message)
-    return Check("github app", OK, f"App {auth.app.app_id} ({bot}) installed on {project.repo} "
-                 f"(installation {installation})")
+    detail = f"App {auth.app.app_id} ({bot}) installed on {project.repo} (installation {installation})"
+    key = auth.app.private_key_path
+    if key.stat().st_mode & 0o077:
+        return Check("github app", WARN, f"{detail}; but {key} is readable by other users",
+                     f"chmod 600 {key}")
+    return Check("github app", OK, detail)
 
 
 def _gh_auth(deps: Deps, project: Project) -> Check:

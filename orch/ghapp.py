@@ -25,6 +25,7 @@ Token order (first found wins): the App, then `GH_TOKEN`, `GITHUB_TOKEN`
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import ssl
@@ -250,6 +251,17 @@ class AppAuth:
         """The variables that make one gh subprocess act as the App (and nothing else)."""
         token = self.token().token
         return {"GH_TOKEN": token, "GH_ENTERPRISE_TOKEN": token}
+
+    def rejected(self) -> str:
+        """gh got 401 with the token (revoked, App uninstalled): drop the cache so the
+        next command mints a new one; say what to check."""
+        with contextlib.suppress(OSError):
+            self.cache_file.unlink()
+        return (
+            f"GitHub rejected the installation token of App {self.app.app_id} on {self.host}; "
+            f"the next command mints a new one (check that the App is still installed on "
+            f"{self.repo}: `orch doctor`)"
+        )
 
     def git_env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """`git push` environment: a basic-auth header scoped to https://HOST/, added

@@ -159,6 +159,22 @@ def test_a_token_within_five_minutes_of_expiry_is_renewed(
     assert all(r.token == newest for r in emulator.matching("GET", "/repos/acme/widgets/issues*"))
 
 
+def test_a_revoked_token_fails_once_then_a_new_one_is_minted(
+    project: RunProject, emulator: Emulator
+) -> None:
+    assert project.orch("task", "list").code == 0
+    emulator.expire_app_tokens()  # revoked before its time, as when an App is suspended
+
+    refused = project.orch("task", "list")
+    again = project.orch("task", "list")
+
+    assert refused.code == 4, refused
+    assert "rejected the installation token of App 77" in refused.err
+    assert "gh auth login" not in refused.err
+    assert again.code == 0, again
+    assert len(_minted(emulator)) == 2
+
+
 def test_a_key_of_another_app_is_refused_with_a_clear_line(
     project: RunProject, emulator: Emulator, tmp_path: Path
 ) -> None:

@@ -41,6 +41,11 @@ class WithInternal:
         """The project's gh (the Projects V2 board hook looks for it)."""
         return getattr(self.primary, "gh", None)
 
+    @property
+    def _any_internal(self) -> bool:
+        """Whether internal tasks were ever made here (reads never create the folder)."""
+        return self.internal.root.is_dir()
+
     # -- internal records <-> task ids ------------------------------------------------
 
     def _issue(self, issue: Issue) -> Issue:
@@ -67,6 +72,8 @@ class WithInternal:
 
     def list_internal(self, *, state: str = "open", labels: Sequence[str] = ()) -> list[Issue]:
         """The internal tasks alone (no GitHub request), oldest first."""
+        if not self._any_internal:
+            return []
         return [self._issue(i) for i in self.internal.list_issues(state=state, labels=labels)]
 
     # -- labels (the project's) --------------------------------------------------------
@@ -95,6 +102,8 @@ class WithInternal:
         self, *, state: str = "open", labels: Sequence[str] = (), author: str | None = None
     ) -> list[Issue]:
         found = self.primary.list_issues(state=state, labels=labels, author=author)
+        if not self._any_internal:
+            return found
         mine = self.internal.list_issues(state=state, labels=labels, author=author)
         return [*found, *(self._issue(i) for i in mine)]
 
@@ -181,6 +190,8 @@ class WithInternal:
         self, known: dict[int, datetime] | None = None, since: datetime | None = None
     ) -> Snapshot:
         """The project's snapshot (its one request) plus the internal tasks' (files)."""
+        if not self._any_internal:
+            return self.primary.snapshot(known, since)
         outer = {n: t for n, t in (known or {}).items() if n > 0} if known is not None else None
         inner = (
             {taskid.local(n): t for n, t in known.items() if n < 0} if known is not None else None
