@@ -103,8 +103,10 @@ def test_the_tick_runs_an_internal_task_pushes_its_branch_and_opens_a_pr(
     found = [markers.parse(c["body"]) for c in record["comments"]]
     (response,) = [m for m in found if m and m.kind == "agent-response"]
     assert response.data["pr"] == pr["number"]
-    # No GitHub issue was touched: only PR calls, the snapshot and the bare minimum.
+    # No GitHub issue was touched: the snapshot, the PR's calls, nothing else.
+    print("requests new->in_review (internal):", emulator.count(), *emulator.log_lines(), sep="\n")
     assert emulator.count(path="/repos/acme/widgets/issues*") == 0, emulator.log_lines()
+    assert emulator.count() == 3, emulator.log_lines()  # snapshot, find PR, create PR
 
     emulator.merge_pr(pr["number"])
     done = project.orch("tick", "--json")
