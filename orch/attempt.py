@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orch import taskid
 from orch.paths import Paths
 from orch.sidecar import read_json, read_versioned, write_json_atomic, write_versioned
 
@@ -177,12 +178,12 @@ def running_sidecars(paths: Paths) -> list[tuple[str, int, dict[str, Any]]]:
     if not repos.is_dir():
         return found
     for sidecar in sorted(repos.glob("*/*/tasks/*.json")):
-        stem = sidecar.stem
-        if not stem.isdigit():
+        number = taskid.from_text(sidecar.stem)
+        if number is None:
             continue
         repo = f"{sidecar.parents[2].name}/{sidecar.parents[1].name}"
         with contextlib.suppress(Exception):
-            data = read_sidecar(paths, repo, int(stem))
+            data = read_sidecar(paths, repo, number)
             if data.get("supervisor_pid"):
-                found.append((repo, int(stem), data))
+                found.append((repo, number, data))
     return found

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orch import taskid
 from orch.errors import NotFound, OrchError
 from orch.status import Status
 
@@ -523,6 +524,8 @@ def status_hook(board: Board, repo: str) -> Any:
     """A tasks.set_status hook that moves the board item; never raises."""
 
     def hook(issue: Issue, src: Status | None, to: Status, reason: str) -> None:
+        if taskid.is_internal(issue.number):
+            return  # internal tasks are not on GitHub, so not on its board
         try:
             board.move(issue.node_id, to)
         except Exception as exc:  # a board failure never fails the status change

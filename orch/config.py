@@ -35,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
         "project_status_names": {},
         "project_status_map": {},
     },
+    "github": {"app_id": None, "private_key_path": None, "installation_id": None},
     "store": "github",
     "workflow": {
         "intake": "labeled",
@@ -124,6 +125,15 @@ class GhConfig:
 
 
 @dataclass(frozen=True)
+class AppConfig:
+    """`github:` — a GitHub App orch authenticates as (orch.ghapp)."""
+
+    app_id: str
+    private_key_path: Path
+    installation_id: int | None
+
+
+@dataclass(frozen=True)
 class WorkflowConfig:
     intake: str
     allowed_users: tuple[str, ...]
@@ -206,6 +216,7 @@ class JobConfig:
     enabled: bool = True
     timezone: str = "UTC"
     created_at: str | None = None
+    internal: bool = False  # its tasks are internal (orch.store.internal): no GitHub issue
 
 
 @dataclass(frozen=True)
@@ -247,6 +258,7 @@ class Config:
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     notify: NotifyConfig = NotifyConfig()
     commit_max_diff_bytes: int = 32768
+    app: AppConfig | None = None  # `github:` App authentication, when configured
 
     def model_for(self, complexity: str | None, agent: str) -> str | None:
         """The model for a tier and agent; None lets the CLI use its own default."""
@@ -609,6 +621,7 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
         raw=MappingProxyType(merged),
         notify=notify,
         commit_max_diff_bytes=max_diff_bytes,
+        app=_app(v),
     )
 
 
@@ -657,6 +670,27 @@ def router_model(model_map: Mapping[str, Mapping[str, str]], agent: str) -> str 
         if model:
             return model
     return None
+
+
+
+
+def _app(v: _Validator) -> AppConfig | None:
+    """`github: {app_id, private_key_path, installation_id?}`: all or nothing."""
+    section = v.section(("github",), DEFAULTS["github"])
+    app_id = section.get("app_id")
+    key = section.get("private_key_path")
+    if app_id is None and key is None:
+        if section.get("installation_id") is not None:
+            raise v.fail(("github", "installation_id"), "needs github.app_id and private_key_path")
+        return None
+    if isinstance(app_id, bool) or not isinstance(app_id, int | str) or not str(app_id).strip():
+        raise v.fail(("github", "app_id"), "must be the App's id (a number) or client id")
+    key_text = v.string(("github", "private_key_path"))
+    path = Path(key_text).expanduser()
+    if not path.is_absolute():
+        path = (Path(v.sources.file_for(("github", "private_key_path"))).parent / path).absolute()
+    installation = v.number(("github", "installation_id"), minimum=1, optional=True)
+    return AppConfig(str(app_id).strip(), path, installation)
 
 
 _AGENT_KEYS = {
@@ -778,6 +812,7 @@ _JOB_KEYS = {
     "enabled": 0,
     "timezone": 0,
     "created_at": 0,
+    "internal": 0,
 }
 JOB_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -818,7 +853,10 @@ def _jobs(v: _Validator) -> tuple[JobConfig, ...]:
             enabled=v.boolean((*path, "enabled")) if "enabled" in entry else True,
             timezone=timezone,
             created_at=str(entry["created_at"]) if entry.get("created_at") is not None else None,
+            internal=v.boolean((*path, "internal")) if "internal" in entry else False,
         )
+        if job.internal and job.type != "task":
+            raise v.fail((*path, "internal"), "only a task job makes tasks; remove internal")
         if job.type == "bash" and not job.command:
             raise v.fail((*path, "command"), "a bash job needs a command")
         jobs.append(job)

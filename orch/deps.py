@@ -17,6 +17,7 @@ from orch.paths import Paths, default_paths
 if TYPE_CHECKING:
     from orch.config import Config
     from orch.gh import Gh
+    from orch.ghapp import AppAuth
     from orch.project import Project
     from orch.store import Store
 
@@ -67,8 +68,30 @@ class Deps:
 
         return install(store, project, self.paths)
 
+    def app_auth(self, project: Project | None = None) -> AppAuth | None:
+        """The project's GitHub App authentication (None without `github.app_id`)."""
+        from orch import ghapp
+
+        project = project or self.project()
+        config = project.config
+        return ghapp.for_project(config.app, config.gh.host, project.repo, self.paths, self.clock)
+
+    def push_env(self, project: Project) -> dict[str, str]:
+        """Extra environment for `git push` (the App token as a scoped header), or {}."""
+        auth = self.app_auth(project)
+        return auth.git_env() if auth is not None else {}
+
 
 def make_store(project: Project, deps: Deps) -> Store:
+    """The project's store (GitHub or local) with its internal tasks beside it."""
+    from orch.store.internal import WithInternal
+    from orch.store.local import LocalStore
+
+    internal = LocalStore(project.internal_store_dir, project.repo, deps.clock)
+    return WithInternal(_project_store(project, deps), internal)
+
+
+def _project_store(project: Project, deps: Deps) -> Store:
     if project.config.store == "local":
         from orch.store.local import LocalStore
 
@@ -87,4 +110,5 @@ def make_gh(project: Project, deps: Deps) -> Gh:
         backoff=project.config.gh.backoff,
         paths=deps.paths,
         clock=deps.clock,
+        auth=deps.app_auth(project),
     )

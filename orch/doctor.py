@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orch import taskid
 from orch.errors import AuthError, GhMissing, GitHubError, NotFound, OrchError
 from orch.project import find_root
 
@@ -109,7 +110,12 @@ def _project_report(deps: Deps) -> Report:
             checks.append(Check(name, SKIP, "needs gh"))
     else:
         if github:
-            auth = _guard("gh auth", lambda: _gh_auth(deps, project))
+            # With an App, gh uses its installation token, which is no user (GET /user is
+            # 403): the App check stands for gh's.
+            auth = (
+                _app(deps, project) if project.config.app is not None
+                else _guard("gh auth", lambda: _gh_auth(deps, project))
+            )
             checks.append(auth)
             repo = (
                 _guard("repo", lambda: _repo(deps, project)) if auth.status == OK
@@ -208,8 +214,28 @@ def _gh_installed() -> Check:
 def _gh(deps: Deps, project: Project) -> Any:
     from orch.gh import Gh
 
+    auth = deps.app_auth(project)
     return Gh(host=project.config.gh.host, backoff=project.config.gh.backoff,
-              paths=deps.paths, clock=deps.clock)
+              paths=deps.paths, clock=deps.clock,
+              auth=auth)
+
+
+def _app(deps: Deps, project: Project) -> Check:
+    """`github:` App: key readable, JWT accepted, installation found (nothing minted)."""
+    auth = deps.app_auth(project)
+    if auth is None:
+        return Check("github app", FAIL, "github.app_id is set but the project has no gh.repo",
+                     "set gh.repo: OWNER/REPO in .orch.yml")
+    try:
+        bot, installation = auth.verify()
+    except OrchError as exc:
+        return Check("github app", FAIL, exc.message)
+    detail = f"App {auth.app.app_id} ({bot}) installed on {project.repo} (installation {installation})"
+    key = auth.app.private_key_path
+    if key.stat().st_mode & 0o077:
+        return Check("github app", WARN, f"{detail}; but {key} is readable by other users",
+                     f"chmod 600 {key}")
+    return Check("github app", OK, detail)
 
 
 def _gh_auth(deps: Deps, project: Project) -> Check:
@@ -234,6 +260,9 @@ def _repo(deps: Deps, project: Project) -> Check:
         return Check("repo", FAIL, f"{project.repo} not found (or not visible to this token)",
                      "check gh.repo in .orch.yml and the token's access to the repository")
     perms = data.get("permissions") if isinstance(data, dict) else None
+    if not isinstance(perms, dict) and project.config.app is not None:
+        return Check("repo", OK, f"{project.repo}: reachable as the App (its permissions are "
+                     "set in the App's settings: issues, pull requests, contents: write)")
     perms = perms if isinstance(perms, dict) else {}
     role = next((r for r in ("admin", "maintain", "push", "triage", "pull") if perms.get(r)), None)
     if role in ("admin", "maintain", "push"):
@@ -383,12 +412,12 @@ def _drift(deps: Deps, project: Project, store: Store) -> Check:
     problems: list[str] = []
     for number, st in sorted(tasks.items()):
         if st is Status.IN_PROGRESS and not supervisor_alive(read_sidecar(deps.paths, project.repo, number)):
-            problems.append(f"#{number} is in_progress with no live supervisor here")
+            problems.append(f"{taskid.ref(number)} is in_progress with no live supervisor here")
     worktrees = deps.paths.worktrees_dir(project.repo)
     if worktrees.is_dir():
         for path in sorted(worktrees.iterdir()):
-            head = path.name.split("-", 1)[0]
-            if path.is_dir() and head.isdigit() and int(head) not in tasks:
+            owner = taskid.from_text(path.name.split("-", 1)[0])
+            if path.is_dir() and owner is not None and owner not in tasks:
                 problems.append(f"worktree {path} has no open task")
     if not problems:
         return Check("drift", OK, f"{len(tasks)} open tasks agree with this host")

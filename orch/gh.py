@@ -37,7 +37,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 from orch import proc
@@ -124,6 +124,22 @@ class GhResponse:
         return None
 
 
+class GhAuth(Protocol):
+    """Credentials orch hands to gh itself (orch.ghapp.AppAuth, the GitHub App)."""
+
+    def gh_env(self) -> Mapping[str, str]:
+        """Variables for one gh subprocess (never orch's own environment)."""
+        ...
+
+    def rejected(self) -> str:
+        """GitHub refused them: forget what is cached; the message for the user."""
+        ...
+
+    def login(self) -> str:
+        """The login these credentials act as (`<app-slug>[bot]`), "" when not known."""
+        ...
+
+
 class Gh:
     """`gh api` for one GitHub host, with typed errors and the shared backoff file."""
 
@@ -137,6 +153,7 @@ class Gh:
         *,
         rng: random.Random | None = None,
         timeout: float = CALL_TIMEOUT_SECONDS,
+        auth: GhAuth | None = None,
     ) -> None:
         self.host = host or GITHUB_COM
         self.backoff = backoff
@@ -145,6 +162,8 @@ class Gh:
         self.env = dict(env) if env is not None else None
         self.rng = rng or random.Random()
         self.timeout = timeout
+        # The GitHub App (orch.ghapp): its token goes to each gh subprocess only.
+        self.auth = auth
         self._gh_path: str | None = None
 
     # ------------------------------------------------------------------ public API
@@ -380,6 +399,8 @@ class Gh:
         return GitHubError(f"gh api {where} failed (exit {code}): {text or 'no message'}")
 
     def _auth_error(self, *, rejected: bool) -> AuthError:
+        if self.auth is not None:
+            return AuthError(self.auth.rejected())
         var = "GH_TOKEN" if self.host == GITHUB_COM else "GH_ENTERPRISE_TOKEN"
         what = "GitHub rejected the token for" if rejected else "not logged in to GitHub at"
         return AuthError(
@@ -470,6 +491,8 @@ class Gh:
             # gh rejects `--hostname HOST:PORT`; GH_HOST accepts it.
             env["GH_HOST"] = self.host
         env.update({"GH_PROMPT_DISABLED": "1", "GH_NO_UPDATE_NOTIFIER": "1", "NO_COLOR": "1"})
+        if self.auth is not None:
+            env.update(self.auth.gh_env())
         return env
 
     def _gh(self) -> str:

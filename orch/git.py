@@ -205,9 +205,13 @@ def changed_files(path: Path | str, base: str, head: str = "HEAD") -> list[str]:
     return [line for line in result.stdout.splitlines() if line.strip()] if result.ok else []
 
 
-def push_branch(path: Path | str, branch: str, remote: str = "origin") -> None:
-    """`git push -u REMOTE BRANCH` with git's own credential setup (never a token in a URL)."""
-    git("push", "--quiet", "-u", remote, f"{branch}:refs/heads/{branch}", cwd=path, timeout=600)
+def push_branch(
+    path: Path | str, branch: str, remote: str = "origin", env: Mapping[str, str] | None = None
+) -> None:
+    """`git push -u REMOTE BRANCH` with git's own credential setup (never a token in a URL);
+    `env` adds variables for this one git process (the App's scoped auth header)."""
+    git("push", "--quiet", "-u", remote, f"{branch}:refs/heads/{branch}", cwd=path, env=env,
+        timeout=600)
 
 
 def remote_branch_sha(path: Path | str, branch: str, remote: str = "origin") -> str | None:

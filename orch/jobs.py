@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from orch import taskid
 from orch.actions import Action
 from orch.clock import parse_iso, utc_iso
 from orch.sidecar import read_versioned, write_versioned
@@ -302,13 +303,14 @@ def _tick_job(
         active = _active_task(known if known is not None else _job_issues(store, job, "open"))
         if active is not None:
             status = _status_name(active)
-            detail = f"job {job.id}: task #{active.number} is still {status}"
+            detail = f"job {job.id}: task {taskid.ref(active.number)} is still {status}"
             if dry_run:
                 return Action(repo, PHASE, "would skip", active.number, detail)
             if claim(deps.paths, repo, job.id, slot, now, last):
                 save_run(
                     deps.paths, repo, job.id,
-                    JobRun(last_run=now, slot=slot, result=f"skipped: #{active.number} still {status}",
+                    JobRun(last_run=now, slot=slot,
+                           result=f"skipped: {taskid.ref(active.number)} still {status}",
                            task=active.number),
                 )
             return Action(repo, PHASE, "skipped", active.number, detail)
@@ -328,8 +330,12 @@ def _tick_job(
 
 def _job_issues(store: Store, job: JobConfig, state: str) -> list[Issue]:
     from orch import labels
+    from orch.store.internal import internal_store
 
-    return store.list_issues(state=state, labels=[f"{labels.JOB_PREFIX}{job.id}"])
+    wanted = [f"{labels.JOB_PREFIX}{job.id}"]
+    if job.internal:  # its tasks are all internal: no GitHub request
+        return internal_store(store).list_internal(state=state, labels=wanted)
+    return store.list_issues(state=state, labels=wanted)
 
 
 def _status_name(issue: Issue) -> str:
@@ -362,12 +368,16 @@ def _create_task(
     now: datetime,
 ) -> Action:
     from orch.errors import OrchError
+    from orch.store.internal import create_internal
     from orch.taskops import ensure_labels_cached
 
     names = task_labels(job)
     try:
-        ensure_labels_cached(store, names, deps.paths)
-        issue = store.create_issue(title, task_body(job), names)
+        if job.internal:  # no GitHub request: the internal store makes its labels
+            issue = create_internal(store, title, task_body(job), names)
+        else:
+            ensure_labels_cached(store, names, deps.paths)
+            issue = store.create_issue(title, task_body(job), names)
     except OrchError as exc:
         # The slot stays used (last_run was saved first); say why it produced nothing.
         save_run(deps.paths, project.repo, job.id,
@@ -376,7 +386,8 @@ def _create_task(
         raise
     save_run(
         deps.paths, project.repo, job.id,
-        JobRun(last_run=now, slot=slot, result=f"created #{issue.number}", task=issue.number,
+        JobRun(last_run=now, slot=slot, result=f"created {taskid.ref(issue.number)}",
+               task=issue.number,
                finished_at=deps.clock.now()),
     )
     return Action(project.repo, PHASE, "created task", issue.number, f"job {job.id}: {title}")
@@ -455,6 +466,7 @@ class JobView:
             "body": job.body,
             "labels": list(job.labels),
             "agent": job.agent,
+            "internal": job.internal,
             "command": job.command,
             "timeout_seconds": job.timeout_seconds,
             "enabled": job.enabled,

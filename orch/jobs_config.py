@@ -16,8 +16,8 @@ from typing import Any
 from orch.errors import ConfigError, NotFound, UsageError
 
 KEY_ORDER = (
-    "id", "type", "schedule", "timezone", "title", "body", "labels", "agent", "command",
-    "timeout_seconds", "enabled", "created_at",
+    "id", "type", "schedule", "timezone", "title", "body", "labels", "agent", "internal",
+    "command", "timeout_seconds", "enabled", "created_at",
 )
 ID_MAX = 40
 
@@ -88,6 +88,7 @@ class NewJob:
     body: str = ""
     labels: tuple[str, ...] = ()
     agent: str | None = None
+    internal: bool = False
     command: str | None = None
     timeout_seconds: int | None = None
     job_id: str | None = None
@@ -136,6 +137,10 @@ def make_entry(new: NewJob, taken: set[str], now: datetime) -> dict[str, Any]:
         entry["labels"] = list(new.labels)
     if new.agent:
         entry["agent"] = new.agent
+    if new.internal:
+        if new.type != "task":
+            raise UsageError("--internal is for task jobs (a bash job makes no task)")
+        entry["internal"] = True
     if new.type == "bash":
         entry["command"] = new.command
         entry["timeout_seconds"] = new.timeout_seconds or 600

@@ -16,9 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from orch import taskid
 from orch.store.base import Comment
 
-KINDS = ("agent-response", "status", "ack", "route", "claim", "review")
+KINDS = ("agent-response", "status", "ack", "route", "claim", "review", "published")
 MARKER_VERSION = 1
 _MARKER_RE = re.compile(r"\A\s*<!-- orch:([a-z-]+) (\{.*?\}) -->[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 
@@ -77,8 +78,10 @@ def written_by_orch(author: str | None, logins: OrchLogins) -> bool:
 
 
 def orch_marker(comment: Comment, logins: OrchLogins) -> Marker | None:
-    """The marker of a comment orch wrote; None for any other comment, marker or not."""
-    if not written_by_orch(comment.author, logins):
+    """The marker of a comment orch wrote; None for any other comment, marker or not.
+    An internal task's comments (orch.store.internal) live in files on this machine only,
+    so every one of them is orch's."""
+    if not (taskid.is_internal(comment.issue) or written_by_orch(comment.author, logins)):
         return None
     return parse(comment.body)
 

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from orch import taskid
+
 
 @dataclass(frozen=True)
 class Paths:
@@ -63,10 +65,10 @@ class Paths:
         return self.state_dir / "repos" / owner / name
 
     def task_sidecar(self, repo: str, number: int) -> Path:
-        return self.repo_dir(repo) / "tasks" / f"{number}.json"
+        return self.repo_dir(repo) / "tasks" / f"{taskid.text(number)}.json"
 
     def task_dir(self, repo: str, number: int) -> Path:
-        return self.repo_dir(repo) / "tasks" / str(number)
+        return self.repo_dir(repo) / "tasks" / taskid.text(number)
 
     def attempt_dir(self, repo: str, number: int, attempt: int) -> Path:
         return self.task_dir(repo, number) / "attempts" / str(attempt)

@@ -60,6 +60,7 @@ def publish_pending(deps: Deps, project: Project, store: Store, adir: AttemptDir
         published = publish(
             store, config, adir, redactor=redactor,
             ensure_labels=lambda names: ensure_labels_cached(store, names, deps.paths),
+            push_env=lambda: deps.push_env(project),
         )
     except (OrchError, OSError) as exc:
         # A full disk or a vanished file is one line too (exit 1), never a traceback; what

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orch import labels as L
+from orch import taskid
+from orch.store.internal import create_internal
 
 if TYPE_CHECKING:
     from orch.attempt import AttemptDir
@@ -57,9 +59,9 @@ def child_labels(child: dict[str, Any]) -> list[str]:
 
 def list_text(parent: int, created: Sequence[tuple[int, str]]) -> str:
     """The comment posted on the parent (pure)."""
-    lines = [f"**orch**: plan for #{parent}: created {len(created)} sub-issue(s); this task "
-             "waits (`blocked`) until they are all done."]
-    lines += [f"- [ ] #{number} {title}" for number, title in created]
+    lines = [f"**orch**: plan for {taskid.ref(parent)}: created {len(created)} sub-issue(s); "
+             "this task waits (`blocked`) until they are all done."]
+    lines += [f"- [ ] {taskid.ref(number)} {title}" for number, title in created]
     return "\n".join(lines)
 
 
@@ -80,9 +82,13 @@ def publish_children(
     created: list[list[Any]] = [list(c) for c in state.get("children") or []]
     for child in children[len(created):]:
         labels = child_labels(child)
-        if ensure_labels:
-            ensure_labels([n for n in labels if L.is_orch_label(n)])
-        issue = store.create_issue(child["title"], child_body(child["body"], parent), labels)
+        body = child_body(child["body"], parent)
+        if taskid.is_internal(parent):  # an internal plan's children stay internal
+            issue = create_internal(store, child["title"], body, labels)
+        else:
+            if ensure_labels:
+                ensure_labels([n for n in labels if L.is_orch_label(n)])
+            issue = store.create_issue(child["title"], body, labels)
         created.append([issue.number, issue.title])
         state = adir.record_publish(children=created)
     pairs = [(int(n), str(t)) for n, t in created]

@@ -25,6 +25,11 @@ class Project:
     def local_store_dir(self) -> Path:
         return self.root / ".orch" / "local"
 
+    @property
+    def internal_store_dir(self) -> Path:
+        """Internal tasks (orch.store.internal), whatever the project's store."""
+        return self.root / ".orch" / "internal"
+
 
 def repo_slug(root: Path, config: Config) -> str:
     """OWNER/REPO from config, else from the origin remote, else local/<dirname>."""

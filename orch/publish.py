@@ -21,12 +21,12 @@ finished later without doing anything twice:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from orch import git, markers, pushguard
+from orch import git, markers, pushguard, taskid
 from orch.attempt import AttemptDir
 from orch.config import Config
 from orch.decision import Decision
@@ -70,6 +70,7 @@ def publish(
     *,
     redactor: Redactor,
     ensure_labels: Callable[[list[str]], object] | None = None,
+    push_env: Callable[[], Mapping[str, str]] | None = None,
 ) -> Published:
     """Publish one attempt; safe to call again after any failure (see the module doc)."""
     meta = adir.read(adir.meta)
@@ -88,11 +89,11 @@ def publish(
     # 1. commit leftovers
     if "commit_sha" not in state and worktree.is_dir():
         identity = git.identity_env(config.git.name, config.git.email)
-        message = f"orch: {meta['title']} (#{number}, attempt {meta['attempt']})"
+        message = f"orch: {meta['title']} ({taskid.ref(number)}, attempt {meta['attempt']})"
         try:
             sha = git.commit_all(worktree, message, identity)
         except git.GitError as exc:
-            raise PublishError(f"task #{number}: cannot commit the agent's work: {exc.message}") from exc
+            raise PublishError(f"task {taskid.ref(number)}: cannot commit the agent's work: {exc.message}") from exc
         state = adir.record_publish(commit_sha=sha)
     head = git.rev_parse(worktree, "HEAD") if worktree.is_dir() else None
     ahead = git.commits_ahead(worktree, base_ref) if head else 0
@@ -102,11 +103,12 @@ def publish(
         state = _guard(adir, state, worktree, base_ref, branch, number, redactor)
     if meta.get("has_remote") and ahead > 0 and state.get("pushed_sha") != head and not state.get("held"):
         try:
-            git.push_branch(worktree, branch)
+            git.push_branch(worktree, branch, env=push_env() if push_env else None)
         except git.GitError as exc:
             raise PublishError(
-                f"task #{number}: cannot push {branch}: {redactor(exc.message)}; "
-                f"the work is committed in {worktree}; run `orch task run --publish-only {number}`"
+                f"task {taskid.ref(number)}: cannot push {branch}: {redactor(exc.message)}; "
+                f"the work is committed in {worktree}; "
+                f"run `orch task run --publish-only {taskid.text(number)}`"
             ) from exc
         state = adir.record_publish(pushed_sha=head)
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from orch import taskid
+
 # GitHub refuses comment bodies over 65536 characters; stay well below.
 MAX_COMMENT = 60_000
 STDERR_TAIL = 3_000
@@ -164,7 +166,7 @@ def _fallback_summary(report: AttemptReport) -> str:
 
 def pr_title(issue_title: str, number: int) -> str:
     """PR titles come from the issue title (agents' summaries are too verbose)."""
-    return _cap(_one_line(issue_title), 200) or f"orch task #{number}"
+    return _cap(_one_line(issue_title), 200) or f"orch task {taskid.ref(number)}"
 
 
 def pr_body(report: AttemptReport) -> str:
@@ -175,7 +177,10 @@ def pr_body(report: AttemptReport) -> str:
         lines += ["### Remaining", "", *_bullets(report.remaining), ""]
     if report.files_changed:
         lines += ["### Files changed", "", *_bullets(report.files_changed, code=True), ""]
-    lines += [f"Closes #{report.number}", ""]
+    if taskid.is_internal(report.number):  # no issue to close: merge watch reads the branch
+        lines += [f"orch internal task {taskid.text(report.number)}", ""]
+    else:
+        lines += [f"Closes #{report.number}", ""]
     model = f" ({report.model})" if report.model else ""
     lines.append(f"<sub>Opened by orch: {badge(report.agent)}{model}, attempt {report.attempt}.</sub>")
     return "\n".join(lines)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orch import checkout, git, proc
+from orch import checkout, git, proc, taskid
 from orch import labels as L
 from orch.agents.probe import which as agent_which
 from orch.attempt import AttemptDir, attempt_dir, update_sidecar
@@ -554,7 +554,9 @@ def supervisor_argv(deps: Deps, project: Project, number: int) -> list[str]:
     argv = [sys.executable, "-m", "orch"]
     if deps.config_file:
         argv += ["--config", str(deps.config_file)]
-    return [*argv, "--project", str(project.root), "task", "run", str(number), "--supervisor"]
+    return [
+        *argv, "--project", str(project.root), "task", "run", taskid.text(number), "--supervisor"
+    ]
 
 
 def start_detached(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orch import labels as L
+from orch import taskid
 from orch.config import COMPLEXITIES, Config
 from orch.errors import ConfigError, InvalidTransition, NotFound, OrchError, UsageError
 from orch.paths import Paths
@@ -19,6 +20,7 @@ from orch.project import Project
 from orch.sidecar import read_json, write_json_atomic
 from orch.status import Status
 from orch.store.base import Issue, Store
+from orch.store.internal import create_internal
 from orch.tasks import (
     KEEP,
     History,
@@ -29,18 +31,19 @@ from orch.tasks import (
     set_status,
 )
 
-PARENT_RE = re.compile(r"^Parent: #(\d+)\s*$", re.MULTILINE)
+PARENT_RE = re.compile(r"^Parent: (#\d+|i\d+)\s*$", re.MULTILINE)
 
 
 def parent_of(issue: Issue) -> int | None:
-    """The parent task named by a `Parent: #N` line in the body (sub-issues, plan tasks)."""
+    """The parent task named by a `Parent: #N` (or `Parent: iN`, an internal task) line
+    in the body (sub-issues, plan tasks)."""
     match = PARENT_RE.search(issue.body or "")
-    return int(match.group(1)) if match else None
+    return taskid.parse(match.group(1)) if match else None
 
 
 def with_parent(body: str, parent: int) -> str:
     """A sub-task's body: its own text, then the `Parent: #N` line `parent_of` reads."""
-    return f"{body.rstrip()}\n\nParent: #{parent}\n".lstrip()
+    return f"{body.rstrip()}\n\nParent: {taskid.ref(parent)}\n".lstrip()
 
 
 def check_agent(config: Config, agent: str) -> str:
@@ -89,6 +92,7 @@ class AddOptions:
     complexity: str | None = None
     parent: int | None = None
     no_agent: bool = False
+    internal: bool = False  # an internal task (orch.store.internal): no GitHub issue
 
 
 def add_task(store: Store, project: Project, paths: Paths, options: AddOptions) -> Task:
@@ -110,6 +114,9 @@ def add_task(store: Store, project: Project, paths: Paths, options: AddOptions) 
         complexity=options.complexity,
         no_agent=options.no_agent,
     )
+    if options.internal:
+        issue = create_internal(store, options.title.strip(), body, labels)
+        return Task.from_issue(issue)
     ensure_labels_cached(store, [n for n in labels if L.is_orch_label(n)], paths)
     issue = store.create_issue(options.title.strip(), body, labels)
     return Task.from_issue(issue)
@@ -253,7 +260,7 @@ def _task(store: Store, number: int) -> Task:
     task = Task.from_issue(store.get_issue(number))
     if not task.is_task:
         raise OrchError(
-            f"#{number} is not an orch task (no status: label); add one with "
+            f"{taskid.ref(number)} is not an orch task (no status: label); add one with "
             f"`orch task add` or label it status:new"
         )
     return task
@@ -262,7 +269,8 @@ def _task(store: Store, number: int) -> Task:
 def _refuse_running(task: Task, what: str) -> None:
     if task.status is Status.IN_PROGRESS:
         raise InvalidTransition(
-            f"#{task.number} is running; `orch task kill {task.number}` first, then {what}"
+            f"{taskid.ref(task.number)} is running; `orch task kill {taskid.text(task.number)}` "
+            f"first, then {what}"
         )
 
 
@@ -324,7 +332,8 @@ def assign_task(store: Store, project: Project, paths: Paths, number: int, agent
     check_agent(project.config, agent)
     task = _task(store, number)
     _refuse_running(task, "assign")
-    ensure_labels_cached(store, [f"{L.AGENT_PREFIX}{agent}"], paths)
+    if not taskid.is_internal(number):  # the internal store creates labels itself
+        ensure_labels_cached(store, [f"{L.AGENT_PREFIX}{agent}"], paths)
     issue = set_status(store, number, Status.ROUTED, trigger="owner", agent=agent, issue=task.issue)
     return Change(number, task.status, Status.ROUTED, _reopen(store, issue))
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from orch import labels as L
-from orch import markers
+from orch import markers, taskid
 from orch.status import Status, transition
 from orch.store.base import Comment, Issue, Store
 
@@ -73,6 +73,7 @@ class Task:
     def to_json(self) -> dict[str, Any]:
         return {
             "number": self.number,
+            "id": taskid.text(self.number),  # `7`, or `i7` for an internal task
             "title": self.title,
             "state": self.issue.state,
             "status": self.status.value if self.status else None,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orch import labels as L
+from orch import taskid
 from orch.store.base import Issue
 
 
@@ -37,7 +38,8 @@ def build(issues: Iterable[Issue], root: int | None = None) -> list[Node]:
     """The forest of tasks (parents before children, by number); only `root`'s tree if given."""
     from orch.taskops import parent_of
 
-    nodes = {i.number: Node(i) for i in sorted(issues, key=lambda i: i.number)}
+    ordered = sorted(issues, key=lambda i: (taskid.is_internal(i.number), abs(i.number)))
+    nodes = {i.number: Node(i) for i in ordered}  # issues by number, then internal tasks
     tops: list[Node] = []
     for number, node in nodes.items():
         parent = parent_of(node.issue)
@@ -54,7 +56,7 @@ def render(nodes: list[Node]) -> list[str]:
     lines: list[str] = []
 
     def walk(node: Node, prefix: str, branch: str) -> None:
-        lines.append(f"{prefix}{branch}#{node.issue.number}  {node.status}  {node.issue.title}")
+        lines.append(f"{prefix}{branch}{taskid.ref(node.issue.number)}  {node.status}  {node.issue.title}")
         deeper = prefix + ("" if not branch else ("   " if branch == "└─ " else "│  "))
         for index, child in enumerate(node.children):
             walk(child, deeper, "└─ " if index == len(node.children) - 1 else "├─ ")

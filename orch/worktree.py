@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from orch import git
+from orch import git, taskid
 from orch.errors import OrchError
 
 SLUG_MAX = 40
@@ -41,11 +41,12 @@ def slugify(title: str) -> str:
 
 
 def branch_name(prefix: str, number: int, title: str) -> str:
-    return f"{prefix}{number}-{slugify(title)}"
+    """`<prefix><id>-<slug>`: `orch/7-fix-it`, or `orch/i7-fix-it` for an internal task."""
+    return f"{prefix}{taskid.text(number)}-{slugify(title)}"
 
 
 def worktree_path(worktrees_dir: Path, number: int, title: str) -> Path:
-    return worktrees_dir / f"{number}-{slugify(title)}"
+    return worktrees_dir / f"{taskid.text(number)}-{slugify(title)}"
 
 
 def find_existing(root: Path, worktrees_dir: Path, number: int) -> Path | None:
@@ -53,7 +54,7 @@ def find_existing(root: Path, worktrees_dir: Path, number: int) -> Path | None:
     registered = {p.resolve() for p in git.worktree_paths(root)}
     if not worktrees_dir.is_dir():
         return None
-    for candidate in sorted(worktrees_dir.glob(f"{number}-*")):
+    for candidate in sorted(worktrees_dir.glob(f"{taskid.text(number)}-*")):
         if candidate.resolve() in registered and candidate.is_dir():
             return candidate
     return None

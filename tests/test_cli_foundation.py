@@ -135,7 +135,7 @@ def test_retry_and_unblock(orch: Orch, project: Repo) -> None:
     unblocked = orch("task", "unblock", "all")
     assert unblocked.code == 0 and unblocked.out == "", unblocked  # nothing blocked
     bad = orch("task", "unblock", "soon")
-    assert (bad.code, bad.err) == (2, "orch: unblock takes a task number or 'all' (got 'soon')\n")
+    assert (bad.code, bad.err) == (2, "orch: unblock takes a task id (7, i7) or 'all' (got 'soon')\n")
 
 
 def test_dry_run_writes_nothing(orch: Orch, project: Repo) -> None:

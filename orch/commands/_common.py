@@ -66,6 +66,19 @@ def _choices() -> dict[str, tuple[str, ...]]:
     }
 
 
+def task_id(value: str) -> int:
+    """Parse a task id argument: an issue number (7, #7) or an internal task (i7)."""
+    from orch import taskid
+
+    try:
+        return taskid.parse(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+TASK_ID_HELP = "Task id: an issue number (7) or an internal task (i7)."
+
+
 def deps(ctx: typer.Context) -> Deps:
     """The Deps built by the root callback (tests may put their own in ctx.obj)."""
     obj = ctx.find_root().obj

@@ -93,6 +93,7 @@ def add(
     body: Annotated[str | None, typer.Option("--body", help="Body of the tasks it creates.")] = None,
     label: Annotated[list[str] | None, typer.Option("--label", help="Extra label on its tasks (repeatable).")] = None,
     agent: Annotated[str | None, typer.Option("--agent", help="Agent for its tasks (skips the router).")] = None,
+    internal: Annotated[bool, typer.Option("--internal", help="Its tasks are internal (iN): no GitHub issue.")] = False,
     job_id: Annotated[str | None, typer.Option("--id", help="Job id (default: from the title).")] = None,
     kind: Annotated[str, typer.Option("--type", help="task (create an issue) or bash (run --command).")] = "task",
     command: Annotated[str | None, typer.Option("--command", help="Shell command of a bash job (run in the project directory).")] = None,
@@ -122,6 +123,7 @@ def add(
             body=body or "",
             labels=tuple(label or ()),
             agent=agent,
+            internal=internal,
             command=command,
             timeout_seconds=timeout,
             job_id=job_id,
@@ -187,7 +189,7 @@ def info(
     data = view.to_json()
     last = data.pop("last") or {}
     for key in ("id", "type", "schedule", "timezone", "enabled", "title", "body", "labels",
-                "agent", "command", "timeout_seconds", "created_at", "source", "next_run"):
+                "agent", "internal", "command", "timeout_seconds", "created_at", "source", "next_run"):
         value = data[key]
         if value in (None, "", []) and key not in ("enabled",):
             continue

@@ -96,6 +96,16 @@ class DryRunStore:
     def delete_label(self, name: str) -> None:
         self._would("DELETE", f"labels/{name}")
 
+    def create_internal(self, title: str, body: str, labels: Sequence[str]) -> Issue:
+        """An internal task (orch.store.internal) that would be created: no request."""
+        line = "would: create internal task " + json.dumps(
+            {"title": title, "body": body, "labels": list(labels)}, sort_keys=True
+        )
+        self.writes.append(line)
+        self.console.out(line)
+        now = self._now()
+        return Issue(0, title, body, "open", tuple(labels), "", now, now)
+
     def create_issue(self, title: str, body: str, labels: Sequence[str]) -> Issue:
         self._would("POST", "issues", {"title": title, "body": body, "labels": list(labels)})
         now = self._now()

@@ -326,6 +326,10 @@ class GitHubStore:
     def viewer_login(self) -> str:
         """The login of the token orch uses: learnt from the snapshot, else the sidecar
         (`<state>/viewer/<host>.json`), else one `GET user`."""
+        if self._viewer is None and self.gh.auth is not None:
+            # A GitHub App's installation token: GitHub answers 403 on `GET /user`; orch
+            # writes as the App's bot, whose login the token minting recorded.
+            self._viewer = self.gh.auth.login() or None
         if self._viewer is None:
             path = self.gh.paths.viewer_file(self.gh.host)
             cached = read_json(path, {})
@@ -374,7 +378,7 @@ class GitHubStore:
             if repository is None:
                 raise NotFound(f"repository {self.repo} not found on {self.gh.host}")
             viewer = (data or {}).get("viewer") or {}
-            if viewer.get("login") and viewer["login"] != self._viewer:
+            if viewer.get("login") and self.gh.auth is None and viewer["login"] != self._viewer:
                 self._remember_viewer(str(viewer["login"]))
             rate = (data or {}).get("rateLimit") or {}
             log.debug(

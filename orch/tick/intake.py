@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 
 from orch import labels as L
-from orch import markers
+from orch import markers, taskid
 from orch.errors import RateLimited
 from orch.owner import is_authorized, needs_permission_lookup, parse_command
 from orch.status import Status
@@ -83,6 +83,8 @@ def gate(ctx: ProjectTick) -> None:
 def _approval(ctx: ProjectTick, issue: Issue) -> bool:
     """Whether a maintainer said yes to this issue (cheapest evidence first)."""
     number, logins = issue.number, ctx.orch_logins
+    if taskid.is_internal(number):
+        return True  # made on this machine (orch task add --internal, a job): never public
     comments = ctx.comments_for(number)
     if any(markers.orch_marker(c, logins) for c in comments):
         return True  # orch acted on it already (routed it, or acked an /approve)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from orch import taskid
 from orch.status import Status
 from orch.store.base import Comment
 from orch.tasks import Task
@@ -45,7 +46,8 @@ def _pending_file(ctx: ProjectTick, number: int) -> Path:
 def _pending(ctx: ProjectTick) -> set[int]:
     tasks = ctx.deps.paths.repo_dir(ctx.repo) / "tasks"
     found = tasks.glob("*/review-pending") if tasks.is_dir() else []
-    return {int(p.parent.name) for p in found if p.parent.name.isdigit()}
+    numbers = (taskid.from_text(p.parent.name) for p in found)
+    return {n for n in numbers if n is not None}
 
 
 def _again(ctx: ProjectTick, number: int) -> None:

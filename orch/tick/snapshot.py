@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from orch import log
+from orch import log, taskid
 from orch.store.base import Issue, PullRequest, Snapshot
 from orch.tick import intake
 from orch.tick.cache import SnapshotCache
@@ -86,8 +86,8 @@ def task_of(pr: PullRequest, prefix: str) -> int | None:
     """The task a PR's head branch (`<prefix><number>-…`) belongs to, if any."""
     if not prefix or not pr.head.startswith(prefix):
         return None
-    number, _, _ = pr.head[len(prefix) :].partition("-")
-    return int(number) if number.isdigit() else None
+    head, _, _ = pr.head[len(prefix) :].partition("-")
+    return taskid.from_text(head)
 
 
 def _sweep(

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+import jwt
+
 from tests.emulator import graphql
 
 DEFAULT_REPO = "acme/widgets"
@@ -40,6 +42,19 @@ DOCS = "https://docs.github.com/rest"
 # GitHub's closing keywords, optionally followed by a colon ("Closes: #10").
 LINK_RE = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\s+#(\d+)\b", re.IGNORECASE)
 JsonDict = dict[str, Any]
+
+
+def _credential(headers: dict[str, str]) -> tuple[str, str]:
+    """(scheme in lower case, token) of the Authorization header; ("", "") without one."""
+    parts = headers.get("authorization", "").split(None, 1)
+    if len(parts) != 2:
+        return "", ""
+    return parts[0].lower(), parts[1].strip()
+
+
+def _is_app_route(path: str) -> bool:
+    parts = path.strip("/").split("/")
+    return parts[0] == "app" or (len(parts) == 4 and parts[0] == "repos" and parts[3] == "installation")
 
 
 def iso(moment: datetime) -> str:
@@ -191,6 +206,22 @@ class Project:
     closed: bool = False
 
 
+@dataclass
+class App:
+    """A GitHub App installed on some repositories (one installation)."""
+
+    id: int
+    slug: str
+    public_key: str  # PEM
+    installation_id: int
+    repos: set[str] = field(default_factory=set)  # lower-case owner/name
+    tokens: dict[str, float] = field(default_factory=dict)  # installation token -> expiry
+
+    @property
+    def bot_login(self) -> str:
+        return f"{self.slug}[bot]"
+
+
 @dataclass(frozen=True)
 class Request:
     """One request as the emulator saw it (paths without the /api/v3 prefix)."""
@@ -202,6 +233,7 @@ class Request:
     status: int
     login: str | None
     body: Any = None
+    token: str = ""  # the credential the request carried ("" for none)
 
 
 @dataclass
@@ -259,6 +291,7 @@ class Emulator:
             self.faults: list[Fault] = []
             self.projects: dict[str, Project] = {}
             self.graphql_points = 0  # rate-limit score of every GraphQL query so far
+            self.apps: dict[int, App] = {}
             self.add_user(DEFAULT_LOGIN, token=DEFAULT_TOKEN)
             self.create_repo(DEFAULT_REPO)
             self.token = DEFAULT_TOKEN
@@ -302,6 +335,34 @@ class Emulator:
             if permission is not None:
                 self.set_permission(login, permission, repo=repo)
             return token
+
+    def add_app(
+        self,
+        app_id: int,
+        slug: str,
+        public_key: str,
+        *,
+        installation_id: int = 4242,
+        repo: str | None = DEFAULT_REPO,
+        permission: str = "write",
+    ) -> App:
+        """Register a GitHub App (its PEM public key verifies JWTs) installed on `repo`
+        (None: installed nowhere); its bot `<slug>[bot]` gets `permission` there."""
+        with self.lock:
+            app = App(app_id, slug, public_key, installation_id)
+            self.apps[app_id] = app
+            self.users.setdefault(app.bot_login, User(app.bot_login, self._next_id(), "Bot"))
+            if repo is not None:
+                app.repos.add(repo.lower())
+                self.set_permission(app.bot_login, permission, repo=repo)
+            return app
+
+    def expire_app_tokens(self) -> None:
+        """Make every installation token minted so far expire now."""
+        with self.lock:
+            for app in self.apps.values():
+                for token in app.tokens:
+                    app.tokens[token] = 0.0
 
     def set_permission(self, login: str, role: str, *, repo: str = DEFAULT_REPO) -> None:
         with self.lock:
@@ -678,6 +739,7 @@ class Emulator:
                 body = None
         operation = graphql.operation_name(body) if path == "/graphql" else None
         login = self._login(headers)
+        token = _credential(headers)[1]
 
         delay = 0.0
         with self.lock:
@@ -690,8 +752,15 @@ class Emulator:
             time.sleep(delay)
 
         with self.lock:
-            status, out_headers, payload = self._answer(method, path, query, headers, body, login)
-            self.requests.append(Request(method, path, query, operation, status, login, body))
+            if _is_app_route(path):
+                status, out_headers, payload = self._app_answer(method, path, headers)
+            else:
+                status, out_headers, payload = self._answer(
+                    method, path, query, headers, body, login
+                )
+            self.requests.append(
+                Request(method, path, query, operation, status, login, body, token)
+            )
             out_headers.setdefault("Content-Type", "application/json; charset=utf-8")
             out_headers.update(self._rate_headers(status, out_headers, path))
             out_headers["X-GitHub-Request-Id"] = f"EMU:{len(self.requests)}"
@@ -699,11 +768,69 @@ class Emulator:
             return status, out_headers, data
 
     def _login(self, headers: dict[str, str]) -> str | None:
-        auth = headers.get("authorization", "")
-        parts = auth.split(None, 1)
-        if len(parts) == 2 and parts[0].lower() in ("token", "bearer"):
-            return self.tokens.get(parts[1].strip(), "")  # "" = a token we do not know
+        scheme, token = _credential(headers)
+        if scheme in ("token", "bearer"):
+            for app in self.apps.values():
+                if token in app.tokens and app.tokens[token] <= time.time():
+                    return ""  # an expired installation token
+            return self.tokens.get(token, "")  # "" = a token we do not know
         return None
+
+    # ----------------------------------------------------------------- GitHub Apps
+
+    def _app_answer(
+        self, method: str, path: str, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], Any]:
+        """`GET /app`, `GET /repos/{o}/{r}/installation`, `POST /app/installations/{id}/
+        access_tokens`: JWT (RS256, Bearer) only, as on GitHub."""
+        try:
+            app = self._jwt_app(headers)
+            parts = path.strip("/").split("/")
+            if parts == ["app"] and method == "GET":
+                return 200, {}, {"id": app.id, "slug": app.slug, "name": app.slug}
+            if len(parts) == 4 and parts[0] == "repos" and method == "GET":
+                if f"{parts[1]}/{parts[2]}".lower() not in app.repos:
+                    raise HttpError(404, "Not Found")
+                return 200, {}, {"id": app.installation_id, "app_id": app.id,
+                                 "app_slug": app.slug, "account": {"login": parts[1]}}
+            if (
+                len(parts) == 4
+                and parts[1] == "installations"
+                and parts[3] == "access_tokens"
+                and method == "POST"
+            ):
+                if parts[2] != str(app.installation_id):
+                    raise HttpError(404, "Not Found")
+                return 201, {}, self._mint(app)
+            raise HttpError(404, "Not Found")
+        except HttpError as exc:
+            return exc.status, dict(exc.headers), exc.body
+
+    def _jwt_app(self, headers: dict[str, str]) -> App:
+        scheme, token = _credential(headers)
+        if scheme != "bearer" or token.count(".") != 2:
+            raise HttpError(401, "A JSON web token could not be decoded")
+        try:
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+            app = self.apps[int(issuer)]
+            claims = jwt.decode(
+                token, app.public_key, algorithms=["RS256"],
+                options={"require": ["iat", "exp", "iss"]}, leeway=0,
+            )
+        except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+            raise HttpError(401, "A JSON web token could not be decoded") from None
+        if int(claims["exp"]) - int(claims["iat"]) > 660 or int(claims["iat"]) > time.time() + 60:
+            raise HttpError(401, "'Expiration time' claim ('exp') is too far in the future")
+        return app
+
+    def _mint(self, app: App) -> JsonDict:
+        token = "ghs_" + hashlib.sha1(f"{app.id}:{len(app.tokens)}:{time.time()}".encode()).hexdigest()[:36]
+        expires = time.time() + 3600
+        app.tokens[token] = expires
+        self.tokens[token] = app.bot_login
+        when = datetime.fromtimestamp(int(expires), UTC)
+        return {"token": token, "expires_at": iso(when), "permissions": {"issues": "write"},
+                "repository_selection": "selected"}
 
     def _rate_headers(self, status: int, headers: dict[str, str], path: str) -> dict[str, str]:
         if "X-RateLimit-Remaining" in headers:
@@ -812,6 +939,9 @@ class Emulator:
     ) -> tuple[int, dict[str, str], Any]:
         parts = [unquote(p) for p in path.strip("/").split("/")]
         if parts == ["user"] and method == "GET":
+            if any(app.bot_login == login for app in self.apps.values()):
+                # An installation token is not a user: GitHub answers 403 here.
+                raise HttpError(403, "Resource not accessible by integration")
             return 200, {}, self._user_json(login)
         if parts == ["rate_limit"] and method == "GET":
             return 200, {}, self._rate_limit_json()

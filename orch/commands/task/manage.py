@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from orch.commands._common import DryRunOpt, JsonOpt, deps
+from orch.commands._common import DryRunOpt, JsonOpt, deps, task_id
 from orch.commands.task._app import app
 
 if TYPE_CHECKING:
@@ -39,10 +39,18 @@ def add(
         int | None, typer.Option("--parent", help="Make it a sub-task of task N.")
     ] = None,
     no_agent: Annotated[bool, typer.Option("--no-agent", help="Never route or run it.")] = False,
+    internal: Annotated[
+        bool,
+        typer.Option(
+            "--internal",
+            help="Keep it on this machine (id iN), no GitHub issue; `task publish` promotes it.",
+        ),
+    ] = False,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
 ) -> None:
-    """Add a task (a GitHub issue with status:new); prints its number."""
+    """Add a task (an issue, or an internal iN); prints its id."""
+    from orch import taskid
     from orch.errors import UsageError
     from orch.output import emit_json
     from orch.taskops import AddOptions, add_task
@@ -71,12 +79,13 @@ def add(
             complexity=complexity,
             parent=parent,
             no_agent=no_agent,
+            internal=internal,
         ),
     )
     if json:
         emit_json({"task": task.to_json()})
     elif not dry_run:
-        d.console.out(str(task.number))
+        d.console.out(taskid.text(task.number))
 
 
 @app.command("list")
@@ -91,8 +100,9 @@ def list_(
     all_: Annotated[bool, typer.Option("--all", help="Include closed tasks.")] = False,
     json: JsonOpt = False,
 ) -> None:
-    """List tasks, one per line: number, status, agent, title."""
+    """List tasks, one per line: id (#N or iN), status, agent, title."""
     # An issue someone without write access labelled shows as `awaiting approval`.
+    from orch import taskid
     from orch.errors import UsageError
     from orch.output import emit_json
     from orch.status import Status, parse_status
@@ -121,17 +131,18 @@ def list_(
         status = task.status.value if task.status else "?"
         return f"{status} (awaiting approval)" if task.number in waiting else status
 
-    rows = [[f"#{t.number}", shown(t), t.agent or "-", t.title] for t in tasks]
+    rows = [[taskid.ref(t.number), shown(t), t.agent or "-", t.title] for t in tasks]
     d.console.table(rows, header=["task", "status", "agent", "title"])
 
 
 @app.command("get")
 def get(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(help="Task (issue) number.")],
+    number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")],
     json: JsonOpt = False,
 ) -> None:
     """Show one task: issue, status, attempts, cost, local sidecar."""
+    from orch import taskid
     from orch.output import emit_json
     from orch.taskops import get_task
 
@@ -142,7 +153,7 @@ def get(
         return
     data = detail.to_json()
     out = d.console.out
-    out(f"#{data['number']} {data['title']}")
+    out(f"{taskid.ref(data['number'])} {data['title']}")
     out(
         f"status:     {data['status'] or '? (needs repair)'}{'' if data['state'] == 'open' else ' (closed)'}"
     )
@@ -155,7 +166,7 @@ def get(
     out(f"tokens:     {data['tokens_in']} in / {data['tokens_out']} out")
     out(f"cost:       ${data['cost_usd']:.4f}")
     if data["parent"]:
-        out(f"parent:     #{data['parent']}")
+        out(f"parent:     {taskid.ref(data['parent'])}")
     if data["url"]:
         out(f"url:        {data['url']}")
     out(f"pr:         {detail.pr.line() if detail.pr else '-'}")
@@ -167,6 +178,7 @@ def get(
 
 
 def _render_changes(ctx: typer.Context, changes: list, json: bool, dry_run: bool) -> None:  # type: ignore[type-arg]
+    from orch import taskid
     from orch.output import emit_json
 
     d = deps(ctx)
@@ -177,13 +189,13 @@ def _render_changes(ctx: typer.Context, changes: list, json: bool, dry_run: bool
         return
     for change in changes:
         before = change.before.value if change.before else "?"
-        d.console.out(f"#{change.number} {before} -> {change.after.value}")
+        d.console.out(f"{taskid.ref(change.number)} {before} -> {change.after.value}")
 
 
 @app.command("retry")
 def retry(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(help="Task number.")],
+    number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")],
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
 ) -> None:
@@ -200,13 +212,14 @@ def unblock(
     target: Annotated[
         str,
         typer.Argument(
-            metavar="N|all", help="Task number, or 'all' blocked and needs_review tasks."
+            metavar="ID|all", help="Task id (N or iN), or 'all' blocked and needs_review tasks."
         ),
     ],
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
 ) -> None:
     """Clear a task's errors and send it back to new (agent kept)."""
+    from orch import taskid
     from orch.errors import UsageError
     from orch.taskops import unblock_all, unblock_task
 
@@ -214,17 +227,19 @@ def unblock(
     store = d.store(dry_run=dry_run)
     if target == "all":
         changes = unblock_all(store)
-    elif target.isdigit():
-        changes = [unblock_task(store, int(target))]
     else:
-        raise UsageError(f"unblock takes a task number or 'all' (got {target!r})")
+        try:
+            number = taskid.parse(target)
+        except ValueError:
+            raise UsageError(f"unblock takes a task id (7, i7) or 'all' (got {target!r})") from None
+        changes = [unblock_task(store, number)]
     _render_changes(ctx, changes, json, dry_run)
 
 
 @app.command("assign")
 def assign(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(help="Task number.")],
+    number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")],
     agent: Annotated[
         str, typer.Argument(help="Agent name from config (claude, codex, opencode, …).")
     ],
@@ -242,7 +257,7 @@ def assign(
 @app.command("close")
 def close(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(help="Task number.")],
+    number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")],
     note: Annotated[
         str | None, typer.Option("--note", help="Why it is closed (posted on the issue).")
     ] = None,
@@ -255,3 +270,28 @@ def close(
     d = deps(ctx)
     change = close_task(d.store(dry_run=dry_run), number, note)
     _render_changes(ctx, [change], json, dry_run)
+
+
+@app.command("publish")
+def publish(
+    ctx: typer.Context,
+    number: Annotated[
+        int, typer.Argument(parser=task_id, metavar="ID", help="The internal task (iN).")
+    ],
+    json: JsonOpt = False,
+) -> None:
+    """Promote an internal task to a GitHub issue; prints its number.
+
+    The issue gets the task's title, body, labels and a summary of its history; the
+    internal task is closed with a comment pointing to the issue.
+    """
+    from orch.output import emit_json
+    from orch.promote import publish_task
+
+    d = deps(ctx)
+    done = publish_task(d.store(), d.paths, number)
+    if json:
+        emit_json({"published": {"internal": done.internal, "issue": done.issue.number,
+                                 "url": done.issue.url}})
+    else:
+        d.console.out(str(done.issue.number))

@@ -6,14 +6,14 @@ from typing import Annotated
 
 import typer
 
-from orch.commands._common import DryRunOpt, JsonOpt, deps
+from orch.commands._common import DryRunOpt, JsonOpt, deps, task_id
 from orch.commands.task._app import app
 
 
 @app.command("review")
 def review(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(metavar="N", help="Task number (an in_review task).")],
+    number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (an in_review task).")],
     detach: Annotated[
         bool,
         typer.Option("--detach", help="Start the review in the background and return at once."),

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from orch.commands._common import DryRunOpt, JsonOpt, deps
+from orch.commands._common import DryRunOpt, JsonOpt, deps, task_id
 from orch.commands.task._app import app
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def route(
     ctx: typer.Context,
     number: Annotated[
-        int | None, typer.Argument(metavar="N", help="Task number (default: the oldest new task).")
+        int | None, typer.Argument(parser=task_id, metavar="ID", help="Task id (default: the oldest new task).")
     ] = None,
     dry_run: DryRunOpt = False,
     json_: JsonOpt = False,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from orch.commands._common import DryRunOpt, JsonOpt, deps
+from orch.commands._common import DryRunOpt, JsonOpt, deps, task_id
 from orch.commands.task._app import app
 from orch.deps import Deps
 
@@ -16,7 +16,7 @@ from orch.deps import Deps
 @app.command("run")
 def run(
     ctx: typer.Context,
-    number: Annotated[int | None, typer.Argument(help="Task number (default: the next routed/new task).")] = None,
+    number: Annotated[int | None, typer.Argument(parser=task_id, metavar="ID", help="Task id (default: the next routed/new task).")] = None,
     detach: Annotated[bool, typer.Option("--detach", help="Start a supervisor in the background and return at once.")] = False,
     agent: Annotated[str | None, typer.Option("--agent", help="Run with this agent instead of the task's.")] = None,
     model: Annotated[str | None, typer.Option("--model", help="Run with this model instead of the mapped one.")] = None,
@@ -110,7 +110,7 @@ class _ProgressLine:
 @app.command("kill")
 def kill(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(help="Task number.")],
+    number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")],
     dry_run: DryRunOpt = False,
 ) -> None:
     """Stop a running task's agent; the task goes to needs_review ("stopped by owner")."""
@@ -217,7 +217,7 @@ def _watch(d: Deps, interval: float) -> None:
 @app.command("logs")
 def logs(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(help="Task number.")],
+    number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")],
     follow: Annotated[bool, typer.Option("-f", "--follow", help="Keep printing while the agent runs.")] = False,
     attempt: Annotated[int | None, typer.Option("--attempt", help="Attempt K (default: the latest).")] = None,
 ) -> None:
@@ -243,7 +243,7 @@ def logs(
 
 
 @app.command("attach")
-def attach(ctx: typer.Context, number: Annotated[int, typer.Argument(help="Task number.")]) -> None:
+def attach(ctx: typer.Context, number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")]) -> None:
     """Attach to the tmux session of a running task (needs workflow.use_tmux)."""
     from orch.runview import tmux_target
 
@@ -256,7 +256,7 @@ def attach(ctx: typer.Context, number: Annotated[int, typer.Argument(help="Task 
 @app.command("cost")
 def cost(
     ctx: typer.Context,
-    number: Annotated[int | None, typer.Argument(help="Task number (default: every open task).")] = None,
+    number: Annotated[int | None, typer.Argument(parser=task_id, metavar="ID", help="Task id (default: every open task).")] = None,
     json: JsonOpt = False,
 ) -> None:
     """Tokens and cost per attempt and in total, from the result comments."""

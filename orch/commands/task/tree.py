@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from orch.commands._common import JsonOpt, deps
+from orch.commands._common import JsonOpt, deps, task_id
 from orch.commands.task._app import app
 
 
@@ -14,7 +14,7 @@ from orch.commands.task._app import app
 def tree(
     ctx: typer.Context,
     number: Annotated[
-        int | None, typer.Argument(metavar="N", help="Only task N and its sub-tasks.")
+        int | None, typer.Argument(parser=task_id, metavar="ID", help="Only this task and its sub-tasks.")
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include closed tasks.")] = False,
     json: JsonOpt = False,
