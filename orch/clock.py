@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -13,11 +14,26 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None: ...
 
 
+# Tests that drive whole orch processes move the wall clock forward with this variable
+# instead of sleeping (STYLE: a test never sleeps to wait for time to pass). Never set it in use.
+TEST_OFFSET_ENV = "ORCH_TEST_CLOCK_OFFSET"
+
+
+def _test_offset() -> timedelta:
+    try:
+        return timedelta(seconds=float(os.environ.get(TEST_OFFSET_ENV) or 0))
+    except ValueError:
+        return timedelta(0)
+
+
 class SystemClock:
-    """Wall clock in UTC, monotonic timer and real sleep."""
+    """Wall clock in UTC (shifted only by ORCH_TEST_CLOCK_OFFSET), monotonic timer, real sleep."""
+
+    def __init__(self) -> None:
+        self._offset = _test_offset()
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return datetime.now(UTC) + self._offset
 
     def monotonic(self) -> float:
         return time.monotonic()

@@ -48,13 +48,6 @@ def _dump_jobs(jobs: list[dict[str, Any]]) -> str:
     return text
 
 
-def splice_jobs(text: str, jobs: list[dict[str, Any]]) -> str:
-    """`text` with its top-level `jobs:` block replaced by `jobs` (appended when absent)."""
-    from orch.yamledit import replace_block
-
-    return replace_block(text, "jobs", jobs, rendered=_dump_jobs(jobs))
-
-
 def jobs_block(text: str) -> str:
     """The top-level `jobs:` block of `text` ("" when it has none)."""
     from orch.yamledit import block_text

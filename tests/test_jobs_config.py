@@ -18,7 +18,6 @@ from orch.jobs_config import (
     plan_enable,
     plan_remove,
     slug,
-    splice_jobs,
     unique_id,
 )
 
@@ -90,22 +89,6 @@ def test_missing_file_is_created(tmp_path: Path) -> None:
     path = tmp_path / "config.yml"
     apply(plan_add(path, NewJob("@hourly", "Ping", job_id="ping"), NOW))
     assert yaml.safe_load(path.read_text())["jobs"][0]["id"] == "ping"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "jobs: []\ngit:\n  name: x\n",
-        "jobs:\n- id: a\n  schedule: '@daily'\ngit:\n  name: x\n",  # items at column 0
-        "git:\n  name: x\njobs:\n  - {id: a, schedule: '@daily'}\n",
-    ],
-)
-def test_splice_shapes(text: str) -> None:
-    before = yaml.safe_load(text)
-    jobs = [{"id": "z", "schedule": "@weekly"}]
-    after = splice_jobs(text, jobs)
-    assert yaml.safe_load(after) == {**before, "jobs": jobs}
-    assert "git:\n  name: x\n" in after
 
 
 def test_remove_last_job_leaves_empty_list(tmp_path: Path) -> None:

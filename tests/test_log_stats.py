@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import select
 import subprocess
 import sys
@@ -113,6 +115,7 @@ def test_log_filters_by_task_and_follows(project: LocalProject) -> None:
     assert len(only) == 1 and f"owner #{second} acked /priority" in only[0]
     assert len(project.orch("log", "-n", "1").out.splitlines()) == 1
 
+    log_file = Path(project.env["ORCH_HOME"]) / "state" / "logs" / "orch.log"
     follower = subprocess.Popen(
         [sys.executable, "-m", "orch", "log", "-f", "-n", "0", str(first)],
         cwd=project.repo.work,
@@ -121,7 +124,7 @@ def test_log_filters_by_task_and_follows(project: LocalProject) -> None:
         text=True,
     )
     try:
-        time.sleep(1.5)  # let it open the log and seek to its end
+        _wait_until_open(follower.pid, log_file)  # it opened the log and seeks to its end
         project.say(first, owner, "/close")
         assert project.orch("tick", "--only", "owner").code == 0
         assert follower.stdout is not None
@@ -155,3 +158,15 @@ def test_log_hides_debug_lines_unless_verbose(project: LocalProject) -> None:
     ]
     assert len(project.orch("log", "-v").out.splitlines()) == 7
     assert len(project.orch("-v", "log").out.splitlines()) == 7
+
+
+def _wait_until_open(pid: int, path: Path) -> None:
+    """Until process `pid` holds `path` open (a state, read from /proc; not a timing guess)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        fds = Path(f"/proc/{pid}/fd")
+        with contextlib.suppress(OSError):
+            if any(os.path.realpath(fd) == str(path.resolve()) for fd in fds.iterdir()):
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} never opened {path}")

@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -135,8 +134,7 @@ while :; do sleep 0.1; done
         stdout=subprocess.PIPE, text=True,
     )
     assert proc.stdout is not None
-    assert proc.stdout.readline() == "started\n"
-    time.sleep(0.2)
+    assert proc.stdout.readline() == "started\n"  # the wrapper's trap is set before this
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 143
     assert marker.read_text() == "term\n"

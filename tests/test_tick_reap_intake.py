@@ -44,8 +44,7 @@ def test_in_progress_task_nobody_runs_is_requeued_after_the_stuck_timeout(
     assert (early.code, early.out) == (0, "")
     assert project.status(number) is Status.IN_PROGRESS
 
-    time.sleep(2.5)
-    late = project.orch("tick", "--only", "reap", "--json")
+    late = project.orch("tick", "--only", "reap", "--json", clock_offset=3)
 
     assert rows(late.out) == [
         ("reap", number, "requeued", "no supervisor and no activity; attempt 1 of 3")
@@ -58,8 +57,7 @@ def test_out_of_attempts_goes_to_needs_review(project: LocalProject) -> None:
     configure(project, {"stuck_timeout_seconds": 1, "max_attempts": 1})
     number = project.add_task("Orphan", status=Status.IN_PROGRESS)
     project.store.create_comment(number, markers.render("agent-response", {"attempt": 1}))
-    time.sleep(1.5)
-    done = project.orch("tick", "--only", "reap", "--json")
+    done = project.orch("tick", "--only", "reap", "--json", clock_offset=2)
     assert rows(done.out) == [
         ("reap", number, "marked needs_review", "no supervisor and no activity; attempt 1 of 1")
     ]

@@ -79,8 +79,6 @@ def test_kill_during_setup_reaches_the_attempt_that_starts(tmp_path: Path) -> No
     """`/stop` right after dispatch: the sidecar names the previous attempt (or none) until
     the supervisor records the new one; the stop request must reach the new attempt, not
     interrupt the supervisor (which would publish "the supervisor was interrupted")."""
-    import threading
-
     from orch.clock import SystemClock
     from orch.runview import kill
 
@@ -101,19 +99,24 @@ def test_kill_during_setup_reaches_the_attempt_that_starts(tmp_path: Path) -> No
             attempt_dir=str(old_dir),
         )
 
-        def agent_starts() -> None:
-            time.sleep(0.6)
-            update_sidecar(
-                paths,
-                REPO,
-                3,
-                attempt_dir=str(new_dir),
-                agent_pid=agent.pid,
-                agent_start=proc.process_start_time(agent.pid),
-            )
+        class AgentStartsWhileKillWaits(SystemClock):
+            """The supervisor records the new attempt while `kill` waits: on its first pause."""
 
-        threading.Thread(target=agent_starts).start()
-        kill(paths, SystemClock(), REPO, 3, wait_s=5)
+            started = False
+
+            def sleep(self, seconds: float) -> None:
+                if not self.started:
+                    self.started = True
+                    update_sidecar(
+                        paths,
+                        REPO,
+                        3,
+                        attempt_dir=str(new_dir),
+                        agent_pid=agent.pid,
+                        agent_start=proc.process_start_time(agent.pid),
+                    )
+
+        kill(paths, AgentStartsWhileKillWaits(), REPO, 3, wait_s=5)
 
         assert json.loads((new_dir / "stop.json").read_text())["reason"] == "stopped by owner"
         assert not (old_dir / "stop.json").exists()

@@ -31,8 +31,10 @@ class LocalProject:
             user=None,
         )
 
-    def orch(self, *args: str, cwd: Path | None = None) -> Result:
-        return run_orch(*args, cwd=cwd or self.repo.work, env=self.env)
+    def orch(self, *args: str, cwd: Path | None = None, clock_offset: float = 0) -> Result:
+        """Run orch in the project; `clock_offset` moves its wall clock that many seconds on."""
+        env = dict(self.env, ORCH_TEST_CLOCK_OFFSET=str(clock_offset)) if clock_offset else self.env
+        return run_orch(*args, cwd=cwd or self.repo.work, env=env)
 
     def add_task(self, title: str, *labels: str, status: Status = Status.NEW) -> int:
         issue = self.store.create_issue(title, f"Body of {title}", L.with_status(labels, status))

@@ -1,13 +1,13 @@
 """Repair phase: tasks with zero or several status labels get exactly one (SPEC §2.1).
 
 The target comes from the task's last orch marker (orch.tasks.repair_target); the fix is
-one label write.
+one label write (orch.tasks.repair).
 """
 
 from __future__ import annotations
 
 from orch import labels as L
-from orch.tasks import Task, repair_target
+from orch.tasks import Task, repair, repair_target
 from orch.tick.context import ProjectTick
 
 
@@ -23,4 +23,6 @@ def _repair(ctx: ProjectTick, task: Task) -> None:
         return
     found = ", ".join(s.value for s in L.statuses_in(task.labels)) or "none"
     ctx.act(ctx.would("repair"), task.number, f"status labels [{found}] -> {target.value}")
-    ctx.refresh(ctx.store.set_labels(task.number, L.with_status(task.labels, target)))
+    fixed = repair(ctx.store, task.issue, comments)
+    if fixed is not None:
+        ctx.refresh(fixed)
