@@ -29,6 +29,8 @@ def _test_offset() -> timedelta:
 class SystemClock:
     """Wall clock in UTC (shifted only by ORCH_TEST_CLOCK_OFFSET), monotonic timer, real sleep."""
 
+    _offset = timedelta(0)
+
     def __init__(self) -> None:
         self._offset = _test_offset()
 

@@ -175,7 +175,13 @@ def get_task(
     issue = store.get_issue(number)
     comments = store.list_comments(number)
     sidecar = read_json(paths.task_sidecar(store.repo, number))
-    history = History.from_comments(comments, orch_logins(store, configured_logins))
+    # An internal task's comments are all orch's: no need to ask GitHub who orch is.
+    logins = (
+        frozenset(configured_logins)
+        if taskid.is_internal(number)
+        else orch_logins(store, configured_logins)
+    )
+    history = History.from_comments(comments, logins)
     return TaskDetail(
         task=Task.from_issue(issue),
         history=history,

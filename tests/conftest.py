@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,17 @@ def orch(repo: Repo, orch_env: dict[str, str]) -> Callable[..., Result]:
         return run_orch(*args, cwd=cwd or repo.work, env=orch_env, input=input)
 
     return _run
+
+
+@pytest.fixture
+def caplog(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """pytest's caplog, also fed by the "orch" logger: an in-process `orch` run earlier in
+    the same worker (orch.log.setup) stops that logger from propagating to the root."""
+    logger = logging.getLogger("orch")
+    propagate, logger.propagate = logger.propagate, False  # each record once
+    logger.addHandler(caplog.handler)
+    try:
+        yield caplog
+    finally:
+        logger.removeHandler(caplog.handler)
+        logger.propagate = propagate

@@ -197,7 +197,12 @@ def test_disk_full_while_writing_the_prompt(project: RunProject) -> None:
     ticked = project.orch("tick", "--wait")
 
     assert ticked.code == 0, ticked
-    assert ticked.err == f"orch: {REPO} #{number}: supervisor exited 1\n"
+    assert ticked.err == (
+        f"orch: waiting for {REPO}#{number} (0s)\n"
+        f"orch: {REPO}#{number}: supervisor exited 1\n"
+        f"orch: {REPO}#{number}: unknown (no result recorded; see `orch task logs`); "
+        "supervisor exit 1\n"
+    )
     log = (project.task_dir(REPO, number) / "supervisor.log").read_text()
     assert log == (
         f"orch: task #{number}: cannot prepare attempt 1 on this host: No space left on device: "

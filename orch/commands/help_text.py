@@ -119,6 +119,48 @@ HELP: dict[str, tuple[str, tuple[str, ...]]] = {
         "Tasks with their sub-tasks.",
         ("orch task tree", "orch task tree 12 --all"),
     ),
+    "stream": (
+        "Follow the live output of running agents.",
+        (
+            "orch stream                    # every agent session on this host",
+            "orch stream 12 15              # only tasks 12 and 15",
+            "orch stream --follow           # keep waiting for new sessions",
+        ),
+    ),
+    "chat": (
+        "Ask the chat agent about the tasks.",
+        (
+            "orch chat 'what is running?'",
+            "orch chat                      # a REPL: /agent, /model, /help, /quit",
+            "orch chat 'retry the blocked ones' --yes",
+            "orch chat history --search budget",
+        ),
+    ),
+    "commit": (
+        "Commit the changes as logical commits.",
+        (
+            "orch commit                    # draft, then accept/edit/reject each",
+            "orch commit --dry-run --no-llm",
+            "orch commit --no-llm --yes",
+            "orch commit -m 'fix: handle empty input'",
+        ),
+    ),
+    "notify": (
+        "Send a message through every notification channel.",
+        ("orch notify 'deploy finished'", "orch notify \"$(date): nightly run done\""),
+    ),
+    "prune": (
+        "Remove worktrees and branches of finished tasks.",
+        ("orch prune --dry-run", "orch prune", "orch prune --dry-run --json --jq '.remove[].name'"),
+    ),
+    "service prune": (
+        "Remove worktrees and branches of finished tasks.",
+        ("orch service prune --dry-run", "orch service prune"),
+    ),
+    "task publish": (
+        "Promote an internal task to a GitHub issue.",
+        ("orch task publish i3", "orch task publish i3 --json --jq .published.issue"),
+    ),
     "job": (
         "Scheduled jobs that open tasks or run commands.",
         ("orch job list", "orch job add '0 9 * * 1-5' 'Triage new bugs'"),

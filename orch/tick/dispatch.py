@@ -19,10 +19,17 @@ from orch.store.base import Comment
 from orch.tasks import Task
 from orch.tick.claim import Claim, live_claims, setup_retry_at, try_claim
 from orch.tick.context import ProjectTick, Started
+from orch.tick.supervisors import running, running_tasks
 
 
 def run(ctx: ProjectTick) -> None:
-    routed = [t for t in ctx.tasks(Status.ROUTED) if not t.no_agent]
+    # A routed task whose supervisor is alive here is being prepared (it shows in_progress
+    # only once its setup is done): nothing to dispatch, nothing to wait for.
+    routed = [
+        t
+        for t in ctx.tasks(Status.ROUTED)
+        if not t.no_agent and running(ctx.deps.paths, ctx.repo, t.number) is None
+    ]
     if not routed:
         return
     if _daily_budget_reached(ctx, len(routed)):
@@ -80,7 +87,6 @@ def _over_task_budget(ctx: ProjectTick, task: Task, comments: tuple[Comment, ...
 
 def _busy(ctx: ProjectTick) -> int:
     """Supervisors alive on this host, plus those this tick started that have no sidecar yet."""
-    from orch.tick.supervisors import running_tasks
 
     alive = running_tasks(ctx.deps.paths)
     for started in ctx.shared.started:
@@ -99,12 +105,13 @@ def _others(ctx: ProjectTick, comments: tuple[Comment, ...], now: datetime) -> l
 
 def _dispatch(ctx: ProjectTick, task: Task) -> None:
     now = ctx.deps.clock.now()
-    if _cannot_run(ctx, task):
-        return
     comments = ctx.comments_for(task.number)
+    # The task's own budget first: a task over it needs a human whichever agent runs it.
     if ctx.project.config.workflow.max_cost_per_task_usd is not None and _over_task_budget(
         ctx, task, comments
     ):
+        return
+    if _cannot_run(ctx, task):
         return
     retry_at = setup_retry_at(comments, ctx.orch_logins)
     if retry_at is not None and now < retry_at:
@@ -195,7 +202,6 @@ def _abandoned(ctx: ProjectTick, number: int, claim: Claim) -> bool:
     """A claim by a dead tick of this host whose task has no supervisor here: the tick was
     killed between claiming and starting (ticks on one host never overlap: tick.lock)."""
     from orch.proc import pid_alive
-    from orch.tick.supervisors import running
 
     if claim.host != ctx.shared.host or claim.pid is None or pid_alive(claim.pid):
         return False
