@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from tests.emulator import graphql
+from tests.emulator.reviews import ReviewCommentRec, ReviewRec, ReviewRoutes
 
 DEFAULT_REPO = "acme/widgets"
 DEFAULT_LOGIN = "owner"
@@ -152,6 +153,8 @@ class Repo:
     issues: dict[int, IssueRec] = field(default_factory=dict)
     pulls: dict[int, PullRec] = field(default_factory=dict)
     comments: dict[int, CommentRec] = field(default_factory=dict)
+    reviews: dict[int, ReviewRec] = field(default_factory=dict)
+    review_comments: dict[int, ReviewCommentRec] = field(default_factory=dict)
     collaborators: dict[str, str] = field(default_factory=dict)  # login -> role name
     next_number: int = 1
 
@@ -232,7 +235,7 @@ ROLE_PERMISSION = {
 }
 
 
-class Emulator:
+class Emulator(ReviewRoutes):
     """In-memory GitHub. Every public method is safe to call from tests while gh runs."""
 
     def __init__(self) -> None:
@@ -382,6 +385,38 @@ class Emulator:
             return self._pull_json(
                 r, self._new_pull(r, head, base or r.default_branch, title, body, user)
             )
+
+    def add_review(
+        self,
+        number: int,
+        event: str = "COMMENT",
+        body: str = "",
+        comments: list[JsonDict] | None = None,
+        *,
+        user: str = DEFAULT_LOGIN,
+        repo: str = DEFAULT_REPO,
+    ) -> JsonDict:
+        """Submit a review as `user` (event APPROVE | REQUEST_CHANGES | COMMENT); each of
+        `comments` is {path, line, body}. Same rules as POST pulls/{n}/reviews."""
+        with self.lock:
+            r = self.repo(repo)
+            self._ensure_user(user)
+            payload = {"event": event, "body": body, "comments": comments or []}
+            return self._review_json(r, self._submit_review(r, number, user, payload))
+
+    def reviews(self, number: int, repo: str = DEFAULT_REPO) -> list[JsonDict]:
+        with self.lock:
+            r = self.repo(repo)
+            found = sorted((v for v in r.reviews.values() if v.pull == number), key=lambda v: v.id)
+            return [self._review_json(r, v) for v in found]
+
+    def review_comments(self, number: int, repo: str = DEFAULT_REPO) -> list[JsonDict]:
+        with self.lock:
+            r = self.repo(repo)
+            found = sorted(
+                (c for c in r.review_comments.values() if c.pull == number), key=lambda c: c.id
+            )
+            return [self._review_comment_json(r, c) for c in found]
 
     def merge_pr(self, number: int, repo: str = DEFAULT_REPO) -> None:
         with self.lock:
@@ -792,7 +827,8 @@ class Emulator:
                 elif want != got:
                     break
             else:
-                writes = method != "GET"
+                # Anyone who can read a public repository may review its pull requests.
+                writes = method != "GET" and pattern[-1] not in ("reviews", "comments")
                 if writes and not self._can_write(repo, login):
                     raise HttpError(403, "Resource not accessible by personal access token")
                 return handler(self, repo, args, query, body, login)
@@ -1188,6 +1224,12 @@ class Emulator:
         (["pulls", "*"], "PATCH", _update_pull),
         (["pulls", "*", "merge"], "PUT", _merge_route),
         (["pulls", "*", "merge"], "GET", _merged_route),
+        (["pulls", "*", "reviews"], "GET", ReviewRoutes._list_reviews),
+        (["pulls", "*", "reviews"], "POST", ReviewRoutes._create_review),
+        (["pulls", "*", "reviews", "*"], "GET", ReviewRoutes._get_review),
+        (["pulls", "*", "reviews", "*", "comments"], "GET", ReviewRoutes._list_review_comments_of),
+        (["pulls", "*", "comments"], "GET", ReviewRoutes._list_pull_comments),
+        (["pulls", "*", "comments"], "POST", ReviewRoutes._create_pull_comment),
     ]
 
     # ----------------------------------------------------------------- state helpers
