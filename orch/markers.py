@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("agent-response", "status", "ack", "route", "claim", "review")
+KINDS = ("agent-response", "status", "ack", "route", "claim", "review", "reply")
 MARKER_VERSION = 1
 _MARKER_RE = re.compile(r"\A\s*<!-- orch:([a-z-]+) (\{.*?\}) -->[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 

@@ -17,6 +17,7 @@ finished later without doing anything twice:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,17 +26,21 @@ from typing import Any
 from orch import git, markers
 from orch.attempt import AttemptDir
 from orch.config import Config
+from orch.conversation import reply_text
 from orch.decision import Decision
 from orch.errors import OrchError
 from orch.redact import Redactor
 from orch.render import AttemptReport, agent_response, pr_body, pr_title
 from orch.status import Status
 from orch.store.base import Store
+from orch.tasks import post_marker
 
 
 class PublishError(OrchError):
     """Publishing stopped half-way; what is done is recorded and a later run finishes it."""
 
+
+log = logging.getLogger("orch")
 
 @dataclass(frozen=True)
 class Published:
@@ -145,6 +150,11 @@ def publish(
             comment_hash=body_hash,
         )
 
+    # 4a. one short reply on each PR whose feedback this attempt worked on (SPEC §12)
+    if meta.get("answers") and state.get("comment_id") and "pr_replied" not in state:
+        _reply_on_prs(store, meta, int(state["comment_id"]), status.value)
+        state = adir.record_publish(pr_replied=True)
+
     # 4b. a plan task's sub-issues (orch.plan), before the parent is set blocked
     if decision.trigger == "plan" and "children_posted" not in state:
         from orch.plan import publish_children
@@ -173,6 +183,18 @@ def publish(
 
     state = adir.record_publish(complete=True, status=status.value)
     return _published(state)
+
+
+def _reply_on_prs(store: Store, meta: dict[str, Any], comment_id: int, status: str) -> None:
+    url = str(meta.get("issue_url") or "")
+    link = f"{url}#issuecomment-{comment_id}" if url else f"#{meta['number']}"
+    for answer in meta["answers"]:
+        text = reply_text(answer.get("authors") or [], meta["attempt"], status, link)
+        data = {"task": int(meta["number"]), "attempt": meta["attempt"], "comment_id": comment_id}
+        try:
+            post_marker(store, int(answer["pr"]), "reply", data, text, dedupe=False)
+        except OrchError as exc:  # the PR may be gone; the answer on the issue stands
+            log.warning("task #%s: no reply on PR #%s: %s", meta["number"], answer["pr"], exc)
 
 
 def _published(state: dict[str, Any]) -> Published:

@@ -20,6 +20,7 @@ from orch import git, proc
 from orch import labels as L
 from orch.attempt import attempt_dir, update_sidecar
 from orch.clock import utc_iso
+from orch.conversation import answers
 from orch.errors import OrchError, UsageError
 from orch.locks import TaskLock
 from orch.outcome import finish_attempt
@@ -247,6 +248,9 @@ def _run(
             "tried_agents": [*history.tried_agents],
             "previous_blockers": [list(b) for b in history.blockers(2)],
             "plan": planning,
+            # Who asked on the PR for this attempt: publish answers them there (SPEC §12).
+            "answers": answers(history.pr_feedback),
+            "issue_url": task.issue.url,
         }
         adir.write(adir.meta, meta)
         me = os.getpid()

@@ -53,6 +53,55 @@ class PullRequest:
 
 
 @dataclass(frozen=True)
+class ReviewComment:
+    """An inline comment of a pull request review: `path:line` and the diff hunk it is on."""
+
+    id: int
+    author: str
+    path: str
+    line: int | None  # None when the line is gone from the current diff (outdated)
+    diff_hunk: str
+    body: str
+    created_at: datetime
+    author_type: str = "User"
+
+
+@dataclass(frozen=True)
+class Review:
+    """A submitted pull request review (state APPROVED | CHANGES_REQUESTED | COMMENTED |
+    DISMISSED) with its inline comments."""
+
+    id: int
+    author: str
+    state: str
+    body: str
+    submitted_at: datetime
+    comments: tuple[ReviewComment, ...] = ()
+    author_type: str = "User"
+
+
+@dataclass(frozen=True)
+class PullThread:
+    """An open pull request with its conversation: recent reviews (oldest first, inline
+    comments included) and recent conversation comments (oldest first)."""
+
+    pull: PullRequest
+    author: str
+    reviews: tuple[Review, ...] = ()
+    comments: tuple[Comment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An open issue or pull request (`pull` set) with recent comments that may start with
+    orch's mention (`workflow.mention`), found by the snapshot's search."""
+
+    issue: Issue
+    comments: tuple[Comment, ...] = ()
+    pull: PullRequest | None = None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What one tick reads about a project in as few requests as the store allows.
 
@@ -67,6 +116,11 @@ class Snapshot:
     closed: tuple[Issue, ...] = ()
     # Recently closed or merged pull requests (newest first), for merge watch.
     pulls: tuple[PullRequest, ...] = ()
+    # Open pull requests (most recently updated first) with their reviews and comments,
+    # for feedback on the PR (SPEC §12); the caller keeps those from orch's branches.
+    open_pulls: tuple[PullThread, ...] = ()
+    # Open issues and PRs with comments mentioning orch since `since` (asked with `mention`).
+    mentions: tuple[Mention, ...] = ()
 
 
 class Store(Protocol):
@@ -148,9 +202,13 @@ class Store(Protocol):
 
     # one-request view for tick
     def snapshot(
-        self, known: dict[int, datetime] | None = None, since: datetime | None = None
+        self,
+        known: dict[int, datetime] | None = None,
+        since: datetime | None = None,
+        mention: str = "",
     ) -> Snapshot:
         """Open orch issues; comments only for issues changed since `known[number]`;
         closed orch issues updated since `since` (all recent ones when None); recently
-        closed pull requests."""
+        closed pull requests; open pull requests with their reviews and comments; with a
+        `mention`, open issues and PRs commented since `since` that mention it."""
         ...

@@ -66,9 +66,12 @@ class DryRunStore:
         return self.inner.default_branch()
 
     def snapshot(
-        self, known: dict[int, datetime] | None = None, since: datetime | None = None
+        self,
+        known: dict[int, datetime] | None = None,
+        since: datetime | None = None,
+        mention: str = "",
     ) -> Snapshot:
-        return self.inner.snapshot(known, since)
+        return self.inner.snapshot(known, since, mention)
 
     # writes
     def ensure_labels(self, specs: Iterable[LabelSpec]) -> list[str]:

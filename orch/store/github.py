@@ -12,15 +12,18 @@ Requests per method (REST unless said; "pages" = one more per 100 items):
   find_pr         1                      create_pr, update_pr, get_pr, merge_pr 1
   permission      1 (404 → "none")       default_branch  1, then cached
   snapshot        1 GraphQL per 100 open orch issues, comments included; the first
-                  request also carries recently updated closed orch issues and
-                  recently closed/merged PRs (aliased connections)
+                  request also carries recently updated closed orch issues,
+                  recently closed/merged PRs, the open PRs with their reviews, inline
+                  and conversation comments (aliased connections), and with a mention
+                  the search for comments mentioning orch (a root field)
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -29,7 +32,16 @@ from orch.clock import parse_iso, utc_iso
 from orch.errors import NotFound, OrchError
 from orch.gh import Gh, GhHTTPError
 from orch.status import Status
-from orch.store.base import Comment, Issue, PullRequest, Snapshot
+from orch.store.base import (
+    Comment,
+    Issue,
+    Mention,
+    PullRequest,
+    PullThread,
+    Review,
+    ReviewComment,
+    Snapshot,
+)
 
 log = logging.getLogger("orch")
 
@@ -39,6 +51,14 @@ PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
 
 SNAPSHOT_CLOSED = 50  # closed orch issues updated since the last tick, per snapshot
 SNAPSHOT_PULLS = 30  # recently closed or merged pull requests, per snapshot
+# Open pull requests with their conversation (SPEC §12), most recently updated first: a
+# review or comment bumps a PR's updatedAt, so the PRs with new feedback come first.
+SNAPSHOT_OPEN_PULLS = 20
+SNAPSHOT_REVIEWS = 5  # last reviews per open PR
+SNAPSHOT_REVIEW_COMMENTS = 10  # inline comments per review
+SNAPSHOT_PR_COMMENTS = 10  # last conversation comments per open PR
+SNAPSHOT_MENTIONS = 10  # issues/PRs found by the mention search, per snapshot
+MENTION_LAG = timedelta(minutes=30)  # GitHub's search index trails by seconds to minutes
 
 _ISSUE_FIELDS = """
         number title body state url createdAt updatedAt
@@ -79,23 +99,99 @@ _FIRST_PAGE_EXTRAS = (
 )
 
 
-def _snapshot_query(first_page: bool) -> str:
-    """The tick's one GraphQL read: open issues, plus the extras on the first page."""
+_ACTOR = "author { __typename login }"
+
+# The conversation on open pull requests (first page only; orch.tick.pr_feedback keeps
+# orch's own PRs): recent reviews with their inline comments, recent PR comments.
+_OPEN_PULLS = f"""
+    openPulls: pullRequests(first: $openPulls, states: OPEN,
+                            orderBy: {{field: UPDATED_AT, direction: DESC}}) {{
+      nodes {{
+        number title body url headRefName baseRefName headRefOid {_ACTOR}
+        reviews(last: $reviews) {{
+          nodes {{
+            databaseId state body submittedAt {_ACTOR}
+            comments(first: $reviewComments) {{
+              nodes {{ databaseId path line diffHunk body createdAt {_ACTOR} }}
+            }}
+          }}
+        }}
+        comments(last: $prComments) {{
+          nodes {{ databaseId body createdAt updatedAt {_ACTOR} }}
+        }}
+      }}
+    }}"""
+
+# Comments mentioning orch (`workflow.mention`) on open issues and PRs, since the last
+# tick: GitHub's issue search, a root field of the same request (first page only).
+_MENTIONS = f"""
+  mentions: search(query: $mention, type: ISSUE, first: $mentioned) {{
+    nodes {{
+      __typename
+      ... on Issue {{
+        number title body state url createdAt updatedAt {_ACTOR}
+        labels(first: 20) {{ nodes {{ name }} }}
+        comments(last: $prComments) {{
+          nodes {{ databaseId body createdAt updatedAt {_ACTOR} }}
+        }}
+      }}
+      ... on PullRequest {{
+        number title body state url createdAt updatedAt {_ACTOR}
+        headRefName baseRefName headRefOid
+        labels(first: 20) {{ nodes {{ name }} }}
+        comments(last: $prComments) {{
+          nodes {{ databaseId body createdAt updatedAt {_ACTOR} }}
+        }}
+      }}
+    }}
+  }}"""
+
+
+def _snapshot_query(first_page: bool, mentions: bool = False) -> str:
+    """The tick's one GraphQL read: open issues, plus the extras on the first page (closed
+    tasks, closed PRs, open PRs' conversation) and, when asked, the mention search."""
     variables = "$owner: String!, $name: String!, $labels: [String!], $cursor: String, $page: Int!, $comments: Int!"
+    extras = ""
     if first_page:
         variables += ", $since: DateTime, $closed: Int!, $pulls: Int!"
-    extras = _FIRST_PAGE_EXTRAS if first_page else ""
+        variables += ", $openPulls: Int!, $reviews: Int!, $reviewComments: Int!, $prComments: Int!"
+        extras = _FIRST_PAGE_EXTRAS + _OPEN_PULLS
+    search = ""
+    if first_page and mentions:
+        variables += ", $mention: String!, $mentioned: Int!"
+        search = _MENTIONS
     return f"""
 query OrchSnapshot({variables}) {{
   rateLimit {{ cost remaining resetAt }}
   repository(owner: $owner, name: $name) {{{_OPEN_ISSUES}{extras}
-  }}
+  }}{search}
 }}
 """
 
 
 SNAPSHOT_QUERY = _snapshot_query(first_page=False)  # later pages: open issues only
 SNAPSHOT_FIRST_QUERY = _snapshot_query(first_page=True)
+SNAPSHOT_MENTIONS_QUERY = _snapshot_query(first_page=True, mentions=True)
+
+
+def _first_page_variables(repo: str, since: datetime | None, mention: str) -> dict[str, Any]:
+    """The first page's extra variables; `mention` adds the search for it since `since`."""
+    variables: dict[str, Any] = {
+        "since": utc_iso(since) if since else None,
+        "closed": SNAPSHOT_CLOSED,
+        "pulls": SNAPSHOT_PULLS,
+        "openPulls": SNAPSHOT_OPEN_PULLS,
+        "reviews": SNAPSHOT_REVIEWS,
+        "reviewComments": SNAPSHOT_REVIEW_COMMENTS,
+        "prComments": SNAPSHOT_PR_COMMENTS,
+    }
+    if mention:
+        phrase = mention.replace('"', "")
+        query = f'repo:{repo} is:open in:comments "{phrase}"'
+        if since is not None:
+            query += f" updated:>={utc_iso(since - MENTION_LAG)}"
+        variables.update(mention=query + " sort:updated-desc", mentioned=SNAPSHOT_MENTIONS)
+    return variables
 
 
 class GitHubStore:
@@ -361,12 +457,16 @@ class GitHubStore:
     # ------------------------------------------------------------------ tick snapshot
 
     def snapshot(
-        self, known: dict[int, datetime] | None = None, since: datetime | None = None
+        self,
+        known: dict[int, datetime] | None = None,
+        since: datetime | None = None,
+        mention: str = "",
     ) -> Snapshot:
         issues: list[Issue] = []
         comments: dict[int, tuple[Comment, ...]] = {}
         closed: list[Issue] = []
         pulls: list[PullRequest] = []
+        conversation: tuple[tuple[PullThread, ...], tuple[Mention, ...]] = ((), ())
         cursor: str | None = None
         while True:
             variables: dict[str, Any] = {
@@ -377,13 +477,10 @@ class GitHubStore:
                 "page": SNAPSHOT_PAGE,
                 "comments": SNAPSHOT_COMMENTS,
             }
+            query = SNAPSHOT_QUERY
             if cursor is None:
-                variables.update(
-                    since=utc_iso(since) if since else None,
-                    closed=SNAPSHOT_CLOSED,
-                    pulls=SNAPSHOT_PULLS,
-                )
-            query = SNAPSHOT_FIRST_QUERY if cursor is None else SNAPSHOT_QUERY
+                variables.update(_first_page_variables(self.repo, since, mention))
+                query = SNAPSHOT_MENTIONS_QUERY if mention else SNAPSHOT_FIRST_QUERY
             data = self.gh.graphql(query, variables)
             repository = (data or {}).get("repository")
             if repository is None:
@@ -403,6 +500,7 @@ class GitHubStore:
                     _pull_node(node)
                     for node in (repository.get("pulls") or {}).get("nodes") or []
                 ]
+                conversation = _conversation(data, repository, self.repo)
             for node in nodes:
                 issue = _issue_node(node, self.repo)
                 (closed if issue.state == "closed" else issues).append(issue)
@@ -416,7 +514,12 @@ class GitHubStore:
                 break
             cursor = page.get("endCursor")
         return Snapshot(
-            issues=tuple(issues), comments=comments, closed=tuple(closed), pulls=tuple(pulls)
+            issues=tuple(issues),
+            comments=comments,
+            closed=tuple(closed),
+            pulls=tuple(pulls),
+            open_pulls=conversation[0],
+            mentions=conversation[1],
         )
 
 
@@ -528,6 +631,72 @@ def _pull_node(node: dict[str, Any]) -> PullRequest:
         url=str(node.get("url") or ""),
         head_sha=str(node.get("headRefOid") or ""),
         merged_at=merged_at,
+    )
+
+
+def _conversation(
+    data: dict[str, Any], repository: dict[str, Any], repo: str
+) -> tuple[tuple[PullThread, ...], tuple[Mention, ...]]:
+    """The open PRs' conversation and the mention search of the snapshot's first page."""
+    threads = tuple(
+        _thread_node(node) for node in (repository.get("openPulls") or {}).get("nodes") or []
+    )
+    found = []
+    for node in (data.get("mentions") or {}).get("nodes") or []:
+        if node.get("__typename") not in ("Issue", "PullRequest") or "number" not in node:
+            continue
+        issue = _issue_node(node, repo)
+        pull = _pull_node(node) if node["__typename"] == "PullRequest" else None
+        found.append(Mention(issue=issue, comments=_comment_nodes(node, issue.number), pull=pull))
+    return threads, tuple(found)
+
+
+def _comment_nodes(node: dict[str, Any], number: int) -> tuple[Comment, ...]:
+    return tuple(
+        _comment_node(c, number) for c in (node.get("comments") or {}).get("nodes") or []
+    )
+
+
+def _thread_node(node: dict[str, Any]) -> PullThread:
+    pull = _pull_node({**node, "state": "OPEN"})
+    author, _ = _actor(node.get("author"))
+    reviews = []
+    for review in (node.get("reviews") or {}).get("nodes") or []:
+        login, kind = _actor(review.get("author"))
+        inline = tuple(
+            _review_comment_node(c) for c in (review.get("comments") or {}).get("nodes") or []
+        )
+        reviews.append(
+            Review(
+                id=int(review["databaseId"]),
+                author=login,
+                state=str(review.get("state") or ""),
+                body=str(review.get("body") or ""),
+                submitted_at=parse_iso(review["submittedAt"]),
+                comments=inline,
+                author_type=kind,
+            )
+        )
+    return PullThread(
+        pull=replace(pull, body=str(node.get("body") or "")),
+        author=author,
+        reviews=tuple(reviews),
+        comments=_comment_nodes(node, pull.number),
+    )
+
+
+def _review_comment_node(node: dict[str, Any]) -> ReviewComment:
+    login, kind = _actor(node.get("author"))
+    line = node.get("line")
+    return ReviewComment(
+        id=int(node["databaseId"]),
+        author=login,
+        path=str(node.get("path") or ""),
+        line=int(line) if isinstance(line, int) else None,
+        diff_hunk=str(node.get("diffHunk") or ""),
+        body=str(node.get("body") or ""),
+        created_at=parse_iso(node["createdAt"]),
+        author_type=kind,
     )
 
 

@@ -25,7 +25,7 @@ from orch.clock import Clock, parse_iso, utc_iso
 from orch.errors import NotFound, OrchError
 from orch.labels import LabelSpec
 from orch.sidecar import read_json, write_json_atomic
-from orch.store.base import Comment, Issue, PullRequest, Snapshot
+from orch.store.base import Comment, Issue, Mention, PullRequest, Snapshot
 
 SCHEMA = 1
 PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
@@ -398,10 +398,15 @@ class LocalStore:
     # -- tick snapshot -------------------------------------------------------------------
 
     def snapshot(
-        self, known: dict[int, datetime] | None = None, since: datetime | None = None
+        self,
+        known: dict[int, datetime] | None = None,
+        since: datetime | None = None,
+        mention: str = "",
     ) -> Snapshot:
         """What GitHubStore.snapshot reads in one request: open orch issues, closed ones
-        updated since `since` (newest first, at most 50), recently closed PRs (30)."""
+        updated since `since` (newest first, at most 50), recently closed PRs (30), open
+        non-task issues with comments mentioning `mention` since `since`. Local PRs have no
+        reviews: `open_pulls` stays empty."""
         every = [i for i in self.list_issues(state="all") if L.statuses_in(i.labels)]
         issues = [i for i in every if i.state == "open"]
         closed = sorted(
@@ -420,8 +425,22 @@ class LocalStore:
         with self._locked():
             pulls = [_pull(p) for p in reversed(self._pulls()) if p["state"] != "open"][:30]
         return Snapshot(
-            issues=tuple(issues), comments=comments, closed=tuple(closed), pulls=tuple(pulls)
+            issues=tuple(issues),
+            comments=comments,
+            closed=tuple(closed),
+            pulls=tuple(pulls),
+            mentions=self._mentions(mention, since) if mention else (),
         )
+
+    def _mentions(self, mention: str, since: datetime | None) -> tuple[Mention, ...]:
+        found = []
+        for issue in self.list_issues(state="open"):
+            if L.statuses_in(issue.labels):
+                continue
+            recent = tuple(self.list_comments(issue.number, since)[-10:])
+            if any(mention.lower() in c.body.lower() for c in recent):
+                found.append(Mention(issue=issue, comments=recent))
+        return tuple(found)
 
 
 _ONE_SECOND = parse_iso("2000-01-01T00:00:01Z") - parse_iso("2000-01-01T00:00:00Z")

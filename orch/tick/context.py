@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from orch.actions import Action
 from orch.status import Status
-from orch.store.base import Comment, Issue, PullRequest
+from orch.store.base import Comment, Issue, Mention, PullRequest, PullThread
 
 if TYPE_CHECKING:
     from orch.deps import Deps
@@ -62,6 +62,9 @@ class ProjectTick:
     # recently closed or merged pull requests, from the same snapshot request.
     closed: dict[int, Issue] = field(default_factory=dict)
     pulls: tuple[PullRequest, ...] = ()
+    # Open PRs with their reviews and comments, and comments mentioning orch (SPEC §12).
+    open_pulls: tuple[PullThread, ...] = ()
+    mentions: tuple[Mention, ...] = ()
     snapshot_ok: bool = False
     permissions: dict[str, str] = field(default_factory=dict)
     actions: list[Action] = field(default_factory=list)
