@@ -366,7 +366,8 @@ class Emulator(ReviewRoutes):
         with self.lock:
             r = self.repo(repo)
             self._ensure_user(user)
-            comment = self._new_comment(r, self._issue(r, number), body, user)
+            issue = self._issue(r, number, any_kind=True)  # a PR's conversation too
+            comment = self._new_comment(r, issue, body, user)
             return self._comment_json(r, comment)
 
     def add_pr(
