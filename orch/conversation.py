@@ -55,6 +55,7 @@ class Feedback:
     body: str
     state: str = ""  # a review's state
     inline: tuple[ReviewComment, ...] = ()
+    association: str = ""  # GitHub's author association
 
     @property
     def key(self) -> str:
@@ -90,12 +91,21 @@ def feedback_items(thread: PullThread) -> list[Feedback]:
             r.body.strip(),
             r.state,
             r.comments,
+            r.association,
         )
         for r in thread.reviews
         if r.state in FEEDBACK_REVIEW_STATES and (r.body.strip() or r.comments)
     ]
     items += [
-        Feedback("comment", c.id, c.author, c.author_type, c.created_at, c.body.strip())
+        Feedback(
+            "comment",
+            c.id,
+            c.author,
+            c.author_type,
+            c.created_at,
+            c.body.strip(),
+            association=c.association,
+        )
         for c in thread.comments
         if own_marker(c) is None and c.body.strip()
     ]

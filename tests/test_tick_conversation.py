@@ -168,6 +168,10 @@ def test_feedback_from_others_and_approvals_change_nothing(
     assert _tick_actions(project, "--wait") == []
     _forget_state(project)
     assert _tick_actions(project, "--wait") == []
+    # Bob is no collaborator (GitHub says so in the snapshot): not even a permission read.
+    emulator.reset_log()
+    assert _tick_actions(project) == []
+    assert emulator.count() == 1, emulator.log_lines()
 
     assert Status.IN_REVIEW.label in emulator.labels_of(number)
     assert (len(emulator.comments(number)), len(emulator.comments(pr))) == comments_before

@@ -19,6 +19,9 @@ class Comment:
     created_at: datetime
     updated_at: datetime
     author_type: str = "User"  # "Bot" for GitHub Apps / bots
+    # GitHub's author association (OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE, …);
+    # "" when unknown. Spares a permission lookup for people who cannot have write access.
+    association: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class ReviewComment:
     body: str
     created_at: datetime
     author_type: str = "User"
+    association: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class Review:
     submitted_at: datetime
     comments: tuple[ReviewComment, ...] = ()
     author_type: str = "User"
+    association: str = ""
 
 
 @dataclass(frozen=True)

@@ -110,14 +110,16 @@ _OPEN_PULLS = f"""
         number title body url headRefName baseRefName headRefOid {_ACTOR}
         reviews(last: $reviews) {{
           nodes {{
-            databaseId state body submittedAt {_ACTOR}
+            databaseId state body submittedAt authorAssociation {_ACTOR}
             comments(first: $reviewComments) {{
-              nodes {{ databaseId path line diffHunk body createdAt {_ACTOR} }}
+              nodes {{
+                databaseId path line diffHunk body createdAt authorAssociation {_ACTOR}
+              }}
             }}
           }}
         }}
         comments(last: $prComments) {{
-          nodes {{ databaseId body createdAt updatedAt {_ACTOR} }}
+          nodes {{ databaseId body createdAt updatedAt authorAssociation {_ACTOR} }}
         }}
       }}
     }}"""
@@ -132,7 +134,7 @@ _MENTIONS = f"""
         number title body state url createdAt updatedAt {_ACTOR}
         labels(first: 20) {{ nodes {{ name }} }}
         comments(last: $prComments) {{
-          nodes {{ databaseId body createdAt updatedAt {_ACTOR} }}
+          nodes {{ databaseId body createdAt updatedAt authorAssociation {_ACTOR} }}
         }}
       }}
       ... on PullRequest {{
@@ -140,7 +142,7 @@ _MENTIONS = f"""
         headRefName baseRefName headRefOid
         labels(first: 20) {{ nodes {{ name }} }}
         comments(last: $prComments) {{
-          nodes {{ databaseId body createdAt updatedAt {_ACTOR} }}
+          nodes {{ databaseId body createdAt updatedAt authorAssociation {_ACTOR} }}
         }}
       }}
     }}
@@ -615,6 +617,7 @@ def _comment_node(node: dict[str, Any], number: int) -> Comment:
         created_at=parse_iso(node["createdAt"]),
         updated_at=parse_iso(node["updatedAt"]),
         author_type=author_type,
+        association=str(node.get("authorAssociation") or ""),
     )
 
 
@@ -675,6 +678,7 @@ def _thread_node(node: dict[str, Any]) -> PullThread:
                 submitted_at=parse_iso(review["submittedAt"]),
                 comments=inline,
                 author_type=kind,
+                association=str(review.get("authorAssociation") or ""),
             )
         )
     return PullThread(
@@ -697,6 +701,7 @@ def _review_comment_node(node: dict[str, Any]) -> ReviewComment:
         body=str(node.get("body") or ""),
         created_at=parse_iso(node["createdAt"]),
         author_type=kind,
+        association=str(node.get("authorAssociation") or ""),
     )
 
 

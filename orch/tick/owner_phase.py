@@ -84,11 +84,11 @@ def _authorized(ctx: ProjectTick, comment: Comment) -> bool:
     return authorized(ctx, comment.author, comment.author_type)
 
 
-def authorized(ctx: ProjectTick, login: str, author_type: str) -> bool:
+def authorized(ctx: ProjectTick, login: str, author_type: str, association: str = "") -> bool:
     """SPEC §7.1 for one author (issue comment, PR review or PR comment, mention)."""
     allowed = ctx.project.config.workflow.allowed_users
     permission = None
-    if needs_permission_lookup(login, author_type, allowed):
+    if needs_permission_lookup(login, author_type, allowed, association):
         permission = ctx.permission(login)
     return is_authorized(login, author_type, permission, allowed)
 

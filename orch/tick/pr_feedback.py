@@ -47,7 +47,7 @@ def _pull(ctx: ProjectTick, task: Task, thread: PullThread) -> None:
         return  # running or queued: its feedback waits for the next round
     issue = task.issue
     for item in convo.pending(thread):
-        if not authorized(ctx, item.author, item.author_type):
+        if not authorized(ctx, item.author, item.author_type, item.association):
             continue
         status = Task.from_issue(issue).status
         command = parse_command(item.body) if item.kind == "comment" else None
