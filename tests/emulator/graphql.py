@@ -287,12 +287,49 @@ def execute(emulator: Emulator, body: Any, login: str) -> JsonDict:
     op = chosen[0]
     variables = {**op.defaults, **(body.get("variables") or {})}
     root: Node = Mutation(emulator, login) if op.kind == "mutation" else Query(emulator, login)
+    emulator.last_cost = _cost(op.selections, fragments, variables)
     errors: list[JsonDict] = []
     data = _select(root, op.selections, fragments, variables, errors, [])
     out: JsonDict = {"data": data}
     if errors:
         out["errors"] = errors
     return out
+
+
+def query_cost(query: str, variables: dict[str, Any] | None = None) -> int:
+    """GitHub's rate limit score of a query (docs.github.com/graphql/overview/rate-limits-
+    and-node-limits-for-the-graphql-api): add up the requests each connection needs — one
+    per item its enclosing connections may return, at their `first`/`last` — then divide
+    by 100 and round to the nearest whole number; at least 1."""
+    operations, fragments = _Parser(query).document()
+    op = operations[0]
+    return _cost(op.selections, fragments, {**op.defaults, **(variables or {})})
+
+
+def _cost(selections: list[Any], fragments: dict[str, Inline], variables: dict[str, Any]) -> int:
+    requests = _requests(selections, fragments, variables, 1)
+    return max(1, int(requests / 100 + 0.5))
+
+
+def _requests(
+    selections: list[Any], fragments: dict[str, Inline], variables: dict[str, Any], parents: int
+) -> int:
+    total = 0
+    for sel in selections:
+        if isinstance(sel, Spread):
+            inner = fragments.get(sel.name)
+            total += _requests(inner.selections, fragments, variables, parents) if inner else 0
+        elif isinstance(sel, Inline):
+            total += _requests(sel.selections, fragments, variables, parents)
+        else:
+            args = _substitute(sel.args, variables)
+            limit = args.get("first") if args.get("first") is not None else args.get("last")
+            if isinstance(limit, int):
+                total += parents
+                total += _requests(sel.selections, fragments, variables, parents * limit)
+            else:
+                total += _requests(sel.selections, fragments, variables, parents)
+    return total
 
 
 def _select(
@@ -505,9 +542,10 @@ class RateLimitNode(Node):
 
     def __init__(self, emulator: Emulator) -> None:
         self.data = emulator._rate_limit_json()["resources"]["graphql"]
+        self.cost = emulator.last_cost
 
     def f_cost(self, dryRun: bool = False) -> int:
-        return 1
+        return self.cost
 
     def f_limit(self) -> int:
         return int(self.data["limit"])

@@ -257,6 +257,7 @@ class Emulator(ReviewRoutes):
             self.requests: list[Request] = []
             self.faults: list[Fault] = []
             self.projects: dict[str, Project] = {}
+            self.last_cost = 1  # GitHub's rate limit score of the last GraphQL query
             self.add_user(DEFAULT_LOGIN, token=DEFAULT_TOKEN)
             self.create_repo(DEFAULT_REPO)
             self.token = DEFAULT_TOKEN
