@@ -202,3 +202,12 @@ def test_feedback_while_running_waits_for_the_next_round(
     emulator.set_labels(number, [*labels, Status.IN_REVIEW.label])
     assert _tick_actions(project, "--only", "pr") == [("pr", number, "acked PR feedback")]
     assert Status.ROUTED.label in emulator.labels_of(number)
+    # `orch task get` shows what the next attempt will work on.
+    got = project.orch("task", "get", str(number))
+    line = f"feedback:   1 waiting for the next attempt (comment by @alice on #{pr})"
+    assert line in got.out.splitlines(), got
+    detail = json.loads(project.orch("task", "get", str(number), "--json").out)["task"]
+    comment_id = emulator.comments(pr)[0]["id"]
+    assert detail["pr_feedback"] == [
+        {"pr": pr, "author": "alice", "kind": "comment", "id": comment_id, "command": "feedback"}
+    ]
