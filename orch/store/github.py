@@ -649,7 +649,9 @@ def _conversation(
         if node.get("__typename") not in ("Issue", "PullRequest") or "number" not in node:
             continue
         issue = _issue_node(node, repo)
-        pull = _pull_node(node) if node["__typename"] == "PullRequest" else None
+        pull = None
+        if node["__typename"] == "PullRequest":  # its body tells orch's PRs from others
+            pull = replace(_pull_node(node), body=str(node.get("body") or ""))
         found.append(Mention(issue=issue, comments=_comment_nodes(node, issue.number), pull=pull))
     return threads, tuple(found)
 
