@@ -128,6 +128,6 @@ def test_snapshot_points() -> None:
     assert query_cost(gh_store.SNAPSHOT_FIRST_QUERY, first) == 4
     assert query_cost(gh_store.SNAPSHOT_QUERY, {**base, "cursor": "c"}) == 2
     assert first["mention"] == (
-        'repo:acme/widgets is:open in:comments "@orch" updated:>=2026-12-01T11:30:00Z '
+        'repo:acme/widgets is:open in:comments "@orch" updated:>=2026-12-01T11:30:00+00:00 '
         "sort:updated-desc"
     )

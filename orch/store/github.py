@@ -190,8 +190,9 @@ def _first_page_variables(repo: str, since: datetime | None, mention: str) -> di
     if mention:
         phrase = mention.replace('"', "")
         query = f'repo:{repo} is:open in:comments "{phrase}"'
-        if since is not None:
-            query += f" updated:>={utc_iso(since - MENTION_LAG)}"
+        if since is not None:  # GitHub's search dates: THH:MM:SS with a UTC offset
+            moment = utc_iso(since - MENTION_LAG).replace("Z", "+00:00")
+            query += f" updated:>={moment}"
         variables.update(mention=query + " sort:updated-desc", mentioned=SNAPSHOT_MENTIONS)
     return variables
 

@@ -1473,6 +1473,11 @@ def _has_words(text: str, words: list[str]) -> bool:
 
 
 def _date_ok(issue: IssueRec, key: str, op: str, moment: str) -> bool:
-    value = _iso(issue.created_at if key == "created" else issue.updated_at) or ""
-    moment = moment if "T" in moment else moment + ("T00:00:00Z" if ">" in op else "T23:59:59Z")
-    return {">=": value >= moment, ">": value > moment, "<=": value <= moment, "<": value < moment}[op]
+    """`YYYY-MM-DD`, or with `THH:MM:SS` and a UTC offset (`+00:00`, or `Z`)."""
+    from datetime import datetime
+
+    value = issue.created_at if key == "created" else issue.updated_at
+    if "T" not in moment:
+        moment += "T00:00:00+00:00" if ">" in op else "T23:59:59+00:00"
+    when = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return {">=": value >= when, ">": value > when, "<=": value <= when, "<": value < when}[op]
