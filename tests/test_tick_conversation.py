@@ -211,3 +211,13 @@ def test_feedback_while_running_waits_for_the_next_round(
     assert detail["pr_feedback"] == [
         {"pr": pr, "author": "alice", "kind": "comment", "id": comment_id, "command": "feedback"}
     ]
+
+    # `@orch review` on orch's own PR is the review agent's business: no new attempt.
+    emulator.set_labels(number, [*labels, Status.IN_REVIEW.label])
+    emulator.add_comment(pr, "@orch review", user="alice")
+    assert _tick_actions(project, "--only", "pr") == [("pr", number, "acked PR feedback")]
+    assert Status.IN_REVIEW.label in emulator.labels_of(number)
+    assert _markers(emulator.comments(pr), "ack")[-1].text == (
+        "@alice orch's review agent is off for this repository "
+        "(`workflow.enable_review_agent: true` turns it on); comment what should change instead."
+    )

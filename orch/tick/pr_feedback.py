@@ -51,7 +51,10 @@ def _pull(ctx: ProjectTick, task: Task, thread: PullThread) -> None:
             continue
         status = Task.from_issue(issue).status
         command = parse_command(item.body) if item.kind == "comment" else None
-        if command is not None:
+        asked = convo.mention_text(item.body, ctx.project.config.workflow.mention)
+        if item.kind == "comment" and asked is not None and convo.asks_review(asked):
+            decision = Decision("review", reply=_review_reply(ctx))
+        elif command is not None:
             decision = decide_command(command, status, ctx.project.config.agents)
         elif status in convo.FEEDBACK_STATUSES or status is Status.ROUTED:
             # A second review in the same tick joins the first one's round.
@@ -67,6 +70,16 @@ def _pull(ctx: ProjectTick, task: Task, thread: PullThread) -> None:
         if decision.action == "none":
             continue
         issue = _handle(ctx, issue, thread, item, decision, command.name if command else "")
+
+
+def _review_reply(ctx: ProjectTick) -> str:
+    """`@orch review` on orch's own PR: its review agent's business, not a new attempt."""
+    if ctx.project.config.workflow.enable_review_agent:
+        return "orch's review agent reviews this pull request at each new head on its own."
+    return (
+        "orch's review agent is off for this repository "
+        "(`workflow.enable_review_agent: true` turns it on); comment what should change instead."
+    )
 
 
 def _handle(
