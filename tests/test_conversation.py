@@ -4,14 +4,17 @@ feedback in History, and what the snapshot's extra fields cost in GraphQL points
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from orch import conversation as convo
 from orch import markers
+from orch.clock import SystemClock
 from orch.owner import needs_permission_lookup
 from orch.store import github as gh_store
 from orch.store.base import Comment, PullRequest, PullThread, Review, ReviewComment
+from orch.store.local import LocalStore
 from orch.tasks import History
 from tests.emulator.graphql import query_cost
 
@@ -131,3 +134,18 @@ def test_snapshot_points() -> None:
         'repo:acme/widgets is:open in:comments "@orch" updated:>=2026-12-01T11:30:00+00:00 '
         "sort:updated-desc"
     )
+
+
+def test_local_store_snapshot_finds_mentions_on_plain_issues(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "local", "acme/widgets", SystemClock(), user="owner")
+    plain = store.create_issue("Plain", "", [])
+    task = store.create_issue("Task", "", ["status:new"])
+    quiet = store.create_issue("Quiet", "", [])
+    store.add_comment(plain.number, "@orch fix it", author="alice")
+    store.add_comment(task.number, "@orch fix it", author="alice")
+    store.add_comment(quiet.number, "nothing to see", author="alice")
+    found = store.snapshot(mention="@orch").mentions
+    assert [(m.issue.number, [c.body for c in m.comments]) for m in found] == [
+        (plain.number, ["@orch fix it"])
+    ]
+    assert store.snapshot().mentions == ()
