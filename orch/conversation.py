@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from orch import markers
+from orch import markers, owner
 from orch.clock import parse_iso, utc_iso
+from orch.owner import Decision, decide_command, parse_command
 from orch.review_decision import is_orch_pr
 from orch.status import Status
 from orch.store.base import Comment, PullRequest, PullThread, ReviewComment
@@ -33,6 +34,11 @@ from orch.store.base import Comment, PullRequest, PullThread, ReviewComment
 FEEDBACK_REVIEW_STATES = ("CHANGES_REQUESTED", "COMMENTED")
 # Tasks whose PR feedback sends them back to work; others wait (running, queued) or are over.
 FEEDBACK_STATUSES = (Status.IN_REVIEW, Status.NEEDS_REVIEW)
+REVIEW_REPLIES = {
+    True: "orch's review agent reviews this pull request at each new head on its own.",
+    False: "orch's review agent is off for this repository "
+    "(`workflow.enable_review_agent: true` turns it on); comment what should change instead.",
+}
 HUNK_CAP = 1_500  # characters of a diff hunk kept for the prompt (its end: the line)
 _STATE_WORDS = {"CHANGES_REQUESTED": "requested changes", "COMMENTED": "commented"}
 
@@ -137,6 +143,32 @@ def pending(thread: PullThread) -> list[Feedback]:
         for item in feedback_items(thread)
         if (item.key, item.id) not in seen and (through is None or item.at >= through)
     ]
+
+
+def decide(
+    item: Feedback,
+    status: Status | None,
+    *,
+    pr: int,
+    mention: str,
+    agents: Iterable[str],
+    review_agent: bool,
+) -> tuple[Decision, str]:
+    """What a review or comment on orch's PR asks for, and the command as typed ("" when
+    none): a slash command as on the issue; `@orch review` an answer only (orch's review
+    agent reviews its PRs on its own); anything else feedback for the next attempt."""
+    command = parse_command(item.body) if item.kind == "comment" else None
+    asked = mention_text(item.body, mention) if item.kind == "comment" else None
+    if asked is not None and asks_review(asked):
+        return Decision("review", reply=REVIEW_REPLIES[review_agent]), ""
+    if command is not None:
+        return decide_command(command, status, agents), command.name
+    # As on the issue (done, in review, needs review, blocked), and routed: a second item
+    # in the tick that sent the task back joins the same round.
+    if status in (*owner.FEEDBACK_STATUSES, Status.ROUTED):
+        reply = f"Thanks: your {item.what} goes to the agent in the next attempt; status routed."
+        return Decision("feedback", Status.ROUTED, context=render(item, pr), reply=reply), ""
+    return Decision("none"), ""
 
 
 def ack_data(item: Feedback, task: int, action: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from orch import conversation as convo
 from orch import markers
 from orch.clock import SystemClock
 from orch.owner import needs_permission_lookup
+from orch.status import Status
 from orch.store import github as gh_store
 from orch.store.base import Comment, PullRequest, PullThread, Review, ReviewComment
 from orch.store.local import LocalStore
@@ -149,3 +150,37 @@ def test_local_store_snapshot_finds_mentions_on_plain_issues(tmp_path: Path) -> 
         (plain.number, ["@orch fix it"])
     ]
     assert store.snapshot().mentions == ()
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "status", "action", "to", "requested"),
+    [
+        ("review", "Rename it", Status.IN_REVIEW, "feedback", Status.ROUTED, ""),
+        ("comment", "Rename it", Status.NEEDS_REVIEW, "feedback", Status.ROUTED, ""),
+        ("comment", "Also this", Status.ROUTED, "feedback", Status.ROUTED, ""),  # same tick
+        ("comment", "/context Use tabs", Status.IN_REVIEW, "context", Status.ROUTED, "context"),
+        ("comment", "/stop", Status.IN_REVIEW, "invalid", None, "stop"),
+        ("comment", "@orch review", Status.IN_REVIEW, "review", None, ""),
+        ("review", "/context not a command in a review", Status.IN_REVIEW, "feedback",
+         Status.ROUTED, ""),
+        ("comment", "Nice", Status.DONE, "feedback", Status.ROUTED, ""),
+    ],
+)
+def test_decide(
+    kind: str, body: str, status: Status, action: str, to: Status | None, requested: str
+) -> None:
+    item = convo.Feedback(kind, 5, "alice", "User", T0, body, "COMMENTED")
+    decision, asked = convo.decide(
+        item, status, pr=9, mention="@orch", agents=["claude"], review_agent=False
+    )
+    assert (decision.action, decision.status, asked) == (action, to, requested)
+    if action == "feedback":
+        assert decision.context == convo.render(item, 9)
+
+
+def test_decide_leaves_new_tasks_alone() -> None:
+    item = convo.Feedback("comment", 5, "alice", "User", T0, "More", "")
+    decision, _ = convo.decide(
+        item, Status.NEW, pr=9, mention="@orch", agents=[], review_agent=True
+    )
+    assert decision.action == "none"

@@ -21,14 +21,11 @@ from typing import Any
 
 from orch import conversation as convo
 from orch.conversation import Feedback
-from orch.owner import Decision, decide_command, decide_feedback, parse_command
-from orch.status import Status
+from orch.owner import Decision
 from orch.store.base import Issue, PullThread
 from orch.tasks import Task, post_marker
 from orch.tick.context import ProjectTick
 from orch.tick.owner_phase import apply_decision, authorized
-
-_FEEDBACK_REPLY = "Thanks: your {what} goes to the agent in the next attempt; status routed."
 
 
 def run(ctx: ProjectTick) -> None:
@@ -45,41 +42,21 @@ def run(ctx: ProjectTick) -> None:
 def _pull(ctx: ProjectTick, task: Task, thread: PullThread) -> None:
     if task.status not in convo.FEEDBACK_STATUSES:
         return  # running or queued: its feedback waits for the next round
+    workflow = ctx.project.config.workflow
     issue = task.issue
     for item in convo.pending(thread):
         if not authorized(ctx, item.author, item.author_type, item.association):
             continue
-        status = Task.from_issue(issue).status
-        command = parse_command(item.body) if item.kind == "comment" else None
-        asked = convo.mention_text(item.body, ctx.project.config.workflow.mention)
-        if item.kind == "comment" and asked is not None and convo.asks_review(asked):
-            decision = Decision("review", reply=_review_reply(ctx))
-        elif command is not None:
-            decision = decide_command(command, status, ctx.project.config.agents)
-        elif status in convo.FEEDBACK_STATUSES or status is Status.ROUTED:
-            # A second review in the same tick joins the first one's round.
-            context = convo.render(item, thread.pull.number)
-            decision = Decision(
-                "feedback",
-                Status.ROUTED,
-                context=context,
-                reply=_FEEDBACK_REPLY.format(what=item.what),
-            )
-        else:
-            decision = decide_feedback(item.body, status)
-        if decision.action == "none":
-            continue
-        issue = _handle(ctx, issue, thread, item, decision, command.name if command else "")
-
-
-def _review_reply(ctx: ProjectTick) -> str:
-    """`@orch review` on orch's own PR: its review agent's business, not a new attempt."""
-    if ctx.project.config.workflow.enable_review_agent:
-        return "orch's review agent reviews this pull request at each new head on its own."
-    return (
-        "orch's review agent is off for this repository "
-        "(`workflow.enable_review_agent: true` turns it on); comment what should change instead."
-    )
+        decision, requested = convo.decide(
+            item,
+            Task.from_issue(issue).status,
+            pr=thread.pull.number,
+            mention=workflow.mention,
+            agents=ctx.project.config.agents,
+            review_agent=workflow.enable_review_agent,
+        )
+        if decision.action != "none":
+            issue = _handle(ctx, issue, thread, item, decision, requested)
 
 
 def _handle(
