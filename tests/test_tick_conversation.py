@@ -84,10 +84,16 @@ def test_review_comment_and_pr_command_each_make_one_more_attempt(
         user="alice",
     )
 
+    emulator.reset_log()
     assert _tick_actions(project, "--wait") == [
         ("pr", number, "acked PR feedback"),
         ("dispatch", number, "dispatched"),
     ]
+    # Measured 17: snapshot, alice's permission, issue ack, label, PR ack; then the
+    # dispatch and run of attempt 2 as for any routed task, plus the reply on the PR.
+    print("requests review -> attempt 2 published:", *emulator.log_lines(), sep="\n")
+    assert emulator.count() <= 17, emulator.log_lines()
+    assert emulator.count("POST", "/repos/acme/widgets/issues/2/comments") == 2
 
     prompt = _prompt(project, number, 2)
     assert "Please greet the world too." in prompt
