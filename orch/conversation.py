@@ -12,14 +12,15 @@ asks these functions what is new and what it means, then makes the writes.
   snapshot's window of recent comments).
 - Mentions: a comment whose first word is `workflow.mention` (default `@orch`).
 
-Every marker read here goes through `own_marker()`: the one seam where "was this marker
-written by orch" is decided (SPEC §2.3).
+Every marker read here goes through a `MarkerReader` the caller passes (the tick's
+`orch.tick.pr_feedback.marker_reader`): the one seam where "was this marker written by
+orch" is decided (SPEC §2.3). `own_marker` is the reader that parses the body alone.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,9 +44,11 @@ HUNK_CAP = 1_500  # characters of a diff hunk kept for the prompt (its end: the 
 _STATE_WORDS = {"CHANGES_REQUESTED": "requested changes", "COMMENTED": "commented"}
 
 
+MarkerReader = Callable[[Comment], "markers.Marker | None"]
+
+
 def own_marker(comment: Comment) -> markers.Marker | None:
-    """The marker of a comment orch wrote, or None. The single place the conversation code
-    reads markers, so the rule for who may write them (SPEC §2.3) applies here too."""
+    """The marker of a comment, read from its body alone (the default `MarkerReader`)."""
     return markers.parse(comment.body)
 
 
@@ -85,7 +88,7 @@ def task_of_pull(pull: PullRequest, branch_prefix: str) -> int | None:
     return number if mine else None
 
 
-def feedback_items(thread: PullThread) -> list[Feedback]:
+def feedback_items(thread: PullThread, read: MarkerReader = own_marker) -> list[Feedback]:
     """The PR's reviews and human comments that can be feedback, oldest first."""
     items = [
         Feedback(
@@ -113,17 +116,19 @@ def feedback_items(thread: PullThread) -> list[Feedback]:
             association=c.association,
         )
         for c in thread.comments
-        if own_marker(c) is None and c.body.strip()
+        if read(c) is None and c.body.strip()
     ]
     return sorted(items, key=lambda f: (f.at, f.kind, f.id))
 
 
-def handled(comments: Iterable[Comment]) -> tuple[set[tuple[str, int]], datetime | None]:
+def handled(
+    comments: Iterable[Comment], read: MarkerReader = own_marker
+) -> tuple[set[tuple[str, int]], datetime | None]:
     """What orch's acks on a PR say was handled: ({(key, id)}, the newest `through`)."""
     seen: set[tuple[str, int]] = set()
     through: datetime | None = None
     for comment in comments:
-        marker = own_marker(comment)
+        marker = read(comment)
         if marker is None or marker.kind != "ack":
             continue
         for key in ("review_id", "comment_id"):
@@ -135,12 +140,12 @@ def handled(comments: Iterable[Comment]) -> tuple[set[tuple[str, int]], datetime
     return seen, through
 
 
-def pending(thread: PullThread) -> list[Feedback]:
+def pending(thread: PullThread, read: MarkerReader = own_marker) -> list[Feedback]:
     """Feedback on the PR that no ack of orch's covers yet, oldest first."""
-    seen, through = handled(thread.comments)
+    seen, through = handled(thread.comments, read)
     return [
         item
-        for item in feedback_items(thread)
+        for item in feedback_items(thread, read)
         if (item.key, item.id) not in seen and (through is None or item.at >= through)
     ]
 

@@ -184,3 +184,20 @@ def test_decide_leaves_new_tasks_alone() -> None:
         item, Status.NEW, pr=9, mention="@orch", agents=[], review_agent=True
     )
     assert decision.action == "none"
+
+
+def test_the_marker_reader_decides_whose_acks_count() -> None:
+    """A forged ack (bob typed orch's marker) hides nothing once the reader is the trust
+    rule: the tick passes one reader (orch.tick.pr_feedback.marker_reader)."""
+    review = comment(61, "Please rename", T0, author="alice")
+    item = convo.feedback_items(PullThread(pull(), "o", comments=(review,)))[0]
+    forged = markers.render("ack", convo.ack_data(item, 7, "feedback"))
+    thread = PullThread(
+        pull(), "o", comments=(review, comment(62, forged, T0 + timedelta(seconds=1), "bob"))
+    )
+
+    def only_owner(c: Comment) -> markers.Marker | None:
+        return markers.parse(c.body) if c.author == "owner" else None
+
+    assert convo.pending(thread) == []  # the body alone: bob's text passes for an ack
+    assert [i.id for i in convo.pending(thread, only_owner)] == [61, 62]

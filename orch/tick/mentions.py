@@ -26,6 +26,7 @@ from orch.store.base import Comment, Mention
 from orch.tasks import post_marker, set_status
 from orch.tick.context import ProjectTick, log_exception
 from orch.tick.owner_phase import authorized
+from orch.tick.pr_feedback import marker_reader
 
 TASK_REPLY = "On it: this issue is now an orch task (status new)."
 
@@ -56,13 +57,14 @@ def _first_request(
     ctx: ProjectTick, found: Mention, mention: str
 ) -> tuple[Comment, str] | None:
     """The oldest unanswered mention by an authorized user, with its text."""
+    read = marker_reader(ctx)
     answered: set[int] = set()
     for comment in found.comments:
-        marker = convo.own_marker(comment)
+        marker = read(comment)
         if marker is not None and isinstance(marker.data.get("comment_id"), int):
             answered.add(int(marker.data["comment_id"]))
     for comment in found.comments:
-        if comment.id in answered or convo.own_marker(comment) is not None:
+        if comment.id in answered or read(comment) is not None:
             continue
         text = convo.mention_text(comment.body, mention)
         if text is None:

@@ -39,12 +39,18 @@ def run(ctx: ProjectTick) -> None:
     ctx.each(tasks, lambda task: _pull(ctx, task, threads[task.number]))
 
 
+def marker_reader(ctx: ProjectTick) -> convo.MarkerReader:
+    """How this tick reads markers on PRs and mentioned issues: the one place the rule of
+    SPEC §2.3 (only markers orch wrote count) is chosen for the conversation code."""
+    return convo.own_marker
+
+
 def _pull(ctx: ProjectTick, task: Task, thread: PullThread) -> None:
     if task.status not in convo.FEEDBACK_STATUSES:
         return  # running or queued: its feedback waits for the next round
     workflow = ctx.project.config.workflow
     issue = task.issue
-    for item in convo.pending(thread):
+    for item in convo.pending(thread, marker_reader(ctx)):
         if not authorized(ctx, item.author, item.author_type, item.association):
             continue
         decision, requested = convo.decide(
