@@ -164,8 +164,22 @@ class TaskDetail:
             "tokens_out": history.tokens_out,
             "tried_agents": history.tried_agents,
             "learnings": history.learnings,
+            # PR feedback the next attempt will work on (SPEC §12)
+            "pr_feedback": [waiting_feedback(f) for f in history.pr_feedback],
             "sidecar": self.sidecar,
         }
+
+
+def waiting_feedback(data: dict[str, Any]) -> dict[str, Any]:
+    """One PR feedback ack as `task get` shows it: where, who, what."""
+    kind = "review" if data.get("review_id") else "comment"
+    return {
+        "pr": data.get("pr"),
+        "author": data.get("author"),
+        "kind": kind,
+        "id": data.get(f"{kind}_id"),
+        "command": data.get("command"),
+    }
 
 
 def get_task(
