@@ -23,6 +23,6 @@ def _repair(ctx: ProjectTick, task: Task) -> None:
         return
     found = ", ".join(s.value for s in L.statuses_in(task.labels)) or "none"
     ctx.act(ctx.would("repair"), task.number, f"status labels [{found}] -> {target.value}")
-    fixed = repair(ctx.store, task.issue, comments)
+    fixed = repair(ctx.store, task.issue, comments, ctx.orch_logins)
     if fixed is not None:
         ctx.refresh(fixed)
