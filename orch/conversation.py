@@ -13,8 +13,8 @@ asks these functions what is new and what it means, then makes the writes.
 - Mentions: a comment whose first word is `workflow.mention` (default `@orch`).
 
 Every marker read here goes through a `MarkerReader` the caller passes (the tick's
-`orch.tick.pr_feedback.marker_reader`): the one seam where "was this marker written by
-orch" is decided (SPEC §2.3). `own_marker` is the reader that parses the body alone.
+`orch.tick.pr_feedback.marker_reader`, which is `markers.orch_marker` with orch's
+logins): only markers orch wrote count (SPEC §2.3); anyone else's are plain text.
 """
 
 from __future__ import annotations
@@ -45,11 +45,6 @@ _STATE_WORDS = {"CHANGES_REQUESTED": "requested changes", "COMMENTED": "commente
 
 
 MarkerReader = Callable[[Comment], "markers.Marker | None"]
-
-
-def own_marker(comment: Comment) -> markers.Marker | None:
-    """The marker of a comment, read from its body alone (the default `MarkerReader`)."""
-    return markers.parse(comment.body)
 
 
 @dataclass(frozen=True)
@@ -88,7 +83,7 @@ def task_of_pull(pull: PullRequest, branch_prefix: str) -> int | None:
     return number if mine else None
 
 
-def feedback_items(thread: PullThread, read: MarkerReader = own_marker) -> list[Feedback]:
+def feedback_items(thread: PullThread, read: MarkerReader) -> list[Feedback]:
     """The PR's reviews and human comments that can be feedback, oldest first."""
     items = [
         Feedback(
@@ -122,7 +117,7 @@ def feedback_items(thread: PullThread, read: MarkerReader = own_marker) -> list[
 
 
 def handled(
-    comments: Iterable[Comment], read: MarkerReader = own_marker
+    comments: Iterable[Comment], read: MarkerReader
 ) -> tuple[set[tuple[str, int]], datetime | None]:
     """What orch's acks on a PR say was handled: ({(key, id)}, the newest `through`)."""
     seen: set[tuple[str, int]] = set()
@@ -140,7 +135,7 @@ def handled(
     return seen, through
 
 
-def pending(thread: PullThread, read: MarkerReader = own_marker) -> list[Feedback]:
+def pending(thread: PullThread, read: MarkerReader) -> list[Feedback]:
     """Feedback on the PR that no ack of orch's covers yet, oldest first."""
     seen, through = handled(thread.comments, read)
     return [

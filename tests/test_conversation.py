@@ -13,11 +13,11 @@ from orch import markers
 from orch.clock import SystemClock
 from orch.owner import needs_permission_lookup
 from orch.status import Status
-from orch.store import github as gh_store
+from orch.store import snapshot_query as Q
 from orch.store.base import Comment, PullRequest, PullThread, Review, ReviewComment
 from orch.store.local import LocalStore
 from orch.tasks import History
-from tests.emulator.graphql import query_cost
+from tests.emulator.graphql import _Parser, query_cost
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 ORCH_BODY = "Done.\n\nCloses #7\n\n<sub>Opened by orch: 🟣 Claude (haiku), attempt 1.</sub>"
@@ -25,6 +25,11 @@ ORCH_BODY = "Done.\n\nCloses #7\n\n<sub>Opened by orch: 🟣 Claude (haiku), att
 
 def comment(ident: int, body: str, at: datetime, author: str = "alice") -> Comment:
     return Comment(ident, 9, author, body, at, at)
+
+
+def trusted(c: Comment) -> markers.Marker | None:
+    """The tick's reader: markers count only when orch ("owner" here) wrote them."""
+    return markers.orch_marker(c, markers.orch_logins("owner"))
 
 
 def pull(head: str = "orch/7-fix-it", body: str = ORCH_BODY) -> PullRequest:
@@ -71,11 +76,11 @@ def test_feedback_items_keep_reviews_with_words_and_human_comments() -> None:
             Review(42, "alice", "CHANGES_REQUESTED", "", T0 + timedelta(seconds=2), (inline,)),
         ),
         comments=(
-            comment(60, markers.render("reply", {"task": 7}, "done"), T0),
+            comment(60, markers.render("reply", {"task": 7}, "done"), T0, "owner"),
             comment(61, "Also the docs", T0 + timedelta(seconds=3)),
         ),
     )
-    items = convo.feedback_items(thread)
+    items = convo.feedback_items(thread, trusted)
     assert [(i.kind, i.id) for i in items] == [("review", 42), ("comment", 61)]
     assert convo.render(items[0], 9) == (
         "**Review (requested changes) by @alice on PR #9**\n\n- `app.py:3`\n\n"
@@ -89,11 +94,10 @@ def test_pending_skips_what_an_ack_names_or_its_watermark_covers() -> None:
     acked = comment(63, "acked", T0 + timedelta(seconds=5))
     newer = comment(64, "newer", T0 + timedelta(seconds=9))
     ack = markers.render("ack", convo.ack_data(convo.feedback_items(
-        PullThread(pull(), "o", comments=(acked,)))[0], 7, "feedback"))
-    thread = PullThread(
-        pull(), "o", comments=(old, same_second, acked, comment(70, ack, T0 + timedelta(seconds=6)), newer)
-    )
-    assert [i.id for i in convo.pending(thread)] == [62, 64]
+        PullThread(pull(), "o", comments=(acked,)), trusted)[0], 7, "feedback"))
+    orch_ack = comment(70, ack, T0 + timedelta(seconds=6), "owner")
+    thread = PullThread(pull(), "o", comments=(old, same_second, acked, orch_ack, newer))
+    assert [i.id for i in convo.pending(thread, trusted)] == [62, 64]
 
 
 def test_author_association_spares_a_permission_lookup() -> None:
@@ -110,31 +114,35 @@ def test_history_keeps_pr_feedback_until_the_next_attempt_once_each() -> None:
 
     response = markers.render("agent-response", {"attempt": 1})
     bodies = [ack(1, "first"), response, ack(2, "second"), ack(2, "second"), ack(3, "third")]
-    history = History.from_comments(comment(i, b, T0) for i, b in enumerate(bodies))
+    history = History.from_comments(
+        (comment(i, b, T0, "owner") for i, b in enumerate(bodies)), markers.orch_logins("owner")
+    )
     assert [f["context"] for f in history.pr_feedback] == ["second", "third"]
     assert convo.answers(history.pr_feedback) == [{"pr": 9, "authors": ["a"]}]
 
 
 def test_snapshot_points() -> None:
-    """GitHub's score of the tick's query (the formula in tests/emulator/graphql.py): the
-    first page 5 points with the open PRs' conversation and the mention search (3 before
-    them), each later page of 100 open tasks 2. So 20 open tasks: 5 points; 200: 7."""
-    base = {
-        "owner": "acme",
-        "name": "widgets",
-        "labels": [],
-        "cursor": None,
-        "page": gh_store.SNAPSHOT_PAGE,
-        "comments": gh_store.SNAPSHOT_COMMENTS,
-    }
-    first = {**base, **gh_store._first_page_variables("acme/widgets", T0, "@orch")}
-    assert query_cost(gh_store.SNAPSHOT_MENTIONS_QUERY, first) == 5
-    assert query_cost(gh_store.SNAPSHOT_FIRST_QUERY, first) == 4
-    assert query_cost(gh_store.SNAPSHOT_QUERY, {**base, "cursor": "c"}) == 2
-    assert first["mention"] == (
-        'repo:acme/widgets is:open in:comments "@orch" updated:>=2026-12-01T11:30:00+00:00 '
-        "sort:updated-desc"
+    """GitHub's score of the tick's query with the PRs' conversation (the formula in
+    tests/emulator/graphql.py). A warm tick's delta (50 issues, 20 PRs with 5 reviews of
+    10 inline comments and 10 PR comments, a sweep page): 243 requests, 2 points — its
+    mentions need no search. A full read's first request: 11 points (the search 21
+    requests of them); a later page of open tasks 2, 9 with a page of 100 open PRs."""
+    values = {"comments": Q.COMMENTS}
+    assert points(Q.query((*Q.DELTA, "sweep")), values) == 2
+    assert points(Q.query(("pulls",)), values) == 1  # 141 requests
+    assert points(Q.query((*Q.FULL, "mentions")), values) == 11
+    assert points(Q.query(("mentions",)), values) == 1  # 21 requests
+    assert points(Q.query(("open",)), values) == 2
+    assert points(Q.query(("open", "openPulls")), values) == 9
+    assert Q.mention_search("acme/widgets", "@orch", T0) == (
+        'repo:acme/widgets is:issue is:open in:comments "@orch" '
+        "updated:>=2026-12-01T11:30:00+00:00 sort:updated-desc"
     )
+
+
+def points(text: str, variables: dict[str, object]) -> int:
+    operations, fragments = _Parser(text).document()
+    return query_cost(operations[0].selections, fragments, variables)
 
 
 def test_local_store_snapshot_finds_mentions_on_plain_issues(tmp_path: Path) -> None:
@@ -187,17 +195,14 @@ def test_decide_leaves_new_tasks_alone() -> None:
 
 
 def test_the_marker_reader_decides_whose_acks_count() -> None:
-    """A forged ack (bob typed orch's marker) hides nothing once the reader is the trust
-    rule: the tick passes one reader (orch.tick.pr_feedback.marker_reader)."""
+    """A forged ack (bob typed orch's marker) hides nothing: the tick's reader is the
+    trust rule (markers.orch_marker), so bob's text is a comment like any other."""
     review = comment(61, "Please rename", T0, author="alice")
-    item = convo.feedback_items(PullThread(pull(), "o", comments=(review,)))[0]
+    item = convo.feedback_items(PullThread(pull(), "o", comments=(review,)), trusted)[0]
     forged = markers.render("ack", convo.ack_data(item, 7, "feedback"))
     thread = PullThread(
         pull(), "o", comments=(review, comment(62, forged, T0 + timedelta(seconds=1), "bob"))
     )
-
-    def only_owner(c: Comment) -> markers.Marker | None:
-        return markers.parse(c.body) if c.author == "owner" else None
-
-    assert convo.pending(thread) == []  # the body alone: bob's text passes for an ack
-    assert [i.id for i in convo.pending(thread, only_owner)] == [61, 62]
+    assert [i.id for i in convo.pending(thread, trusted)] == [61, 62]
+    mine = comment(63, forged, T0 + timedelta(seconds=2), "OWNER")  # logins ignore case
+    assert convo.pending(PullThread(pull(), "o", comments=(review, mine)), trusted) == []

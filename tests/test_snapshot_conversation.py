@@ -1,6 +1,7 @@
 """The snapshot's conversation fields through the real gh: open PRs with their reviews
 (inline comments with path, line, diff hunk), conversation comments and author
-associations, and the mention search — all in the one request."""
+associations, and mentions — all in the one request, in a full read (with GitHub's issue
+search) and in a delta (only the PRs updated since; mentions from what it brings)."""
 
 from __future__ import annotations
 
@@ -77,14 +78,30 @@ def test_one_request_carries_reviews_comments_and_mentions(
     human = found[human_pr].pull
     assert human is not None and (human.head, human.body) == ("alice/x", "mine")
     query = emulator.requests[0].body["variables"]["mention"]
-    assert query.startswith('repo:acme/widgets is:open in:comments "@orch" updated:>=')
-    assert emulator.last_cost == 5  # GitHub's score of this request
+    assert query.startswith('repo:acme/widgets is:issue is:open in:comments "@orch" updated:>=')
+    assert emulator.graphql_points == 11  # GitHub's score of this request
+
+    # A delta: only the PR updated since, and mentions from the issues and PRs it brings.
+    since = emulator.advance(600)  # past the delta's margin before `since`
+    emulator.advance(60)
+    emulator.add_review(orch_pr, "COMMENT", "One more thing", user="alice")
+    emulator.add_comment(plain, "@orch also the tests", user="alice")
+    emulator.reset_log()
+    delta = store.snapshot({}, since, delta=True, mention="@orch")
+    assert emulator.log_lines() == ["POST /graphql OrchSnapshot -> 200"]
+    assert "search(" not in emulator.requests[0].body["query"]
+    assert emulator.graphql_points == 2
+    assert [t.pull.number for t in delta.open_pulls] == [orch_pr]
+    assert [r.body for r in delta.open_pulls[0].reviews] == ["Rename b.", "One more thing"]
+    assert [m.issue.number for m in delta.mentions] == [plain]
+    assert [c.body for c in delta.mentions[0].comments][-1] == "@orch also the tests"
 
 
 def test_no_mention_no_search(emulator: Emulator, store: GitHubStore) -> None:
     emulator.add_issue("Plain")
     emulator.add_comment(1, "@orch please fix")
+    emulator.reset_log()
     snap = store.snapshot()
     assert snap.mentions == ()
     assert "search(" not in emulator.requests[-1].body["query"]
-    assert emulator.last_cost == 4
+    assert emulator.graphql_points == 11

@@ -17,6 +17,8 @@ from tests.emulator.server import Emulator
 from tests.helpers import Repo
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj
 
+PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
+
 
 def _attempt(name: str) -> dict[str, Any]:
     return {
@@ -31,6 +33,8 @@ def _attempt(name: str) -> dict[str, Any]:
 def project(gh_repo: Repo, gh_env: dict[str, str], tmp_path: Path) -> RunProject:
     p = make_run_project(gh_repo, gh_env, tmp_path, "--repo", "acme/widgets")
     p.scenario({"claude": [_attempt(f"a{n}") for n in range(1, 8)]})
+    # This checkout's templates (its agent_message.md has the PR feedback section).
+    p.configure(workflow={"prompts_dir": str(PROMPTS)})
     return p
 
 
@@ -205,8 +209,14 @@ def test_feedback_while_running_waits_for_the_next_round(
     assert actions == []
     assert _markers(emulator.comments(pr), "ack") == []
 
+    # Back in review later: the PR itself did not move, so the tick's delta does not bring
+    # it again; the snapshot cache kept its waiting feedback, and nothing more is read.
+    emulator.advance(600)
     emulator.set_labels(number, [*labels, Status.IN_REVIEW.label])
+    emulator.reset_log()
     assert _tick_actions(project, "--only", "pr") == [("pr", number, "acked PR feedback")]
+    reads = [line for line in emulator.log_lines() if line.startswith("GET")]
+    assert reads == ["GET /repos/acme/widgets/collaborators/alice/permission -> 200"]
     assert Status.ROUTED.label in emulator.labels_of(number)
     # `orch task get` shows what the next attempt will work on.
     got = project.orch("task", "get", str(number))

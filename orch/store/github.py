@@ -381,7 +381,7 @@ class GitHubStore:
             pending["sweep"] = sweep or None
         if mention and not delta:  # a delta's issues and PRs carry their comments
             pending["mentions"] = None
-        read = _Read(known, since, mention)
+        read = _Read(known, since, mention, delta=delta)
         while pending:
             response = self.gh.graphql_response(
                 Q.query(pending),
@@ -446,9 +446,16 @@ class _Read:
     """What the pages of one snapshot brought, gathered per part."""
 
     def __init__(
-        self, known: dict[int, datetime] | None, since: datetime | None, mention: str = ""
+        self,
+        known: dict[int, datetime] | None,
+        since: datetime | None,
+        mention: str = "",
+        *,
+        delta: bool = False,
     ) -> None:
         self.known, self.since, self.mention = known, since, mention.lower()
+        # A delta's window: what was updated since then is new (`pulls` pages past it).
+        self.window = since - timedelta(seconds=Q.MARGIN_SECONDS) if delta and since else None
         self.issues: list[Issue] = []
         self.closed: list[Issue] = []
         self.untracked: list[int] = []
@@ -475,7 +482,7 @@ class _Read:
             pulls = [_pull_node(node) for node in nodes]
             self.pulls.update((p.number, p) for p in pulls)
             for pull, node in zip(pulls, nodes, strict=True):
-                if alias in Q.THREADS and pull.state == "open":
+                if alias in Q.THREADS and pull.state == "open" and self._in_window(pull):
                     self._thread(node, repo)
             return alias != "pulls" or self._newer(pulls[-1].updated_at if pulls else None)
         issues = [self._issue(node, repo, stranded=alias == "stranded") for node in nodes]
@@ -493,6 +500,9 @@ class _Read:
         comments = _comment_nodes(node, issue.number)
         if issue.state == "open" and any(self.mention in c.body.lower() for c in comments):
             self.mentions[issue.number] = Mention(issue=issue, comments=comments, pull=pull)
+
+    def _in_window(self, pull: PullRequest) -> bool:
+        return self.window is None or pull.updated_at is None or pull.updated_at > self.window
 
     def _newer(self, oldest: datetime | None) -> bool:
         """Newest first: a page whose oldest item is not newer than `since` ends it."""

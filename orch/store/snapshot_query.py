@@ -64,7 +64,9 @@ ISSUE_FIELDS = """
         labels(first: 100) { nodes { name } }
         comments(last: $comments) {
           totalCount
-          nodes { databaseId body createdAt updatedAt author { __typename login } }
+          nodes {
+            databaseId body createdAt updatedAt authorAssociation author { __typename login }
+          }
         }"""
 
 PULL_FIELDS = """

@@ -51,6 +51,9 @@ class SnapshotCache:
     pulls: dict[int, PullRequest] = field(default_factory=dict)  # PRs from task branches
     # Open task PRs whose feedback is not handled yet, as last read (orch.tick.snapshot).
     threads: dict[int, PullThread] = field(default_factory=dict)
+    # Issues and PRs the last read found mentioning orch (number -> updated_at), so the
+    # next tick looks again only at those that moved.
+    mentions: dict[int, datetime] = field(default_factory=dict)
     swept_at: datetime | None = None  # the last full read or finished sweep
     sweep_cursor: str | None = None  # a sweep in progress: where its next page starts
     sweep_started: datetime | None = None
@@ -83,6 +86,7 @@ class SnapshotCache:
         self.pulls = {int(p["number"]): _pull_from(p) for p in data.get("pulls") or []}
         threads = [_thread_from(t) for t in data.get("threads") or []]
         self.threads = {t.pull.number: t for t in threads}
+        self.mentions = {int(n): parse_iso(t) for n, t in (data.get("mentions") or {}).items()}
         self.since = _time(data.get("since"))
         self.swept_at = _time(data.get("swept_at"))
         sweep = data.get("sweep")
@@ -179,6 +183,8 @@ class SnapshotCache:
         }
         if self.threads:
             data["threads"] = [_thread_json(t) for _, t in sorted(self.threads.items())]
+        if self.mentions:
+            data["mentions"] = {str(n): utc_iso(t) for n, t in sorted(self.mentions.items())}
         if self.sweep_cursor is not None:
             data["sweep"] = {
                 "cursor": self.sweep_cursor,

@@ -1,7 +1,8 @@
 """Mention phase: `workflow.mention` (default `@orch`) where orch is not yet at work (SPEC §12).
 
-The snapshot's search brings open issues and PRs commented since the last tick whose
-comments mention orch (no extra read). Only comments whose first word is the mention, by
+The snapshot brings open issues and PRs commented since the last tick whose comments
+mention orch (no extra read: GitHub's issue search in a full read, the issues and PRs a
+delta brings anyway otherwise); the snapshot phase keeps those that moved. Only comments whose first word is the mention, by
 people who may steer orch (SPEC §7.1), count; anyone else's mention does nothing.
 
 - On an open issue that is not a task: it becomes one (`status:new`), with an `orch:ack`
@@ -20,6 +21,7 @@ import contextlib
 
 from orch import conversation as convo
 from orch import labels as L
+from orch.errors import RateLimited
 from orch.review_pr import review_pull
 from orch.status import Status
 from orch.store.base import Comment, Mention
@@ -40,17 +42,24 @@ def run(ctx: ProjectTick) -> None:
             continue  # a task already: the owner and PR phases answer there
         if found.pull is not None and convo.task_of_pull(found.pull, prefix) is not None:
             continue  # orch's own PR: the review phase reviews it
-        request = _first_request(ctx, found, mention)
-        if request is None:
-            continue
-        comment, text = request
         try:
-            if found.pull is None:
-                _make_task(ctx, found, comment, text)
-            else:
-                _review(ctx, found, comment)
+            _answer(ctx, found, mention)
+        except RateLimited:
+            raise
         except Exception as exc:  # isolation: one mention never stops the others
+            ctx.cache.mentions.pop(issue.number, None)  # looked at again next tick
             log_exception(ctx, exc, issue.number)
+
+
+def _answer(ctx: ProjectTick, found: Mention, mention: str) -> None:
+    request = _first_request(ctx, found, mention)
+    if request is None:
+        return
+    comment, text = request
+    if found.pull is None:
+        _make_task(ctx, found, comment, text)
+    else:
+        _review(ctx, found, comment)
 
 
 def _first_request(

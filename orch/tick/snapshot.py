@@ -16,10 +16,11 @@ cache is warm.
 
 `known` comes from the cache, so tasks whose `updated_at` did not move carry no comments
 and cost nothing in later phases. Likewise `ctx.open_pulls` holds only the task PRs that
-may say something new: those the read brought (updated since), and those whose task
-changed. A PR whose feedback waits (its task was running) is kept in the cache as last
-read — it cannot have changed without being updated — so the tick its task is back in
-review finds it without a read.
+may say something new: those updated since the cache last saw them, and those whose task
+changed; `ctx.mentions` only the issues and PRs with a mention whose `updated_at` moved.
+A PR whose feedback waits (its task was running) is kept in the cache as last read — it
+cannot have changed without being updated — so the tick its task is back in review
+finds it without a read.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from orch import conversation, log, taskid
-from orch.store.base import Issue, PullRequest, PullThread, Snapshot
+from orch.store.base import Issue, Mention, PullRequest, PullThread, Snapshot
 from orch.tick import intake
 from orch.tick.cache import SnapshotCache
 from orch.tick.context import ProjectTick
@@ -62,7 +63,7 @@ def run(ctx: ProjectTick) -> None:
     ctx.issues = issues
     ctx.pulls = tuple(pulls.values())
     ctx.open_pulls = _threads(ctx, cache, snap, pulls)
-    ctx.mentions = snap.mentions
+    ctx.mentions = _mentions(cache, snap)
     # `since` moves only when something moved: a quiet tick leaves the cache file as it is.
     if moved or not cache.warm:
         cache.since = _next_since(cache, snap)
@@ -99,7 +100,11 @@ def _threads(
     """The open task PRs' conversation worth a look this tick (see the module doc); the
     cache keeps those with feedback not handled yet."""
     prefix = ctx.project.config.git.branch_prefix
-    fresh = {t.pull.number: t for t in snap.open_pulls if task_of(t.pull, prefix) is not None}
+    fresh = {
+        t.pull.number: t
+        for t in snap.open_pulls
+        if task_of(t.pull, prefix) is not None and _moved(cache.pulls.get(t.pull.number), t)
+    }
     threads = {} if snap.complete else dict(cache.threads)
     threads.update(fresh)
     threads = {n: t for n, t in threads.items() if n in pulls and pulls[n].state == "open"}
@@ -110,6 +115,17 @@ def _threads(
         for n, thread in sorted(threads.items())
         if n in fresh or task_of(thread.pull, prefix) in ctx.changed
     )
+
+
+def _moved(seen: PullRequest | None, thread: PullThread) -> bool:
+    return seen is None or seen.updated_at is None or seen.updated_at != thread.pull.updated_at
+
+
+def _mentions(cache: SnapshotCache, snap: Snapshot) -> tuple[Mention, ...]:
+    """The mentions whose issue or PR moved since the cache last saw it (a delta's margin
+    brings some twice; a quiet tick looks at none)."""
+    seen, cache.mentions = cache.mentions, {m.issue.number: m.issue.updated_at for m in snap.mentions}
+    return tuple(m for m in snap.mentions if seen.get(m.issue.number) != m.issue.updated_at)
 
 
 def task_of(pr: PullRequest, prefix: str) -> int | None:
