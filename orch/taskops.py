@@ -185,11 +185,13 @@ def waiting_feedback(data: dict[str, Any]) -> dict[str, Any]:
 def get_task(
     store: Store, paths: Paths, number: int, configured_logins: Iterable[str] = ()
 ) -> TaskDetail:
-    """A task with its history (markers by orch's logins: the store's plus configured)."""
+    """A task with its history (markers by orch's logins: the store's plus configured;
+    an internal task's comments are all orch's, so asking who orch is costs nothing)."""
     issue = store.get_issue(number)
     comments = store.list_comments(number)
     sidecar = read_json(paths.task_sidecar(store.repo, number))
-    history = History.from_comments(comments, orch_logins(store, configured_logins))
+    logins = frozenset() if taskid.is_internal(number) else orch_logins(store, configured_logins)
+    history = History.from_comments(comments, logins)
     return TaskDetail(
         task=Task.from_issue(issue),
         history=history,
