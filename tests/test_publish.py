@@ -74,7 +74,7 @@ def test_the_pr_reply_follows_a_held_push_then_its_release(repo: Repo, tmp_path:
     result — never a stale link."""
     git("fetch", "-q", "origin", cwd=repo.work)
     store = LocalStore(tmp_path / "store", "local/widgets", SystemClock())
-    adir, tree, number = prepare(repo, tmp_path, store)
+    adir, tree, _ = prepare(repo, tmp_path, store)
     store.create_pr("orch/1-fix-it", "main", "Fix it", "old body")
     # LocalStore keeps no PR conversation: an issue stands in for the PR's comments.
     pr = store.create_issue("the PR's conversation", "", [])

@@ -82,7 +82,7 @@ def _last_orch_index(comments: tuple[Comment, ...], logins: markers.OrchLogins) 
 
 
 def _authorized(ctx: ProjectTick, comment: Comment) -> bool:
-    return authorized(ctx, comment.author, comment.author_type)
+    return authorized(ctx, comment.author, comment.author_type, comment.association)
 
 
 def authorized(ctx: ProjectTick, login: str, author_type: str, association: str = "") -> bool:
