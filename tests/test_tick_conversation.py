@@ -237,3 +237,21 @@ def test_feedback_while_running_waits_for_the_next_round(
         "@alice orch's review agent is off for this repository "
         "(`workflow.enable_review_agent: true` turns it on); comment what should change instead."
     )
+
+
+def test_a_pr_comment_is_looked_at_once_while_the_tick_reads_it_again(
+    project: RunProject, emulator: Emulator
+) -> None:
+    """A warm tick reads a little before its last read, so a PR just commented comes
+    twice: only the first look asks who wrote the comment."""
+    number, pr = _in_review(project, emulator)
+    emulator.add_user("carol", permission="triage")  # a collaborator who may not steer orch
+    emulator.add_comment(pr, "Please rewrite it all.", user="carol")
+
+    emulator.reset_log()
+    assert _tick_actions(project) == []
+    assert emulator.count(path="/repos/acme/widgets/collaborators/carol/permission") == 1
+    emulator.reset_log()
+    assert _tick_actions(project) == []
+    assert emulator.log_lines() == ["POST /graphql OrchSnapshot -> 200"]
+    assert Status.IN_REVIEW.label in emulator.labels_of(number)

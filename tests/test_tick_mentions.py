@@ -129,3 +129,22 @@ def test_orch_review_on_a_human_pr_posts_one_verdict_and_merges_nothing(
     assert _tick(project) == []  # once
     assert len(_kinds(emulator, pr, "review")) == 1
     assert len(project.calls()) == 1
+
+
+def test_a_mention_is_looked_at_once_while_the_tick_reads_it_again(
+    project: RunProject, emulator: Emulator
+) -> None:
+    """A warm tick reads a little before its last read (a margin for GitHub's late
+    changes), so it brings a recent mention twice: only the first look asks who wrote it."""
+    emulator.add_user("carol", permission="triage")  # a collaborator who may not steer orch
+    plain = int(emulator.add_issue("Idea", "Maybe.")["number"])
+    assert _tick(project) == []  # a cold read; the cache is warm from here on
+    emulator.add_comment(plain, "@orch please do this", user="carol")
+
+    emulator.reset_log()
+    assert _tick(project) == []
+    assert emulator.count(path="/repos/acme/widgets/collaborators/carol/permission") == 1
+    emulator.reset_log()
+    assert _tick(project) == []
+    assert emulator.log_lines() == ["POST /graphql OrchSnapshot -> 200"]
+    assert emulator.labels_of(plain) == [] and len(emulator.comments(plain)) == 1
