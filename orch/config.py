@@ -24,6 +24,8 @@ CLAUDE_LIKE = ("claude", "kimi", "minimax")
 AGENT_FAMILIES = ("claude", "codex", "opencode", "command")
 REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
+_MENTION_RE = re.compile(r"^\S{2,50}$")
+
 DEFAULTS: dict[str, Any] = {
     "projects": [],
     "gh": {
@@ -62,6 +64,7 @@ DEFAULTS: dict[str, Any] = {
         "secret_env": [],
         "prompts_dir": None,
         "context_comments": 10,
+        "mention": "@orch",
     },
     "router": {
         "mode": "llm",
@@ -160,6 +163,7 @@ class WorkflowConfig:
     secret_env: tuple[str, ...]
     prompts_dir: str | None
     context_comments: int
+    mention: str = "@orch"  # a comment starting with it asks orch (SPEC §12)
 
     def timeout_for(self, complexity: str | None) -> int:
         if complexity and complexity in self.timeout_by_complexity:
@@ -563,6 +567,11 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
         secret_env=v.strings(("workflow", "secret_env")),
         prompts_dir=v.string(("workflow", "prompts_dir"), optional=True),
         context_comments=v.number(("workflow", "context_comments")),
+        mention=v.string(
+            ("workflow", "mention"),
+            pattern=_MENTION_RE,
+            hint="a word such as @orch (no spaces)",
+        ),
     )
     del wf
     if workflow.auto_merge and not workflow.enable_review_agent:

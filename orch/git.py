@@ -169,6 +169,11 @@ def worktree_add(root: Path | str, path: Path, branch: str, start: str | None = 
         git("worktree", "add", "--quiet", "-b", branch, str(path), start, cwd=root)
 
 
+def worktree_add_detached(root: Path | str, path: Path, commit: str) -> None:
+    """Add a worktree at `path` on `commit`, detached: no branch is made or moved."""
+    git("worktree", "add", "--quiet", "--detach", str(path), commit, cwd=root)
+
+
 def worktree_remove(root: Path | str, path: Path) -> None:
     git("worktree", "remove", "--force", str(path), cwd=root, check=False)
 

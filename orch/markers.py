@@ -19,7 +19,7 @@ from typing import Any
 from orch import taskid
 from orch.store.base import Comment
 
-KINDS = ("agent-response", "status", "ack", "route", "claim", "review", "published")
+KINDS = ("agent-response", "status", "ack", "route", "claim", "review", "published", "reply")
 MARKER_VERSION = 1
 _MARKER_RE = re.compile(r"\A\s*<!-- orch:([a-z-]+) (\{.*?\}) -->[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 

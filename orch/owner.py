@@ -104,10 +104,19 @@ def is_authorized(
     return (permission or "none").lower() in WRITE_PERMISSIONS
 
 
-def needs_permission_lookup(login: str, author_type: str, allowed_users: Iterable[str]) -> bool:
-    """Whether the collaborator-permission API must be asked about this author."""
+# GitHub author associations that rule out write access: no permission lookup needed.
+NO_ACCESS_ASSOCIATIONS = ("NONE", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR", "MANNEQUIN")
+
+
+def needs_permission_lookup(
+    login: str, author_type: str, allowed_users: Iterable[str], association: str = ""
+) -> bool:
+    """Whether the collaborator-permission API must be asked about this author (not when
+    GitHub already says the author is no collaborator: `association`)."""
     allowed = {u.lower() for u in allowed_users}
-    return login.lower() not in allowed and not is_bot(login, author_type)
+    if login.lower() in allowed or is_bot(login, author_type):
+        return False
+    return association.upper() not in NO_ACCESS_ASSOCIATIONS
 
 
 def help_text() -> str:

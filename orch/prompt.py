@@ -131,6 +131,9 @@ class PromptContext:
     learnings: Sequence[str] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
     review: Mapping[str, Any] | None = None  # the last orch:review asking for changes
+    # Feedback from the pull request since the last attempt (ack marker data: `pr`,
+    # `author`, `context`), oldest first (orch.tick.pr_feedback).
+    pr_feedback: Sequence[Mapping[str, Any]] = ()
 
 
 def template_text(name: str, prompts_dir: str | Path | None = None) -> str:
@@ -191,6 +194,18 @@ def variables(ctx: PromptContext) -> dict[str, Any]:
         "learnings": "\n".join(f"- {clean_untrusted(x, 300)}" for x in ctx.learnings[-20:]),
         "result_schema": _result_schema_text(),
         "review_notes": _review_notes(ctx.review),
+        "pr_feedback": "\n\n".join(
+            block
+            for block in (
+                untrusted_block(
+                    f"feedback by {f.get('author', '?')} on PR #{f.get('pr', '?')}",
+                    str(f.get("context") or ""),
+                    CONTEXT_CAP,
+                )
+                for f in ctx.pr_feedback
+            )
+            if block
+        ),
         **ctx.extra,
     }
 

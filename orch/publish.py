@@ -21,6 +21,7 @@ finished later without doing anything twice:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,16 +30,21 @@ from typing import Any
 from orch import git, markers, pushguard, taskid
 from orch.attempt import AttemptDir
 from orch.config import Config
+from orch.conversation import reply_text
 from orch.decision import Decision
 from orch.errors import OrchError
 from orch.redact import Redactor
 from orch.render import AttemptReport, agent_response, pr_body, pr_title
 from orch.status import Status
 from orch.store.base import Store
+from orch.tasks import post_marker
 
 
 class PublishError(OrchError):
     """Publishing stopped half-way; what is done is recorded and a later run finishes it."""
+
+
+log = logging.getLogger("orch")
 
 
 @dataclass(frozen=True)
@@ -148,14 +154,17 @@ def publish(
         # thread and let the hash dedupe skip it. On a first try no read is needed.
         comments = store.list_comments(number) if state.get("comment_started") else []
         adir.record_publish(comment_started=True)
-        from orch.tasks import post_marker
-
         comment = post_marker(store, number, "agent-response", data, text, comments=comments)
         body_hash = markers.body_hash(markers.render("agent-response", data, text))
         state = adir.record_publish(
             comment_id=comment.id if comment else _existing_id(store, comments, body_hash),
             comment_hash=body_hash,
         )
+
+    # 4a. one short reply on each PR whose feedback this attempt worked on (SPEC §12)
+    if meta.get("answers") and state.get("comment_id") and "pr_replied" not in state:
+        _reply_on_prs(store, meta, int(state["comment_id"]), status.value)
+        state = adir.record_publish(pr_replied=True)
 
     # 4b. a plan task's sub-issues (orch.plan), before the parent is set blocked
     if decision.trigger == "plan" and "children_posted" not in state:
@@ -210,9 +219,23 @@ def _guard(
     return kept
 
 
-# What a held publish did that is done again once the branch is clean: the result comment
-# and the labels said "nothing was pushed".
-_REDONE_AFTER_HOLD = ("held", "comment_id", "comment_hash", "comment_started", "labels_set")
+# What a held publish did that is done again once the branch is clean: the result comment,
+# the reply on the PR linking it, and the labels said "nothing was pushed".
+_REDONE_AFTER_HOLD = (
+    "held", "comment_id", "comment_hash", "comment_started", "pr_replied", "labels_set"
+)
+
+
+def _reply_on_prs(store: Store, meta: dict[str, Any], comment_id: int, status: str) -> None:
+    url = str(meta.get("issue_url") or "")
+    link = f"{url}#issuecomment-{comment_id}" if url else f"#{meta['number']}"
+    for answer in meta["answers"]:
+        text = reply_text(answer.get("authors") or [], meta["attempt"], status, link)
+        data = {"task": int(meta["number"]), "attempt": meta["attempt"], "comment_id": comment_id}
+        try:
+            post_marker(store, int(answer["pr"]), "reply", data, text, dedupe=False)
+        except OrchError as exc:  # the PR may be gone; the answer on the issue stands
+            log.warning("task #%s: no reply on PR #%s: %s", meta["number"], answer["pr"], exc)
 
 
 def _published(state: dict[str, Any]) -> Published:

@@ -30,6 +30,7 @@ from orch.errors import NotFound, OrchError, UsageError
 from orch.status import Status
 
 if TYPE_CHECKING:
+    from orch.attempt import AttemptDir
     from orch.deps import Deps
     from orch.paths import Paths
     from orch.project import Project
@@ -300,10 +301,7 @@ def _run_reviewer(
     """Prepare the worktree, the diff and the prompt; run the agent; return its parsed
     outcome, the review directory and the commit reviewed."""
     from orch import worktree as wt
-    from orch.agents import BuildRequest, adapter_for
-    from orch.attempt import AttemptDir, update_sidecar
-    from orch.review_decision import REVIEW_SCHEMA
-    from orch.supervisor import supervise
+    from orch.attempt import AttemptDir
 
     config = project.config
     number = target.task.number
@@ -319,9 +317,46 @@ def _run_reviewer(
     except wt.WorktreeError as exc:
         raise OrchError(f"cannot review task #{number}: {exc.message}") from exc
     base_ref, head = _refs(project.root, target, tree.has_remote)
-    diff = git.diff(project.root, base_ref, head)
     rdir = AttemptDir(_next_review_dir(deps, project.repo, number)).create()
-    prompt = review_prompt(project, target, tree.path, tree.branch, base_ref, head, diff)
+    checkout = Checkout(tree.path, tree.branch, base_ref, head)
+    outcome = run_review_agent(deps, project, target, agent, model, env, checkout, rdir)
+    return outcome, rdir.path, head
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """What a reviewer looks at: a worktree, its branch, and `git diff base...head`."""
+
+    path: Path
+    branch: str
+    base_ref: str
+    head: str
+
+
+def run_review_agent(
+    deps: Deps,
+    project: Project,
+    target: Target,
+    agent: str,
+    model: str | None,
+    env: Mapping[str, str] | None,
+    checkout: Checkout,
+    rdir: AttemptDir,
+    *,
+    track: bool = True,
+) -> dict[str, Any]:
+    """Run the reviewer in review mode on `checkout` and return its parsed outcome (also
+    written to `rdir`). `track`: record the agent's pid in the task's sidecar."""
+    from orch.agents import BuildRequest, adapter_for
+    from orch.attempt import update_sidecar
+    from orch.review_decision import REVIEW_SCHEMA
+    from orch.supervisor import supervise
+
+    config = project.config
+    number = target.task.number
+    base_ref, head = checkout.base_ref, checkout.head
+    diff = git.diff(project.root, base_ref, head)
+    prompt = review_prompt(project, target, checkout.path, checkout.branch, base_ref, head, diff)
     rdir.prompt_message.write_text(prompt, encoding="utf-8")
     rdir.write(
         rdir.meta,
@@ -332,7 +367,7 @@ def _run_reviewer(
             "pr": target.pr.number,
             "head_sha": head,
             "base_ref": base_ref,
-            "worktree": str(tree.path),
+            "worktree": str(checkout.path),
             "started_at": deps.clock.now().isoformat(),
         },
     )
@@ -345,7 +380,7 @@ def _run_reviewer(
             prompt=prompt,
             system_prompt="",
             model=model,
-            cwd=tree.path,
+            cwd=checkout.path,
             work_dir=rdir.path,
             main_git_dir=git.common_dir(project.root),
             schema=REVIEW_SCHEMA,
@@ -368,7 +403,7 @@ def _run_reviewer(
         clock=deps.clock,
         timeout=config.workflow.timeout_for(target.task.complexity),
         idle_timeout=config.workflow.idle_timeout_seconds,
-        on_start=started,
+        on_start=started if track else None,
     )
     output_text = None
     if invocation.output_file is not None and invocation.output_file.exists():
@@ -387,7 +422,7 @@ def _run_reviewer(
     from orch.redact import redact_data
 
     rdir.write(rdir.result, {"outcome": redact_data(outcome, _redactor(project).values)})
-    return outcome, rdir.path, head
+    return outcome
 
 
 def _refs(root: Path, target: Target, has_remote: bool) -> tuple[str, str]:

@@ -64,6 +64,7 @@ def attempt_prompts(
         previous=list(history.responses),
         learnings=history.learnings,
         review=latest_notes(history.reviews),
+        pr_feedback=list(history.pr_feedback),
     )
     if planning:  # a `plan` task decomposes instead of coding (orch.plan)
         from orch.plan import build_plan_prompts

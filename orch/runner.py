@@ -25,6 +25,7 @@ from orch import labels as L
 from orch.agents.probe import which as agent_which
 from orch.attempt import AttemptDir, attempt_dir, update_sidecar
 from orch.clock import utc_iso
+from orch.conversation import answers
 from orch.errors import Interrupted, OrchError, os_reason
 from orch.faults import fault_point
 from orch.locks import TaskLock
@@ -457,6 +458,9 @@ def _meta(
         "tried_agents": [*history.tried_agents],
         "previous_blockers": [list(b) for b in history.blockers(2)],
         "plan": run.planning,
+        # Who asked on the PR for this attempt: publish answers them there (SPEC §12).
+        "answers": answers(history.pr_feedback),
+        "issue_url": task.issue.url,
     }
 
 

@@ -164,14 +164,29 @@ class TaskDetail:
             "tokens_out": history.tokens_out,
             "tried_agents": history.tried_agents,
             "learnings": history.learnings,
+            # PR feedback the next attempt will work on (SPEC §12)
+            "pr_feedback": [waiting_feedback(f) for f in history.pr_feedback],
             "sidecar": self.sidecar,
         }
+
+
+def waiting_feedback(data: dict[str, Any]) -> dict[str, Any]:
+    """One PR feedback ack as `task get` shows it: where, who, what."""
+    kind = "review" if data.get("review_id") else "comment"
+    return {
+        "pr": data.get("pr"),
+        "author": data.get("author"),
+        "kind": kind,
+        "id": data.get(f"{kind}_id"),
+        "command": data.get("command"),
+    }
 
 
 def get_task(
     store: Store, paths: Paths, number: int, configured_logins: Iterable[str] = ()
 ) -> TaskDetail:
-    """A task with its history (markers by orch's logins: the store's plus configured)."""
+    """A task with its history (markers by orch's logins: the store's plus configured;
+    an internal task's comments are all orch's, so asking who orch is costs nothing)."""
     issue = store.get_issue(number)
     comments = store.list_comments(number)
     sidecar = read_json(paths.task_sidecar(store.repo, number))

@@ -239,6 +239,16 @@ def post_marker(
     return store.create_comment(number, body)
 
 
+def _add_feedback(found: list[dict[str, Any]], data: dict[str, Any]) -> None:
+    """Keep PR feedback once per review or comment (an ack posted twice counts once)."""
+    ident = (data.get("review_id"), data.get("comment_id"))
+    if ident != (None, None) and any(
+        (f.get("review_id"), f.get("comment_id")) == ident for f in found
+    ):
+        return
+    found.append(data)
+
+
 @dataclass
 class History:
     """What the marker comments of one task say about its past."""
@@ -253,6 +263,9 @@ class History:
     last_orch_comment: Comment | None = None
     reset_at_comment: int | None = None  # id of the last /retry that reset attempts
     errors_cleared: bool = False  # an unblock came after the last attempt
+    # Feedback from the PR (acks carrying `pr` and `context`) since the last attempt: what
+    # the next prompt holds and `orch task get` shows as waiting (SPEC §12).
+    pr_feedback: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_comments(cls, comments: Iterable[Comment], logins: markers.OrchLogins) -> History:
@@ -266,6 +279,7 @@ class History:
             data = marker.data
             if marker.kind == "agent-response":
                 history.errors_cleared = False
+                history.pr_feedback = []
                 history.responses.append(data)
                 history.attempts = max(history.attempts + 1, _int(data.get("attempt")))
             elif marker.kind == "ack":
@@ -278,6 +292,8 @@ class History:
                     history.responses = []
                     history.route_failures = 0
                     history.reset_at_comment = ident or None
+                if data.get("pr") and isinstance(data.get("context"), str) and data["context"]:
+                    _add_feedback(history.pr_feedback, data)
             elif marker.kind == "status":
                 if data.get("reset"):
                     # `orch task retry`: attempts start again from zero.

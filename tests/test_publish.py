@@ -66,3 +66,38 @@ def test_publish_commits_pushes_reuses_the_open_pr_and_is_idempotent(repo: Repo,
     assert again == first
     assert len(store.list_comments(number)) == 1
     assert git("rev-parse", "orch/1-fix-it", cwd=repo.origin) == head
+
+
+def test_the_pr_reply_follows_a_held_push_then_its_release(repo: Repo, tmp_path: Path) -> None:
+    """An attempt that worked on PR feedback answers on the PR; when the push guard held
+    it, the reply says so, and the release (a clean branch) answers again with the new
+    result — never a stale link."""
+    git("fetch", "-q", "origin", cwd=repo.work)
+    store = LocalStore(tmp_path / "store", "local/widgets", SystemClock())
+    adir, tree, _ = prepare(repo, tmp_path, store)
+    store.create_pr("orch/1-fix-it", "main", "Fix it", "old body")
+    # LocalStore keeps no PR conversation: an issue stands in for the PR's comments.
+    pr = store.create_issue("the PR's conversation", "", [])
+    meta = adir.read(adir.meta) or {}
+    adir.write(adir.meta, {**meta, "answers": [{"pr": pr.number, "authors": ["alice"]}]})
+    (tree / "fix.txt").write_text(f"token = {SECRET}\n")
+    config = load_config(None, None)
+
+    held = publish(store, config, adir, redactor=Redactor())
+
+    assert not held.complete and held.status == "needs_review"
+    (first,) = [markers.parse(c.body) for c in store.list_comments(pr.number)]
+    assert first is not None and first.kind == "reply"
+    assert first.data["comment_id"] == held.comment_id
+    assert first.text.startswith("@alice Attempt 1 worked on your feedback (status needs_review)")
+
+    git("reset", "-q", "--soft", "HEAD~1", cwd=tree)  # a human takes the secret out
+    (tree / "fix.txt").write_text("fixed\n")
+    git("add", "fix.txt", cwd=tree)
+    git("commit", "-qm", "fix", cwd=tree)
+    released = publish(store, config, adir, redactor=Redactor())
+
+    assert released.complete and released.status == "in_review"
+    replies = [markers.parse(c.body) for c in store.list_comments(pr.number)]
+    assert [r.data["comment_id"] for r in replies if r] == [held.comment_id, released.comment_id]
+    assert replies[-1] is not None and "(status in_review)" in replies[-1].text

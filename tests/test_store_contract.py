@@ -51,6 +51,7 @@ class TickingClock(SystemClock):
     the emulator's clock: changes made one after another get distinct timestamps."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.last = datetime(2000, 1, 1, tzinfo=UTC)
 
     def now(self) -> datetime:

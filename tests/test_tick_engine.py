@@ -103,8 +103,8 @@ def test_only_runs_the_named_phases_and_rejects_unknown_ones(project: LocalProje
     bad = project.orch("tick", "--only", "deploy")
     assert (bad.code, bad.out) == (2, "")
     assert bad.err == (
-        "orch: --only deploy: unknown phase; use one of: snapshot, repair, owner, reap, intake, "
-        "route, dispatch, review, merge, rejoin, jobs\n"
+        "orch: --only deploy: unknown phase; use one of: snapshot, repair, owner, pr, mention, "
+        "reap, intake, route, dispatch, review, merge, rejoin, jobs\n"
     )
 
 

@@ -52,8 +52,9 @@ def test_a_quiet_tick_is_one_request_of_at_most_two_points(
     seed(emulator, n, n // 4)
     tick(gh_repo, gh_env, emulator)  # cold: reads everything once
 
-    assert tick(gh_repo, gh_env, emulator) == (1, 0, 1)
-    assert tick(gh_repo, gh_env, emulator) == (1, 0, 1)
+    # 2 points: the delta's 20 PRs carry their reviews and comments (SPEC §12).
+    assert tick(gh_repo, gh_env, emulator) == (1, 0, 2)
+    assert tick(gh_repo, gh_env, emulator) == (1, 0, 2)
 
 
 def test_a_cold_tick_costs_only_pages(
@@ -135,7 +136,7 @@ def test_the_sweep_forgets_a_deleted_task_within_the_one_request(
     with emulator.lock:
         del emulator.repo().issues[deleted]  # GitHub deletes without an update
 
-    assert tick(gh_repo, gh_env, emulator) == (1, 0, 1)
+    assert tick(gh_repo, gh_env, emulator) == (1, 0, 2)
 
     numbers = [issue["number"] for issue in json.loads(path.read_text())["issues"]]
     assert numbers == [kept]

@@ -1,5 +1,5 @@
-"""One pass over every registered project: snapshot, repair, owner commands, reap,
-intake, route, dispatch, review, merge watch, rejoin, jobs."""
+"""One pass over every registered project: snapshot, repair, owner commands, PR feedback,
+mentions, reap, intake, route, dispatch, review, merge watch, rejoin, jobs."""
 
 from __future__ import annotations
 

@@ -19,6 +19,9 @@ class Comment:
     created_at: datetime
     updated_at: datetime
     author_type: str = "User"  # "Bot" for GitHub Apps / bots
+    # GitHub's author association (OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE, …);
+    # "" when unknown. Spares a permission lookup for people who cannot have write access.
+    association: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,57 @@ class PullRequest:
 
 
 @dataclass(frozen=True)
+class ReviewComment:
+    """An inline comment of a pull request review: `path:line` and the diff hunk it is on."""
+
+    id: int
+    author: str
+    path: str
+    line: int | None  # None when the line is gone from the current diff (outdated)
+    diff_hunk: str
+    body: str
+    created_at: datetime
+    author_type: str = "User"
+    association: str = ""
+
+
+@dataclass(frozen=True)
+class Review:
+    """A submitted pull request review (state APPROVED | CHANGES_REQUESTED | COMMENTED |
+    DISMISSED) with its inline comments."""
+
+    id: int
+    author: str
+    state: str
+    body: str
+    submitted_at: datetime
+    comments: tuple[ReviewComment, ...] = ()
+    author_type: str = "User"
+    association: str = ""
+
+
+@dataclass(frozen=True)
+class PullThread:
+    """An open pull request with its conversation: recent reviews (oldest first, inline
+    comments included) and recent conversation comments (oldest first)."""
+
+    pull: PullRequest
+    author: str
+    reviews: tuple[Review, ...] = ()
+    comments: tuple[Comment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An open issue or pull request (`pull` set) with recent comments that may start with
+    orch's mention (`workflow.mention`), found by the snapshot's search."""
+
+    issue: Issue
+    comments: tuple[Comment, ...] = ()
+    pull: PullRequest | None = None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What one tick reads about a project in as few requests as the store allows.
 
@@ -94,6 +148,12 @@ class Snapshot:
     sweep_next: str | None = None
     # The server's time when it answered (next `since`), when the store knows it.
     server_time: datetime | None = None
+    # Open pull requests with their latest reviews and comments, for feedback on the PR
+    # (SPEC §12): full: every open one; delta: those updated since `since`. The caller
+    # keeps those from orch's branches.
+    open_pulls: tuple[PullThread, ...] = ()
+    # Open issues and PRs with comments mentioning `mention` (asked with `mention`).
+    mentions: tuple[Mention, ...] = ()
 
 
 class Store(Protocol):
@@ -189,10 +249,13 @@ class Store(Protocol):
         *,
         delta: bool = False,
         sweep: str | None = None,
+        mention: str = "",
     ) -> Snapshot:
         """Open orch issues; comments only for issues changed since `known[number]`;
         closed orch issues updated since `since` (all recent ones when None); pull
-        requests. `delta`: only issues and PRs updated since `since` (a store may answer
-        a full snapshot instead: `complete`). `sweep`: also one page of the open tasks'
-        numbers after that cursor ("" for the first page)."""
+        requests, the open ones with their reviews and comments (`open_pulls`). `delta`:
+        only issues and PRs updated since `since` (a store may answer a full snapshot
+        instead: `complete`). `sweep`: also one page of the open tasks' numbers after that
+        cursor ("" for the first page). `mention`: also the open issues and PRs commented
+        since `since` with comments that mention it."""
         ...

@@ -78,8 +78,9 @@ class DryRunStore:
         *,
         delta: bool = False,
         sweep: str | None = None,
+        mention: str = "",
     ) -> Snapshot:
-        return self.inner.snapshot(known, since, delta=delta, sweep=sweep)
+        return self.inner.snapshot(known, since, delta=delta, sweep=sweep, mention=mention)
 
     # writes
     def ensure_labels(self, specs: Iterable[LabelSpec]) -> list[str]:

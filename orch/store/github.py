@@ -11,11 +11,13 @@ Requests per method (REST unless said; "pages" = one more per 100 items):
   list_comments   1 + pages              create/update/delete_comment, react   1
   find_pr         1                      create_pr, update_pr, get_pr, merge_pr 1
   permission      1 (404 → "none")       default_branch  1, then cached
-  snapshot        full: 1 GraphQL per 100 open orch issues (and per 100 open PRs),
-                  comments included; the first request also carries recently updated
-                  closed orch issues and recently closed/merged PRs (aliased
-                  connections). delta: 1 GraphQL (per 50 issues updated since), PRs
-                  updated since and a sweep page in the same request
+  snapshot        full: 1 GraphQL per 100 open orch issues (and per 100 open PRs, with
+                  their reviews, inline and conversation comments), comments included;
+                  the first request also carries recently updated closed orch issues,
+                  recently closed/merged PRs (aliased connections) and, with a mention,
+                  the search for issues commented with it (a root field). delta: 1
+                  GraphQL (per 50 issues updated since), PRs updated since with their
+                  conversation and a sweep page in the same request
                   (orch/store/snapshot_query.py)
   viewer_login    0 after a snapshot (it carries `viewer { login }`), else the host's
                   sidecar, else 1 (GET user), then cached in the sidecar
@@ -38,7 +40,17 @@ from orch.gh import Gh, GhHTTPError, GhResponse
 from orch.sidecar import read_json, write_json_atomic
 from orch.status import Status
 from orch.store import snapshot_query as Q
-from orch.store.base import Comment, Issue, LabelEvent, PullRequest, Snapshot
+from orch.store.base import (
+    Comment,
+    Issue,
+    LabelEvent,
+    Mention,
+    PullRequest,
+    PullThread,
+    Review,
+    ReviewComment,
+    Snapshot,
+)
 
 log = logging.getLogger("orch")
 
@@ -361,17 +373,21 @@ class GitHubStore:
         *,
         delta: bool = False,
         sweep: str | None = None,
+        mention: str = "",
     ) -> Snapshot:
         delta = delta and since is not None
         pending: dict[str, str | None] = dict.fromkeys(Q.DELTA if delta else Q.FULL)
         if delta and sweep is not None:
             pending["sweep"] = sweep or None
-        read = _Read(known, since)
+        if mention and not delta:  # a delta's issues and PRs carry their comments
+            pending["mentions"] = None
+        read = _Read(known, since, mention, delta=delta)
         while pending:
             response = self.gh.graphql_response(
                 Q.query(pending),
                 self._snapshot_variables(pending, since if delta else None)
-                | ({} if delta else self._full_since(pending, since)),
+                | ({} if delta else self._full_since(pending, since))
+                | ({"mention": Q.mention_search(self.repo, mention, since)} if "mentions" in pending else {}),
             )
             data = response.data.get("data") if isinstance(response.data, dict) else None
             repository = (data or {}).get("repository")
@@ -390,7 +406,7 @@ class GitHubStore:
             if read.server_time is None:
                 read.server_time = _server_time(response)
             for alias in list(pending):
-                connection = repository.get(alias) or {}
+                connection = ((data or {}) if Q.PARTS[alias].root else repository).get(alias) or {}
                 more = read.take(alias, connection.get("nodes") or [], self.repo)
                 page = connection.get("pageInfo") or {}
                 if alias == "sweep":
@@ -420,7 +436,8 @@ class GitHubStore:
             "since": utc_iso(since - timedelta(seconds=Q.MARGIN_SECONDS)) if since else None,
         }
         for alias, cursor in pending.items():
-            values[str(Q.PARTS[alias].cursor)] = cursor
+            if Q.PARTS[alias].cursor is not None:
+                values[str(Q.PARTS[alias].cursor)] = cursor
         wanted = Q.declared(pending)
         return {name: value for name, value in values.items() if name in wanted}
 
@@ -428,14 +445,25 @@ class GitHubStore:
 class _Read:
     """What the pages of one snapshot brought, gathered per part."""
 
-    def __init__(self, known: dict[int, datetime] | None, since: datetime | None) -> None:
-        self.known, self.since = known, since
+    def __init__(
+        self,
+        known: dict[int, datetime] | None,
+        since: datetime | None,
+        mention: str = "",
+        *,
+        delta: bool = False,
+    ) -> None:
+        self.known, self.since, self.mention = known, since, mention.lower()
+        # A delta's window: what was updated since then is new (`pulls` pages past it).
+        self.window = since - timedelta(seconds=Q.MARGIN_SECONDS) if delta and since else None
         self.issues: list[Issue] = []
         self.closed: list[Issue] = []
         self.untracked: list[int] = []
         self.stranded: list[Issue] = []
         self.comments: dict[int, tuple[Comment, ...]] = {}
         self.pulls: dict[int, PullRequest] = {}
+        self.threads: dict[int, PullThread] = {}  # open PRs with their conversation
+        self.mentions: dict[int, Mention] = {}
         self.sweep: list[tuple[int, datetime]] | None = None
         self.sweep_next: str | None = None
         self.server_time: datetime | None = None
@@ -445,12 +473,36 @@ class _Read:
         if alias == "sweep":
             self.sweep = [(int(n["number"]), parse_iso(n["updatedAt"])) for n in nodes]
             return False
+        if alias == "mentions":
+            for node in nodes:
+                if node.get("__typename") == "Issue" and "number" in node:
+                    self._mentioned(_issue_node(node, repo), node, None)
+            return False
         if alias in ("openPulls", "closedPulls", "pulls"):
             pulls = [_pull_node(node) for node in nodes]
             self.pulls.update((p.number, p) for p in pulls)
+            for pull, node in zip(pulls, nodes, strict=True):
+                if alias in Q.THREADS and pull.state == "open" and self._in_window(pull):
+                    self._thread(node, repo)
             return alias != "pulls" or self._newer(pulls[-1].updated_at if pulls else None)
         issues = [self._issue(node, repo, stranded=alias == "stranded") for node in nodes]
         return alias != "changed" or self._newer(issues[-1].updated_at if issues else None)
+
+    def _thread(self, node: dict[str, Any], repo: str) -> None:
+        thread = _thread_node(node)
+        self.threads[thread.pull.number] = thread
+        self._mentioned(_issue_node(node, repo), node, thread.pull)
+
+    def _mentioned(self, issue: Issue, node: dict[str, Any], pull: PullRequest | None) -> None:
+        """Keep an open issue or PR some of whose comments hold the mention."""
+        if not self.mention:
+            return
+        comments = _comment_nodes(node, issue.number)
+        if issue.state == "open" and any(self.mention in c.body.lower() for c in comments):
+            self.mentions[issue.number] = Mention(issue=issue, comments=comments, pull=pull)
+
+    def _in_window(self, pull: PullRequest) -> bool:
+        return self.window is None or pull.updated_at is None or pull.updated_at > self.window
 
     def _newer(self, oldest: datetime | None) -> bool:
         """Newest first: a page whose oldest item is not newer than `since` ends it."""
@@ -460,6 +512,7 @@ class _Read:
         issue = _issue_node(node, repo)
         if not L.statuses_in(issue.labels):
             self.untracked.append(issue.number)
+            self._mentioned(issue, node, None)  # a plain issue a delta brings
             return issue
         if stranded:
             self.stranded.append(issue)
@@ -485,6 +538,8 @@ class _Read:
             sweep=tuple(self.sweep) if self.sweep is not None else None,
             sweep_next=self.sweep_next,
             server_time=self.server_time,
+            open_pulls=tuple(self.threads.values()),
+            mentions=tuple(self.mentions.values()),
         )
 
 
@@ -589,6 +644,7 @@ def _comment_node(node: dict[str, Any], number: int) -> Comment:
         created_at=parse_iso(node["createdAt"]),
         updated_at=parse_iso(node["updatedAt"]),
         author_type=author_type,
+        association=str(node.get("authorAssociation") or ""),
     )
 
 
@@ -606,6 +662,59 @@ def _pull_node(node: dict[str, Any]) -> PullRequest:
         head_sha=str(node.get("headRefOid") or ""),
         merged_at=merged_at,
         updated_at=parse_iso(node["updatedAt"]) if node.get("updatedAt") else None,
+    )
+
+
+def _comment_nodes(node: dict[str, Any], number: int) -> tuple[Comment, ...]:
+    return tuple(
+        _comment_node(c, number) for c in (node.get("comments") or {}).get("nodes") or []
+    )
+
+
+def _thread_node(node: dict[str, Any]) -> PullThread:
+    """An open PR with its latest submitted reviews and last conversation comments."""
+    pull = _pull_node(node)
+    reviews = []
+    for review in (node.get("reviews") or {}).get("nodes") or []:
+        if not review.get("submittedAt"):
+            continue  # a pending review: not submitted, not feedback yet
+        login, kind = _actor(review.get("author"))
+        inline = tuple(
+            _review_comment_node(c) for c in (review.get("comments") or {}).get("nodes") or []
+        )
+        reviews.append(
+            Review(
+                id=int(review["databaseId"]),
+                author=login,
+                state=str(review.get("state") or ""),
+                body=str(review.get("body") or ""),
+                submitted_at=parse_iso(review["submittedAt"]),
+                comments=inline,
+                author_type=kind,
+                association=str(review.get("authorAssociation") or ""),
+            )
+        )
+    return PullThread(
+        pull=pull,
+        author=_actor(node.get("author"))[0],
+        reviews=tuple(reviews),
+        comments=_comment_nodes(node, pull.number),
+    )
+
+
+def _review_comment_node(node: dict[str, Any]) -> ReviewComment:
+    login, kind = _actor(node.get("author"))
+    line = node.get("line")
+    return ReviewComment(
+        id=int(node["databaseId"]),
+        author=login,
+        path=str(node.get("path") or ""),
+        line=int(line) if isinstance(line, int) else None,
+        diff_hunk=str(node.get("diffHunk") or ""),
+        body=str(node.get("body") or ""),
+        created_at=parse_iso(node["createdAt"]),
+        author_type=kind,
+        association=str(node.get("authorAssociation") or ""),
     )
 
 

@@ -201,17 +201,20 @@ class WithInternal:
         *,
         delta: bool = False,
         sweep: str | None = None,
+        mention: str = "",
     ) -> Snapshot:
         """The project's snapshot (its one request, or a delta) plus the internal tasks'
-        (files, always complete: every open internal task comes along)."""
+        (files, always complete: every open internal task comes along). Internal tasks
+        have no pull requests and nobody mentions orch on them: PR conversation and
+        mentions come from the project alone."""
         if not self._any_internal:
-            return self.primary.snapshot(known, since, delta=delta, sweep=sweep)
+            return self.primary.snapshot(known, since, delta=delta, sweep=sweep, mention=mention)
         outer = {n: t for n, t in (known or {}).items() if n > 0} if known is not None else None
         inner = (
             {taskid.local(n): t for n, t in known.items() if n < 0} if known is not None else None
         )
         mine = self.internal.snapshot(inner, since)
-        found = self.primary.snapshot(outer, since, delta=delta, sweep=sweep)
+        found = self.primary.snapshot(outer, since, delta=delta, sweep=sweep, mention=mention)
         comments = dict(found.comments)
         for number, listed in mine.comments.items():
             comments[taskid.internal(number)] = tuple(self._comment(c) for c in listed)

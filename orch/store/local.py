@@ -26,7 +26,7 @@ from orch.errors import NotFound, OrchError
 from orch.labels import LabelSpec
 from orch.sidecar import read_json, write_json_atomic
 from orch.status import Status
-from orch.store.base import Comment, Issue, LabelEvent, PullRequest, Snapshot
+from orch.store.base import Comment, Issue, LabelEvent, Mention, PullRequest, Snapshot
 
 SCHEMA = 1
 PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
@@ -426,10 +426,13 @@ class LocalStore:
         *,
         delta: bool = False,
         sweep: str | None = None,
+        mention: str = "",
     ) -> Snapshot:
         """What GitHubStore.snapshot reads: open orch issues, closed ones updated since
-        `since` (newest first, at most 50), open PRs and recently closed ones (30). Always
-        complete (reading local files costs no request), so `delta` and `sweep` are moot."""
+        `since` (newest first, at most 50), open PRs and recently closed ones (30), open
+        non-task issues with comments mentioning `mention` since `since`. Always complete
+        (reading local files costs no request), so `delta` and `sweep` are moot. Local PRs
+        have no reviews: `open_pulls` stays empty."""
         every = [i for i in self.list_issues(state="all") if L.statuses_in(i.labels)]
         issues = [i for i in every if i.state == "open"]
         closed = sorted(
@@ -457,7 +460,18 @@ class LocalStore:
             closed=tuple(closed),
             pulls=tuple(pulls),
             stranded=tuple(stranded),
+            mentions=self._mentions(mention, since) if mention else (),
         )
+
+    def _mentions(self, mention: str, since: datetime | None) -> tuple[Mention, ...]:
+        found = []
+        for issue in self.list_issues(state="open"):
+            if L.statuses_in(issue.labels):
+                continue
+            recent = tuple(self.list_comments(issue.number, since)[-10:])
+            if any(mention.lower() in c.body.lower() for c in recent):
+                found.append(Mention(issue=issue, comments=recent))
+        return tuple(found)
 
 
 _ONE_SECOND = parse_iso("2000-01-01T00:00:01Z") - parse_iso("2000-01-01T00:00:00Z")

@@ -1,5 +1,5 @@
-"""The per-project snapshot cache: the open tasks as last seen, task PRs, and where the
-next read starts.
+"""The per-project snapshot cache: the open tasks as last seen, task PRs (and the
+conversation of those with feedback not handled yet), and where the next read starts.
 
 With it a tick reads only what changed: issues and PRs updated since the last read
 (`since`, the server's time of that read), merged into the cached set. It also lets a tick
@@ -19,7 +19,7 @@ from typing import Any
 
 from orch.clock import parse_iso, utc_iso
 from orch.sidecar import read_versioned, write_versioned
-from orch.store.base import Issue, PullRequest
+from orch.store.base import Comment, Issue, PullRequest, PullThread, Review, ReviewComment
 
 SCHEMA = 2  # 1 kept updated_at only: it cannot stand for the open set, so it is re-read
 SWEEP_EVERY = timedelta(hours=4)  # safety net: a sweep starts this long after the last one
@@ -49,6 +49,11 @@ class SnapshotCache:
     # what was updated since then (minus a margin).
     since: datetime | None = None
     pulls: dict[int, PullRequest] = field(default_factory=dict)  # PRs from task branches
+    # Open task PRs whose feedback is not handled yet, as last read (orch.tick.snapshot).
+    threads: dict[int, PullThread] = field(default_factory=dict)
+    # Issues and PRs the last read found mentioning orch (number -> updated_at), so the
+    # next tick looks again only at those that moved.
+    mentions: dict[int, datetime] = field(default_factory=dict)
     swept_at: datetime | None = None  # the last full read or finished sweep
     sweep_cursor: str | None = None  # a sweep in progress: where its next page starts
     sweep_started: datetime | None = None
@@ -79,6 +84,9 @@ class SnapshotCache:
             )
         self.closed = {int(n): parse_iso(t) for n, t in (data.get("closed") or {}).items()}
         self.pulls = {int(p["number"]): _pull_from(p) for p in data.get("pulls") or []}
+        threads = [_thread_from(t) for t in data.get("threads") or []]
+        self.threads = {t.pull.number: t for t in threads}
+        self.mentions = {int(n): parse_iso(t) for n, t in (data.get("mentions") or {}).items()}
         self.since = _time(data.get("since"))
         self.swept_at = _time(data.get("swept_at"))
         sweep = data.get("sweep")
@@ -173,6 +181,10 @@ class SnapshotCache:
             "since": self.since.isoformat() if self.since else None,
             "swept_at": utc_iso(self.swept_at) if self.swept_at else None,
         }
+        if self.threads:
+            data["threads"] = [_thread_json(t) for _, t in sorted(self.threads.items())]
+        if self.mentions:
+            data["mentions"] = {str(n): utc_iso(t) for n, t in sorted(self.mentions.items())}
         if self.sweep_cursor is not None:
             data["sweep"] = {
                 "cursor": self.sweep_cursor,
@@ -255,3 +267,92 @@ def _pull_from(raw: dict[str, Any]) -> PullRequest:
         merged_at=_time(raw.get("merged_at")),
         updated_at=_time(raw.get("updated_at")),
     )
+
+
+def _thread_json(thread: PullThread) -> dict[str, Any]:
+    return {
+        "pull": _pull_json(thread.pull),
+        "author": thread.author,
+        "reviews": [
+            {
+                "id": r.id,
+                "author": r.author,
+                "author_type": r.author_type,
+                "association": r.association,
+                "state": r.state,
+                "body": r.body,
+                "submitted_at": r.submitted_at.isoformat(),
+                "comments": [
+                    {
+                        "id": c.id,
+                        "author": c.author,
+                        "author_type": c.author_type,
+                        "association": c.association,
+                        "path": c.path,
+                        "line": c.line,
+                        "diff_hunk": c.diff_hunk,
+                        "body": c.body,
+                        "created_at": c.created_at.isoformat(),
+                    }
+                    for c in r.comments
+                ],
+            }
+            for r in thread.reviews
+        ],
+        "comments": [
+            {
+                "id": c.id,
+                "author": c.author,
+                "author_type": c.author_type,
+                "association": c.association,
+                "body": c.body,
+                "created_at": c.created_at.isoformat(),
+                "updated_at": c.updated_at.isoformat(),
+            }
+            for c in thread.comments
+        ],
+    }
+
+
+def _thread_from(raw: dict[str, Any]) -> PullThread:
+    pull = _pull_from(raw["pull"])
+    reviews = tuple(
+        Review(
+            id=int(r["id"]),
+            author=str(r["author"]),
+            state=str(r["state"]),
+            body=str(r["body"]),
+            submitted_at=parse_iso(r["submitted_at"]),
+            comments=tuple(
+                ReviewComment(
+                    id=int(c["id"]),
+                    author=str(c["author"]),
+                    path=str(c["path"]),
+                    line=int(c["line"]) if c.get("line") is not None else None,
+                    diff_hunk=str(c["diff_hunk"]),
+                    body=str(c["body"]),
+                    created_at=parse_iso(c["created_at"]),
+                    author_type=str(c.get("author_type") or "User"),
+                    association=str(c.get("association") or ""),
+                )
+                for c in r.get("comments") or []
+            ),
+            author_type=str(r.get("author_type") or "User"),
+            association=str(r.get("association") or ""),
+        )
+        for r in raw.get("reviews") or []
+    )
+    comments = tuple(
+        Comment(
+            id=int(c["id"]),
+            issue=pull.number,
+            author=str(c["author"]),
+            body=str(c["body"]),
+            created_at=parse_iso(c["created_at"]),
+            updated_at=parse_iso(c["updated_at"]),
+            author_type=str(c.get("author_type") or "User"),
+            association=str(c.get("association") or ""),
+        )
+        for c in raw.get("comments") or []
+    )
+    return PullThread(pull=pull, author=str(raw["author"]), reviews=reviews, comments=comments)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from orch.actions import Action
 from orch.status import Status
-from orch.store.base import Comment, Issue, PullRequest
+from orch.store.base import Comment, Issue, Mention, PullRequest, PullThread
 
 if TYPE_CHECKING:
     from orch.deps import Deps
@@ -65,6 +65,9 @@ class ProjectTick:
     pulls: tuple[PullRequest, ...] = ()  # task PRs: open ones and recently closed ones
     # Closed tasks still marked in_review/in_progress/routed found by a full read.
     stranded: dict[int, Issue] = field(default_factory=dict)
+    # Open task PRs with their reviews and comments, and comments mentioning orch (SPEC §12).
+    open_pulls: tuple[PullThread, ...] = ()
+    mentions: tuple[Mention, ...] = ()
     snapshot_ok: bool = False
     permissions: dict[str, str] = field(default_factory=dict)
     actions: list[Action] = field(default_factory=list)

@@ -38,6 +38,8 @@ PHASES: tuple[tuple[str, str], ...] = (
     ("snapshot", "orch.tick.snapshot"),
     ("repair", "orch.tick.repair"),
     ("owner", "orch.tick.owner_phase"),
+    ("pr", "orch.tick.pr_feedback"),
+    ("mention", "orch.tick.mentions"),
     ("reap", "orch.tick.reap"),
     ("intake", "orch.tick.intake"),
     ("route", "orch.tick.route_phase"),

@@ -21,11 +21,12 @@ import contextlib
 from orch import labels as L
 from orch import markers, taskid
 from orch.errors import RateLimited
-from orch.owner import is_authorized, needs_permission_lookup, parse_command
+from orch.owner import parse_command
 from orch.status import Status
 from orch.store.base import Comment, Issue
 from orch.tasks import post_marker
 from orch.tick.context import ProjectTick, log_exception
+from orch.tick.owner_phase import authorized
 
 APPROVE_REPLY = "Approved: orch takes this issue as a task."
 
@@ -46,7 +47,7 @@ def run(ctx: ProjectTick) -> None:
 
 
 def _intake(ctx: ProjectTick, issue: Issue) -> None:
-    if not _may_steer(ctx, issue.author, issue.author_type):
+    if not authorized(ctx, issue.author, issue.author_type):
         return
     ctx.act(ctx.would("intake"), issue.number, f"opened by {issue.author}: status new")
     updated = ctx.store.set_labels(issue.number, L.with_status(issue.labels, Status.NEW))
@@ -90,7 +91,7 @@ def _approval(ctx: ProjectTick, issue: Issue) -> bool:
         return True  # orch acted on it already (routed it, or acked an /approve)
     if markers.written_by_orch(issue.author, logins):
         return True
-    if _may_steer(ctx, issue.author, issue.author_type):
+    if authorized(ctx, issue.author, issue.author_type):
         return True
     command = _approve_command(ctx, comments)
     if command is not None:
@@ -99,7 +100,7 @@ def _approval(ctx: ProjectTick, issue: Issue) -> bool:
     for event in ctx.store.label_events(number):
         if event.label.startswith(L.STATUS_PREFIX) and (
             markers.written_by_orch(event.actor, logins)
-            or _may_steer(ctx, event.actor, event.actor_type)
+            or authorized(ctx, event.actor, event.actor_type)
         ):
             if not markers.written_by_orch(event.actor, logins):
                 ctx.act("approved", number, f"{event.label} applied by {event.actor}")
@@ -119,7 +120,7 @@ def _approve_command(ctx: ProjectTick, comments: tuple[Comment, ...]) -> Comment
         command = parse_command(comment.body)
         if command is None or command.name != "approve":
             continue
-        if _may_steer(ctx, comment.author, comment.author_type):
+        if authorized(ctx, comment.author, comment.author_type, comment.association):
             return comment
     return None
 
@@ -131,12 +132,3 @@ def _ack_approve(ctx: ProjectTick, number: int, comment: Comment) -> None:
         ctx.store.react(comment.id, "eyes")
     ctx.forget_comments(number)
     ctx.act(ctx.would("ack /approve"), number, f"comment {comment.id} by {comment.author}")
-
-
-def _may_steer(ctx: ProjectTick, login: str, login_type: str) -> bool:
-    """SPEC §7.1 for one login: write access, or listed in `workflow.allowed_users`."""
-    allowed = ctx.project.config.workflow.allowed_users
-    permission = None
-    if needs_permission_lookup(login, login_type, allowed):
-        permission = ctx.permission(login)
-    return is_authorized(login, login_type, permission, allowed)

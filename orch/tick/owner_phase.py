@@ -4,7 +4,8 @@ Only tasks whose issue changed since the last tick are looked at. A comment is h
 once: its effect is made first, then an `orch:ack` comment naming its id is posted, so
 a later tick (even after the state directory was deleted) sees the ack and skips it.
 Comments from users without write access, and from bots not listed in
-`workflow.allowed_users`, change nothing and are never answered.
+`workflow.allowed_users`, change nothing and are never answered. The same rules hold on
+orch's pull requests (orch.tick.pr_feedback) and for mentions (orch.tick.mentions).
 """
 
 from __future__ import annotations
@@ -81,18 +82,23 @@ def _last_orch_index(comments: tuple[Comment, ...], logins: markers.OrchLogins) 
 
 
 def _authorized(ctx: ProjectTick, comment: Comment) -> bool:
+    return authorized(ctx, comment.author, comment.author_type, comment.association)
+
+
+def authorized(ctx: ProjectTick, login: str, author_type: str, association: str = "") -> bool:
+    """SPEC §7.1 for one author (issue comment, PR review or PR comment, mention)."""
     allowed = ctx.project.config.workflow.allowed_users
     permission = None
-    if needs_permission_lookup(comment.author, comment.author_type, allowed):
-        permission = ctx.permission(comment.author)
-    return is_authorized(comment.author, comment.author_type, permission, allowed)
+    if needs_permission_lookup(login, author_type, allowed, association):
+        permission = ctx.permission(login)
+    return is_authorized(login, author_type, permission, allowed)
 
 
 def _handle(
     ctx: ProjectTick, issue: Issue, comment: Comment, decision: Decision, requested: str
 ) -> Issue:
     number = issue.number
-    issue = _apply(ctx, issue, decision)
+    issue = apply_decision(ctx, issue, decision)
     data: dict[str, Any] = {"comment_id": comment.id, "command": decision.action}
     if requested and requested != decision.action:
         data["requested"] = requested
@@ -119,7 +125,7 @@ def _reply(comment: Comment, decision: Decision) -> str:
     return f"@{comment.author} {decision.reply}" if decision.reply else ""
 
 
-def _apply(ctx: ProjectTick, issue: Issue, decision: Decision) -> Issue:
+def apply_decision(ctx: ProjectTick, issue: Issue, decision: Decision) -> Issue:
     """Make the decision's effect: one label write (plus closing or stopping)."""
     if decision.status is None:
         return issue

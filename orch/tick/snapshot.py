@@ -1,6 +1,7 @@
 """Snapshot phase: the open orch tasks, the closed ones updated since the last tick, the
-task PRs, and the comments of the tasks that changed, in one request when the cache is
-warm.
+task PRs with their conversation (reviews, inline and PR comments: SPEC §12), comments
+mentioning orch, and the comments of the tasks that changed, in one request when the
+cache is warm.
 
 - Warm cache: `store.snapshot(known, since, delta=True)` brings only the issues
   and PRs updated since the last read (1 GraphQL request of ≤ 2 points at any number of
@@ -14,18 +15,24 @@ warm.
   the closed tasks of the last day. Later phases need no per-task read for PRs.
 
 `known` comes from the cache, so tasks whose `updated_at` did not move carry no comments
-and cost nothing in later phases.
+and cost nothing in later phases. Likewise `ctx.open_pulls` holds only the task PRs that
+may say something new: those updated since the cache last saw them, and those whose task
+changed; `ctx.mentions` only the issues and PRs with a mention whose `updated_at` moved.
+A PR whose feedback waits (its task was running) is kept in the cache as last read — it
+cannot have changed without being updated — so the tick its task is back in review
+finds it without a read.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from orch import log, taskid
-from orch.store.base import Issue, PullRequest, Snapshot
+from orch import conversation, log, taskid
+from orch.store.base import Issue, Mention, PullRequest, PullThread, Snapshot
 from orch.tick import intake
 from orch.tick.cache import SnapshotCache
 from orch.tick.context import ProjectTick
+from orch.tick.pr_feedback import marker_reader
 
 FIRST_LOOK_BACK = timedelta(days=1)
 ONE_SECOND = timedelta(seconds=1)
@@ -34,13 +41,16 @@ ONE_SECOND = timedelta(seconds=1)
 def run(ctx: ProjectTick) -> None:
     cache = ctx.cache
     now = ctx.deps.clock.now()
+    mention = ctx.project.config.workflow.mention
     if cache.warm and cache.since is not None:
         sweep = cache.sweep_page(now)
-        snap = ctx.store.snapshot(cache.known(), cache.since, delta=True, sweep=sweep)
+        snap = ctx.store.snapshot(
+            cache.known(), cache.since, delta=True, sweep=sweep, mention=mention
+        )
     else:
-        # Closed tasks of the last day only: older feedback was answered by an earlier
-        # tick or is not a request any more.
-        snap = ctx.store.snapshot(None, now - FIRST_LOOK_BACK)
+        # Closed tasks (and mentions) of the last day only: older feedback was answered
+        # by an earlier tick or is not a request any more.
+        snap = ctx.store.snapshot(None, now - FIRST_LOOK_BACK, mention=mention)
     issues = _open_tasks(cache, snap)
     ctx.closed = {issue.number: issue for issue in snap.closed}
     ctx.stranded = {i.number: i for i in snap.stranded if i.number not in ctx.closed}
@@ -52,6 +62,8 @@ def run(ctx: ProjectTick) -> None:
     moved = bool(ctx.changed) or pulls != cache.pulls or set(issues) != set(cache.entries)
     ctx.issues = issues
     ctx.pulls = tuple(pulls.values())
+    ctx.open_pulls = _threads(ctx, cache, snap, pulls)
+    ctx.mentions = _mentions(cache, snap)
     # `since` moves only when something moved: a quiet tick leaves the cache file as it is.
     if moved or not cache.warm:
         cache.since = _next_since(cache, snap)
@@ -80,6 +92,40 @@ def _task_pulls(ctx: ProjectTick, cache: SnapshotCache, snap: Snapshot) -> dict[
     pulls = {} if snap.complete else dict(cache.pulls)
     pulls.update((p.number, p) for p in snap.pulls if task_of(p, prefix) is not None)
     return pulls
+
+
+def _threads(
+    ctx: ProjectTick, cache: SnapshotCache, snap: Snapshot, pulls: dict[int, PullRequest]
+) -> tuple[PullThread, ...]:
+    """The open task PRs' conversation worth a look this tick (see the module doc); the
+    cache keeps those with feedback not handled yet."""
+    prefix = ctx.project.config.git.branch_prefix
+    fresh = {
+        t.pull.number: t
+        for t in snap.open_pulls
+        if task_of(t.pull, prefix) is not None and _moved(cache.pulls.get(t.pull.number), t)
+    }
+    threads = {} if snap.complete else dict(cache.threads)
+    threads.update(fresh)
+    threads = {n: t for n, t in threads.items() if n in pulls and pulls[n].state == "open"}
+    read = marker_reader(ctx)
+    cache.threads = {n: t for n, t in threads.items() if conversation.pending(t, read)}
+    return tuple(
+        thread
+        for n, thread in sorted(threads.items())
+        if n in fresh or task_of(thread.pull, prefix) in ctx.changed
+    )
+
+
+def _moved(seen: PullRequest | None, thread: PullThread) -> bool:
+    return seen is None or seen.updated_at is None or seen.updated_at != thread.pull.updated_at
+
+
+def _mentions(cache: SnapshotCache, snap: Snapshot) -> tuple[Mention, ...]:
+    """The mentions whose issue or PR moved since the cache last saw it (a delta's margin
+    brings some twice; a quiet tick looks at none)."""
+    seen, cache.mentions = cache.mentions, {m.issue.number: m.issue.updated_at for m in snap.mentions}
+    return tuple(m for m in snap.mentions if seen.get(m.issue.number) != m.issue.updated_at)
 
 
 def task_of(pr: PullRequest, prefix: str) -> int | None:

@@ -749,6 +749,206 @@ class IssueNode(Node):
     def f_isDraft(self) -> bool:
         return bool(self._pull().draft)
 
+    def _reviews(self) -> list[Any]:
+        self._pull()
+        return sorted(
+            (r for r in self.repo.reviews.values() if r.pull == self.issue.number),
+            key=lambda r: r.id,
+        )
+
+    def f_reviews(
+        self,
+        first: int | None = None,
+        last: int | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        states: Any = None,
+        author: str | None = None,
+    ) -> Connection:
+        wanted = [states] if isinstance(states, str) else states
+        found = [
+            ReviewNode(self.emulator, self.repo, r)
+            for r in self._reviews()
+            if r.state != "PENDING"
+            and (not wanted or r.state in wanted)
+            and (not author or r.user == author)
+        ]
+        return Connection(found, first, last, after, before)
+
+    def f_latestReviews(
+        self,
+        first: int | None = None,
+        last: int | None = None,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> Connection:
+        # GitHub: the latest submitted review of each reviewer, in submission order.
+        latest: dict[str, Any] = {}
+        for review in self._reviews():
+            if review.state != "PENDING":
+                latest.pop(review.user, None)
+                latest[review.user] = review
+        found = [ReviewNode(self.emulator, self.repo, r) for r in latest.values()]
+        return Connection(found, first, last, after, before)
+
+    def f_reviewThreads(
+        self,
+        first: int | None = None,
+        last: int | None = None,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> Connection:
+        self._pull()
+        comments = sorted(
+            (c for c in self.repo.review_comments.values() if c.pull == self.issue.number),
+            key=lambda c: c.id,
+        )
+        threads: dict[int, list[Any]] = {}
+        for c in comments:
+            root = c.in_reply_to if c.in_reply_to in threads else c.id
+            threads.setdefault(root, []).append(c)
+        found = [ThreadNode(self.emulator, self.repo, group) for group in threads.values()]
+        return Connection(found, first, last, after, before)
+
+
+class ReviewNode(Node):
+    typename = "PullRequestReview"
+
+    def __init__(self, emulator: Emulator, repo: Repo, review: Any) -> None:
+        self.emulator, self.repo, self.review = emulator, repo, review
+
+    def f_id(self) -> str:
+        return f"PRR_{self.review.id}"
+
+    def f_databaseId(self) -> int:
+        return int(self.review.id)
+
+    def f_state(self) -> str:
+        return str(self.review.state)
+
+    def f_body(self) -> str:
+        return str(self.review.body)
+
+    def f_author(self) -> Node:
+        return Actor(self.emulator, self.review.user)
+
+    def f_authorAssociation(self) -> str:
+        return self.emulator._association(self.repo, self.review.user)
+
+    def f_submittedAt(self) -> str | None:
+        return _iso(self.review.submitted_at)
+
+    def f_createdAt(self) -> str | None:
+        return _iso(self.review.submitted_at)
+
+    def f_updatedAt(self) -> str | None:
+        return _iso(self.review.submitted_at)
+
+    def f_url(self) -> str:
+        review = self.review
+        return self.emulator._html(self.repo, f"pull/{review.pull}#pullrequestreview-{review.id}")
+
+    def f_commit(self) -> Node:
+        return Obj("Commit", oid=self.review.commit_id)
+
+    def f_comments(
+        self,
+        first: int | None = None,
+        last: int | None = None,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> Connection:
+        found = [
+            ReviewCommentNode(self.emulator, self.repo, c)
+            for c in sorted(self.repo.review_comments.values(), key=lambda c: c.id)
+            if c.review_id == self.review.id
+        ]
+        return Connection(found, first, last, after, before)
+
+
+class ReviewCommentNode(Node):
+    typename = "PullRequestReviewComment"
+
+    def __init__(self, emulator: Emulator, repo: Repo, comment: Any) -> None:
+        self.emulator, self.repo, self.comment = emulator, repo, comment
+
+    def f_id(self) -> str:
+        return f"PRRC_{self.comment.id}"
+
+    def f_databaseId(self) -> int:
+        return int(self.comment.id)
+
+    def f_body(self) -> str:
+        return str(self.comment.body)
+
+    def f_path(self) -> str:
+        return str(self.comment.path)
+
+    def f_line(self) -> int | None:
+        return int(self.comment.line)
+
+    def f_originalLine(self) -> int | None:
+        return int(self.comment.line)
+
+    def f_diffHunk(self) -> str:
+        return str(self.comment.diff_hunk)
+
+    def f_author(self) -> Node:
+        return Actor(self.emulator, self.comment.user)
+
+    def f_authorAssociation(self) -> str:
+        return self.emulator._association(self.repo, self.comment.user)
+
+    def f_createdAt(self) -> str | None:
+        return _iso(self.comment.created_at)
+
+    def f_updatedAt(self) -> str | None:
+        return _iso(self.comment.updated_at)
+
+    def f_url(self) -> str:
+        c = self.comment
+        return self.emulator._html(self.repo, f"pull/{c.pull}#discussion_r{c.id}")
+
+    def f_replyTo(self) -> Node | None:
+        parent = self.repo.review_comments.get(self.comment.in_reply_to or 0)
+        return ReviewCommentNode(self.emulator, self.repo, parent) if parent else None
+
+    def f_pullRequestReview(self) -> Node | None:
+        review = self.repo.reviews.get(self.comment.review_id)
+        return ReviewNode(self.emulator, self.repo, review) if review else None
+
+
+class ThreadNode(Node):
+    typename = "PullRequestReviewThread"
+
+    def __init__(self, emulator: Emulator, repo: Repo, comments: list[Any]) -> None:
+        self.emulator, self.repo, self.items = emulator, repo, comments
+
+    def f_id(self) -> str:
+        return f"PRRT_{self.items[0].id}"
+
+    def f_isResolved(self) -> bool:
+        return False
+
+    def f_isOutdated(self) -> bool:
+        return False
+
+    def f_path(self) -> str:
+        return str(self.items[0].path)
+
+    def f_line(self) -> int | None:
+        return int(self.items[0].line)
+
+    def f_comments(
+        self,
+        first: int | None = None,
+        last: int | None = None,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> Connection:
+        found = [ReviewCommentNode(self.emulator, self.repo, c) for c in self.items]
+        return Connection(found, first, last, after, before)
+
 
 class RefNode(Node):
     typename = "Ref"
@@ -1124,6 +1324,27 @@ class Query(Node):
             )
         return Actor(self.emulator, login)
 
+    def f_search(
+        self,
+        query: str,
+        type: str,
+        first: int | None = None,
+        last: int | None = None,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> Node:
+        if type != "ISSUE":
+            raise GraphQLError(f"search type {type} is not emulated", type="INTERNAL")
+        found = search_issues(self.emulator, query)
+        conn = Connection(found, first, last, after, before)
+        return Obj(
+            "SearchResultItemConnection",
+            issueCount=len(found),
+            nodes=conn.f_nodes,
+            edges=conn.f_edges,
+            pageInfo=conn.f_pageInfo,
+        )
+
     def f_rateLimit(self, dryRun: bool = False) -> Node:
         return RateLimitNode(self.emulator, getattr(self, "cost", 1))
 
@@ -1215,3 +1436,76 @@ class Mutation(Node):
         item = self._item(project, input.get("itemId", ""))
         del project.items[item.id]
         return Obj("DeleteProjectV2ItemPayload", deletedItemId=item.id)
+
+
+_SEARCH_TERM_RE = re.compile(r'(-?)(?:(\w+):)?("[^"]*"|\S+)')
+
+
+def search_issues(emulator: Emulator, query: str) -> list[Node]:
+    """GitHub issue search, the qualifiers orch uses: repo:, is:open|closed|issue|pr,
+    in:title|body|comments, updated:>=|>|<=|<DATE, sort:updated-desc|updated-asc|created-*,
+    and words or "phrases" (case-insensitive; punctuation such as `@` is not indexed).
+    Results are sorted by `sort:` (default: newest updated first)."""
+    repos, states, kinds, where, dates, words = [], [], [], [], [], []
+    order = "updated-desc"
+    for negate, key, value in _SEARCH_TERM_RE.findall(query):
+        value = value.strip('"')
+        if key == "repo":
+            repos.append(value.lower())
+        elif key == "is":
+            (states if value in ("open", "closed") else kinds).append(value)
+        elif key == "in":
+            where.append(value)
+        elif key in ("updated", "created"):
+            op = next((o for o in (">=", "<=", ">", "<") if value.startswith(o)), "")
+            dates.append((key, op or ">=", value[len(op) :]))
+        elif key == "sort":
+            order = value
+        elif not negate:
+            words.append(re.sub(r"[^\w\s]", " ", value).lower().split())
+    found = []
+    for repo in emulator.repos.values():
+        if repos and repo.full_name.lower() not in repos:
+            continue
+        for issue in repo.issues.values():
+            if states and issue.state not in states:
+                continue
+            if ("pr" in kinds and not issue.is_pr) or ("issue" in kinds and issue.is_pr):
+                continue
+            if not all(_date_ok(issue, *d) for d in dates):
+                continue
+            texts = _search_texts(repo, issue, where or ["title", "body", "comments"])
+            if all(any(_has_words(t, w) for t in texts) for w in words):
+                found.append(IssueNode(emulator, repo, issue))
+    field, _, direction = order.partition("-")
+    key = "created_at" if field == "created" else "updated_at"
+    found.sort(key=lambda n: (getattr(n.issue, key), n.issue.number), reverse=direction != "asc")
+    return list(found)
+
+
+def _search_texts(repo: Repo, issue: IssueRec, where: list[str]) -> list[str]:
+    texts = []
+    if "title" in where:
+        texts.append(issue.title)
+    if "body" in where:
+        texts.append(issue.body)
+    if "comments" in where:
+        texts += [c.body for c in repo.comments.values() if c.issue == issue.number]
+    return texts
+
+
+def _has_words(text: str, words: list[str]) -> bool:
+    tokens = re.sub(r"[^\w\s]", " ", text).lower().split()
+    size = len(words)
+    return any(tokens[i : i + size] == words for i in range(len(tokens) - size + 1))
+
+
+def _date_ok(issue: IssueRec, key: str, op: str, moment: str) -> bool:
+    """`YYYY-MM-DD`, or with `THH:MM:SS` and a UTC offset (`+00:00`, or `Z`)."""
+    from datetime import datetime
+
+    value = issue.created_at if key == "created" else issue.updated_at
+    if "T" not in moment:
+        moment += "T00:00:00+00:00" if ">" in op else "T23:59:59+00:00"
+    when = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return {">=": value >= when, ">": value > when, "<=": value <= when, "<": value < when}[op]

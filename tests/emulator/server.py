@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 import jwt
 
 from tests.emulator import graphql
+from tests.emulator.reviews import ReviewCommentRec, ReviewRec, ReviewRoutes
 
 DEFAULT_REPO = "acme/widgets"
 DEFAULT_LOGIN = "owner"
@@ -171,6 +172,8 @@ class Repo:
     issues: dict[int, IssueRec] = field(default_factory=dict)
     pulls: dict[int, PullRec] = field(default_factory=dict)
     comments: dict[int, CommentRec] = field(default_factory=dict)
+    reviews: dict[int, ReviewRec] = field(default_factory=dict)
+    review_comments: dict[int, ReviewCommentRec] = field(default_factory=dict)
     collaborators: dict[str, str] = field(default_factory=dict)  # login -> role name
     next_number: int = 1
 
@@ -268,7 +271,7 @@ ROLE_PERMISSION = {
 }
 
 
-class Emulator:
+class Emulator(ReviewRoutes):
     """In-memory GitHub. Every public method is safe to call from tests while gh runs."""
 
     def __init__(self) -> None:
@@ -458,7 +461,8 @@ class Emulator:
         with self.lock:
             r = self.repo(repo)
             self._ensure_user(user)
-            comment = self._new_comment(r, self._issue(r, number), body, user)
+            issue = self._issue(r, number, any_kind=True)  # a PR's conversation too
+            comment = self._new_comment(r, issue, body, user)
             return self._comment_json(r, comment)
 
     def add_pr(
@@ -477,6 +481,38 @@ class Emulator:
             return self._pull_json(
                 r, self._new_pull(r, head, base or r.default_branch, title, body, user)
             )
+
+    def add_review(
+        self,
+        number: int,
+        event: str = "COMMENT",
+        body: str = "",
+        comments: list[JsonDict] | None = None,
+        *,
+        user: str = DEFAULT_LOGIN,
+        repo: str = DEFAULT_REPO,
+    ) -> JsonDict:
+        """Submit a review as `user` (event APPROVE | REQUEST_CHANGES | COMMENT); each of
+        `comments` is {path, line, body}. Same rules as POST pulls/{n}/reviews."""
+        with self.lock:
+            r = self.repo(repo)
+            self._ensure_user(user)
+            payload = {"event": event, "body": body, "comments": comments or []}
+            return self._review_json(r, self._submit_review(r, number, user, payload))
+
+    def reviews(self, number: int, repo: str = DEFAULT_REPO) -> list[JsonDict]:
+        with self.lock:
+            r = self.repo(repo)
+            found = sorted((v for v in r.reviews.values() if v.pull == number), key=lambda v: v.id)
+            return [self._review_json(r, v) for v in found]
+
+    def review_comments(self, number: int, repo: str = DEFAULT_REPO) -> list[JsonDict]:
+        with self.lock:
+            r = self.repo(repo)
+            found = sorted(
+                (c for c in r.review_comments.values() if c.pull == number), key=lambda c: c.id
+            )
+            return [self._review_comment_json(r, c) for c in found]
 
     def merge_pr(self, number: int, repo: str = DEFAULT_REPO) -> None:
         with self.lock:
@@ -979,9 +1015,16 @@ class Emulator:
     def _open_to_anyone(
         self, repo: Repo, handler: Callable[..., Any], args: list[str], login: str
     ) -> bool:
-        """On a public repository anyone signed in opens issues, comments and reacts, and
-        edits or deletes their own comments (as on GitHub)."""
-        if handler in (Emulator._create_issue, Emulator._create_comment, Emulator._react):
+        """On a public repository anyone signed in opens issues, comments and reacts,
+        reviews pull requests and comments on their diff, and edits or deletes their own
+        comments (as on GitHub)."""
+        if handler in (
+            Emulator._create_issue,
+            Emulator._create_comment,
+            Emulator._react,
+            ReviewRoutes._create_review,
+            ReviewRoutes._create_pull_comment,
+        ):
             return True
         if handler in (Emulator._update_comment, Emulator._delete_comment):
             comment = repo.comments.get(_int(args[0]))
@@ -1397,6 +1440,12 @@ class Emulator:
         (["pulls", "*"], "PATCH", _update_pull),
         (["pulls", "*", "merge"], "PUT", _merge_route),
         (["pulls", "*", "merge"], "GET", _merged_route),
+        (["pulls", "*", "reviews"], "GET", ReviewRoutes._list_reviews),
+        (["pulls", "*", "reviews"], "POST", ReviewRoutes._create_review),
+        (["pulls", "*", "reviews", "*"], "GET", ReviewRoutes._get_review),
+        (["pulls", "*", "reviews", "*", "comments"], "GET", ReviewRoutes._list_review_comments_of),
+        (["pulls", "*", "comments"], "GET", ReviewRoutes._list_pull_comments),
+        (["pulls", "*", "comments"], "POST", ReviewRoutes._create_pull_comment),
     ]
 
     # ----------------------------------------------------------------- state helpers

@@ -37,10 +37,13 @@ def test_cost_like_github(text: str, points: int) -> None:
 
 def test_the_snapshot_queries_cost_what_their_docstring_says() -> None:
     values = {"comments": Q.COMMENTS}
-    assert cost(Q.query(Q.DELTA), values) == 1
-    assert cost(Q.query((*Q.DELTA, "sweep")), values) == 1
+    # 50 issues (labels, comments) + 20 PRs (5 reviews × 10 inline comments, 10 comments)
+    assert cost(Q.query(Q.DELTA), values) == 2
+    assert cost(Q.query((*Q.DELTA, "sweep")), values) == 2
     assert cost(Q.query(("open",)), values) == 2
-    assert cost(Q.query(Q.FULL), values) == 4
+    assert cost(Q.query(("open", "openPulls")), values) == 9
+    assert cost(Q.query(Q.FULL), values) == 11
+    assert cost(Q.query((*Q.FULL, "mentions")), values) == 11
 
 
 def test_rate_limit_reports_the_cost(emulator: Emulator) -> None:

@@ -165,6 +165,9 @@ def get(
     out(f"last error: {data['last_error'] or '-'}")
     out(f"tokens:     {data['tokens_in']} in / {data['tokens_out']} out")
     out(f"cost:       ${data['cost_usd']:.4f}")
+    if data["pr_feedback"]:
+        shown = ", ".join(f"{f['kind']} by @{f['author']} on #{f['pr']}" for f in data["pr_feedback"])
+        out(f"feedback:   {len(data['pr_feedback'])} waiting for the next attempt ({shown})")
     if data["parent"]:
         out(f"parent:     {taskid.ref(data['parent'])}")
     if data["url"]:
