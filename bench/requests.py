@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from orch.clock import SystemClock  # noqa: E402
-from orch.config import BackoffConfig  # noqa: E402
-from orch.gh import Gh  # noqa: E402
+from orch.config.model import BackoffConfig  # noqa: E402
+from orch.io.gh import Gh  # noqa: E402
 from orch.labels import base_labels  # noqa: E402
 from orch.paths import Paths  # noqa: E402
 from orch.store.github import GitHubStore  # noqa: E402

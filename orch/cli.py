@@ -13,7 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from orch import __version__, startup
+from orch import __version__
+from orch.commands import startup
 from orch.errors import EXIT_CODES, EXIT_INTERNAL, EXIT_USAGE, OrchError, UsageError
 
 startup.install()  # no pydantic import for default and plain-string values

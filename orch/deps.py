@@ -15,9 +15,9 @@ from orch.output import Console
 from orch.paths import Paths, default_paths
 
 if TYPE_CHECKING:
-    from orch.config import Config
-    from orch.gh import Gh
-    from orch.ghapp import AppAuth
+    from orch.config.model import Config
+    from orch.io.gh import Gh
+    from orch.io.ghapp import AppAuth
     from orch.project import Project
     from orch.store import Store
 
@@ -51,7 +51,7 @@ class Deps:
     def global_config(self) -> Config:
         """The global config alone (for commands that span projects)."""
         if self._global_config is None:
-            from orch.config import load_config
+            from orch.config.model import load_config
 
             self._global_config = load_config(self.global_file, None)
         return self._global_config
@@ -64,13 +64,13 @@ class Deps:
             from orch.store.dryrun import DryRunStore
 
             return DryRunStore(store, self.console)
-        from orch.status_hooks import install  # the board and notify (SPEC §4, §6.5)
+        from orch.task.hooks import install  # the board and notify (SPEC §4, §6.5)
 
         return install(store, project, self.paths)
 
     def app_auth(self, project: Project | None = None) -> AppAuth | None:
         """The project's GitHub App authentication (None without `github.app_id`)."""
-        from orch import ghapp
+        from orch.io import ghapp
 
         project = project or self.project()
         config = project.config
@@ -103,7 +103,7 @@ def _project_store(project: Project, deps: Deps) -> Store:
 
 def make_gh(project: Project, deps: Deps) -> Gh:
     """The gh adapter for the project's host (its backoff, the shared backoff file)."""
-    from orch.gh import Gh
+    from orch.io.gh import Gh
 
     return Gh(
         host=project.config.gh.host,

@@ -77,7 +77,7 @@ class InvalidTransition(OrchError):
     """A status change the transition table forbids."""
 
 
-# --- GitHub access (SPEC §9). Raised by orch.gh, understood everywhere. ---
+# --- GitHub access (SPEC §9). Raised by orch.io.gh, understood everywhere. ---
 
 
 class GitHubError(OrchError):

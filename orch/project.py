@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from orch import git
-from orch.config import REPO_RE, Config, load_config
+from orch.config.model import REPO_RE, Config, load_config
 from orch.errors import ConfigError, OrchError, UsageError
+from orch.io import git
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ TRANSITIONS: dict[tuple[Status | None, Status], tuple[str, ...]] = {
     (Status.IN_REVIEW, Status.ROUTED): ("review",),
     (Status.IN_REVIEW, Status.NEEDS_REVIEW): ("review", "pr_closed"),
     (Status.BLOCKED, Status.ROUTED): ("rejoin",),
-    # A push the secret scan held, published once a human cleaned the branch (orch.publish).
+    # A push the secret scan held, published once a human cleaned the branch (orch.run.publish).
     (Status.NEEDS_REVIEW, Status.IN_REVIEW): ("release",),
     (Status.NEEDS_REVIEW, Status.BLOCKED): ("release",),
     # A PR merged (or closed) while the task was not yet, or no longer, in review.

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from orch import markers
+from orch.task import markers
 from tests.fakes import install_fake_agents, write_scenario
 from tests.helpers import Repo, Result, git, run_orch
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orch.agentlog import describe, render
+from orch.agents.transcript import describe, render
 
 FIXTURES = Path(__file__).parent / "fixtures" / "agents"
 

@@ -9,7 +9,7 @@ import pytest
 
 from orch.agents import BuildRequest, adapter_for, agent_env
 from orch.agents.result import RESULT_SCHEMA, ROUTE_SCHEMA, schema_text
-from orch.config import Config, load_config
+from orch.config.model import Config, load_config
 
 WT = Path("/srv/state/worktrees/acme/widgets/7-fix-it")
 WORK = Path("/srv/state/repos/acme/widgets/tasks/7/attempts/1")
@@ -252,7 +252,7 @@ def test_output_text_reads_the_answer_file_back(tmp_path: Path, config: Config) 
 
 
 def test_codex_router_gets_its_own_simple_model(tmp_path: Path) -> None:
-    """The router call (orch.ask via router_agent.ask_router) passes config.router.model."""
+    """The router call (orch.agents.ask via router_agent.ask_router) passes config.router.model."""
     (tmp_path / ".orch.yml").write_text("router: {agent: codex}\n")
     codex_routes = load_config(None, tmp_path)
     assert codex_routes.router.model == "gpt-5.1-codex-mini"

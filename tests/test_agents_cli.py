@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from orch.cooldown import Cooldowns
+from orch.agents.cooldown import Cooldowns
 from orch.paths import Paths
 from tests.fakes import install_fake_agents, write_scenario
 from tests.helpers import Repo, run_orch

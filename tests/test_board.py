@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orch.board import resolve_map
+from orch.integrations.board import resolve_map
+from orch.io.yamledit import set_nested
 from orch.status import Status
-from orch.yamledit import set_nested
 from tests.emulator.server import Emulator
 from tests.helpers import Repo, Result, run_orch
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj

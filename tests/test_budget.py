@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from orch import budget, markers
 from orch.clock import SystemClock
 from orch.paths import Paths
 from orch.status import Status
 from orch.store.local import LocalStore
+from orch.task import budget, markers
 from tests.emulator.fixtures import write_orch_config
 from tests.emulator.server import Emulator
 from tests.helpers import Repo, run_orch

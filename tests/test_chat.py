@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orch import chat
+from orch.assist import chat
 from orch.clock import SystemClock
 from orch.store.local import LocalStore
 from tests.helpers import Repo

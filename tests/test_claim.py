@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orch import markers
 from orch.store.base import Comment
+from orch.task import markers
 from orch.tick.claim import live_claims, setup_retry_at
 
 T0 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ import pytest
 
 from orch.agents import adapter_for
 from orch.agents.classify import Evidence, classify, parse_reset
-from orch.config import load_config
+from orch.config.model import load_config
 
 FIX = Path(__file__).parent / "fixtures" / "agents"
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)

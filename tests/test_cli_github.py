@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from orch import markers
+from orch.task import markers
 from tests.emulator.server import Emulator
 from tests.helpers import Repo, run_orch
 

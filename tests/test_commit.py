@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from orch import commit
-from orch.commit import Change, Group
+from orch.assist import commit
+from orch.assist.commit import Change, Group
 from tests.helpers import Repo, git
 from tests.run_helpers import RunProject, make_run_project
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from orch.config import deep_merge, load_config, schedule_problem
+from orch.config.model import deep_merge, load_config, schedule_problem
 from orch.errors import ConfigError
 
 

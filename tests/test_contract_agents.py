@@ -24,7 +24,7 @@ import pytest
 from orch.agents import BuildRequest, adapter_for
 from orch.agents.base import AgentOutcome
 from orch.agents.result import schema_for
-from orch.config import Config, load_config
+from orch.config.model import Config, load_config
 from tests.contract.clis import CLIS, cli_env, need
 from tests.contract.fake_model import RESULT, ROUTE_ANSWER, FakeModel
 from tests.helpers import git

@@ -1,4 +1,4 @@
-"""The pure rules of the conversation on PRs and mentions (orch.conversation), the PR
+"""The pure rules of the conversation on PRs and mentions (orch.task.conversation), the PR
 feedback in History, and what the snapshot's extra fields cost in GraphQL points."""
 
 from __future__ import annotations
@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from orch import conversation as convo
-from orch import markers
 from orch.clock import SystemClock
-from orch.owner import needs_permission_lookup
 from orch.status import Status
 from orch.store import snapshot_query as Q
 from orch.store.base import Comment, PullRequest, PullThread, Review, ReviewComment
 from orch.store.local import LocalStore
-from orch.tasks import History
+from orch.task import conversation as convo
+from orch.task import markers
+from orch.task.history import History
+from orch.task.owner import needs_permission_lookup
 from tests.emulator.graphql import _Parser, query_cost
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

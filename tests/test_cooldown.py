@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orch.cooldown import Cooldowns, backoff, parse_key
+from orch.agents.cooldown import Cooldowns, backoff, parse_key
 from orch.errors import UsageError
 from orch.paths import Paths
 from tests.helpers import run_orch

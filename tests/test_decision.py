@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from orch.decision import Facts, decide, next_untried_agent
+from orch.run.decision import Facts, decide, next_untried_agent
 from orch.status import Status
 
 DONE = {"status": "done", "summary": "ok", "reason": ""}
@@ -74,7 +74,7 @@ def test_next_untried_agent() -> None:
 
 
 def test_round_trip() -> None:
-    from orch.decision import Decision
+    from orch.run.decision import Decision
 
     decision = decide(replace(BASE, error_class="auth", next_agent="codex"))
     assert Decision.from_json(decision.to_json()) == decision

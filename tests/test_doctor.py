@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from orch.config import load_config
-from orch.initialize import project_labels
+from orch.admin.init import project_labels
+from orch.config.model import load_config
 from orch.labels import base_labels
 from tests.emulator.fixtures import write_orch_config
 from tests.helpers import Repo, Result, run_orch

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orch import markers
 from orch.status import Status
+from orch.task import markers
 from tests.contract.clis import CLIS, cli_env, need
 from tests.contract.fake_model import FakeModel
 from tests.emulator.server import Emulator

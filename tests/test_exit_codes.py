@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from orch import markers
+from orch.task import markers
 from tests.emulator.server import Emulator
 from tests.helpers import Repo, run_orch
 from tests.run_helpers import RunProject, make_run_project, wait_for

@@ -1,4 +1,4 @@
-"""orch.gh against the real gh and the GitHub emulator: answers, pagination, typed errors
+"""orch.io.gh against the real gh and the GitHub emulator: answers, pagination, typed errors
 from injected faults, retries, and the backoff file shared by processes."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from orch.config import BackoffConfig
+from orch.config.model import BackoffConfig
 from orch.errors import (
     EXIT_AUTH,
     EXIT_DEFERRED,
@@ -24,7 +24,7 @@ from orch.errors import (
     SecondaryRateLimited,
     Transient,
 )
-from orch.gh import ConnectionFailed, Gh, GhHTTPError
+from orch.io.gh import ConnectionFailed, Gh, GhHTTPError
 from orch.paths import Paths
 from tests.emulator.server import DEFAULT_REPO, Emulator
 from tests.helpers import run_orch
@@ -402,16 +402,16 @@ def test_a_second_process_respects_the_backoff_file(
 def test_concurrent_processes_share_the_file(
     emulator: Emulator, gh_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """A plain Python process using orch.gh reads the file another process wrote."""
+    """A plain Python process using orch.io.gh reads the file another process wrote."""
     state = tmp_path / "shared-state"
     emulator.rate_limit(1, reset_in=300)
     script = (
         "import sys\n"
         "from pathlib import Path\n"
         "from orch.clock import SystemClock\n"
-        "from orch.config import BackoffConfig\n"
+        "from orch.config.model import BackoffConfig\n"
         "from orch.errors import RateLimited\n"
-        "from orch.gh import Gh\n"
+        "from orch.io.gh import Gh\n"
         "from orch.paths import Paths\n"
         "gh = Gh(sys.argv[1], BackoffConfig('skip', 0.3, 3), "
         "Paths(Path(sys.argv[2]), Path(sys.argv[2])), SystemClock())\n"

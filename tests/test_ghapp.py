@@ -16,8 +16,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from orch import ghapp
 from orch.clock import parse_iso, utc_iso
+from orch.io import ghapp
 from orch.status import Status
 from tests.emulator.server import App, Emulator
 from tests.helpers import Repo, git
@@ -219,7 +219,7 @@ def test_doctor_checks_the_app_setup(project: RunProject, emulator: Emulator) ->
 
 
 def test_the_bot_login_is_exposed_for_marker_trust(project: RunProject, emulator: Emulator) -> None:
-    from orch.config import load_config
+    from orch.config.model import load_config
     from orch.paths import Paths
 
     config = load_config(None, project.repo.work)
@@ -250,9 +250,9 @@ def test_gh_cannot_carry_the_jwt_so_orch_calls_the_app_endpoints_itself(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """gh sends its token as `Authorization: token …`; GitHub (and the emulator) take a
-    JWT only as `Bearer`. This is why orch.ghapp makes the three App calls over HTTPS."""
+    JWT only as `Bearer`. This is why orch.io.ghapp makes the three App calls over HTTPS."""
     from orch.clock import SystemClock
-    from orch.config import AppConfig
+    from orch.config.model import AppConfig
     from orch.paths import Paths
 
     config = AppConfig(str(APP_ID), keys[0], None)

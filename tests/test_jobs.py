@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from orch import jobs
 from orch.deps import Deps
+from orch.jobs import runs as jobs
 from orch.paths import Paths
 from tests.helpers import Repo, make_repo, run_orch
 
@@ -239,7 +239,7 @@ def test_state_dir_deleted_no_refire_of_a_finished_slot(tmp_path: Path, local_re
 
 
 def test_enable_after_disable_really_fires(tmp_path: Path, local_repo: Repo) -> None:
-    from orch.jobs_config import apply, plan_enable
+    from orch.jobs.edit import apply, plan_enable
 
     work = local_repo.work
     apply(plan_enable(work / ".orch.yml", "nightly", False))

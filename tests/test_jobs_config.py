@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from orch.errors import ConfigError, NotFound, UsageError
-from orch.jobs_config import (
+from orch.jobs.edit import (
     NewJob,
     apply,
     jobs_block,

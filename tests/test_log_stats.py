@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from orch import markers
 from orch.status import Status
+from orch.task import markers
 from tests.helpers import Repo
 from tests.tick_helpers import LocalProject, local_project
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orch import markers
+from orch.task import markers
 
 
 @pytest.mark.parametrize("kind", markers.KINDS)

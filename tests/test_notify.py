@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from orch import notify
 from orch.clock import SystemClock
+from orch.integrations import notify
 from orch.status import Status
 from orch.store.base import Issue
 from orch.store.local import LocalStore
-from orch.tasks import add_status_hook, set_status
+from orch.task.history import add_status_hook, set_status
 from tests.emulator.server import Emulator
 from tests.helpers import Repo
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from orch import notify
-from orch.config import NotifyConfig, TelegramConfig
+from orch.config.model import NotifyConfig, TelegramConfig
+from orch.integrations import notify
 from orch.status import Status
 from tests.helpers import Repo, Result, run_orch
 from tests.run_helpers import make_run_project

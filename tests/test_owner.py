@@ -1,10 +1,11 @@
-"""orch.owner: slash-command parsing, authorization and decisions (pure, table-driven)."""
+"""orch.task.owner: slash-command parsing, authorization and decisions (pure, table-driven)."""
 
 from __future__ import annotations
 
 import pytest
 
-from orch.owner import (
+from orch.status import Status
+from orch.task.owner import (
     Command,
     decide_command,
     decide_feedback,
@@ -13,7 +14,6 @@ from orch.owner import (
     needs_permission_lookup,
     parse_command,
 )
-from orch.status import Status
 
 AGENTS = ("claude", "codex", "opencode")
 

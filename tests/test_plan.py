@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from orch import markers
 from orch.agents.result import schema_for, validate_result
 from orch.clock import SystemClock
-from orch.decision import Facts, decide
+from orch.run.decision import Facts, decide
 from orch.status import Status
 from orch.store.local import LocalStore
+from orch.task import markers
 from tests.emulator.server import Emulator
 from tests.helpers import Repo
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj

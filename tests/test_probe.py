@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from orch.agents.probe import probe
-from orch.config import AgentConfig
+from orch.config.model import AgentConfig
 
 
 def _script(path: Path, body: str) -> Path:

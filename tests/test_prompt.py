@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orch.prompt import (
+from orch.agents.prompt import (
     ContextComment,
     PromptContext,
     build_prompts,

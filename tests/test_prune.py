@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orch import prune
+from orch.admin import prune
 from tests.helpers import Repo, git
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj, wait_for
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orch import markers
-from orch.attempt import AttemptDir
 from orch.clock import SystemClock
-from orch.config import load_config
-from orch.decision import Facts, decide
-from orch.publish import publish
-from orch.redact import Redactor
+from orch.config.model import load_config
+from orch.io.redact import Redactor
+from orch.run.decision import Facts, decide
+from orch.run.publish import publish
 from orch.store.local import LocalStore
+from orch.task import markers
+from orch.task.attempt import AttemptDir
 from tests.helpers import Repo, git
 
 SECRET = "sk-ant-" + "s" * 30

@@ -1,4 +1,4 @@
-"""The scan before every push (orch.pushguard): real git, every secret kind, both places."""
+"""The scan before every push (orch.run.pushguard): real git, every secret kind, both places."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from orch import pushguard
-from orch.checkout import changes, record
+from orch.run import pushguard
+from orch.run.checkout import changes, record
 from tests.helpers import git, make_repo
 
 ENV_VALUES = ("s3rv1ce-pa55word-xyz", "db-secret-value-42")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orch.redact import MASK, Redactor, redact, redact_data, secret_values
+from orch.io.redact import MASK, Redactor, redact, redact_data, secret_values
 
 GHP = "ghp_" + "a" * 36
 CASES = [

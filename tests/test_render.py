@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orch.render import AttemptReport, agent_response, badge, format_duration, pr_body, pr_title
+from orch.run.render import AttemptReport, agent_response, badge, format_duration, pr_body, pr_title
 
 REPORT = AttemptReport(
     number=7,

@@ -1,4 +1,4 @@
-"""What a review verdict means (orch.review_decision): table-driven, no I/O."""
+"""What a review verdict means (orch.task.verdict): table-driven, no I/O."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from orch import markers
-from orch.agents.result import validate
-from orch.prompt import PromptContext, build_prompts
-from orch.review_decision import (
+from orch.agents.prompt import PromptContext, build_prompts
+from orch.agents.result import validate, validate_verdict
+from orch.status import Status
+from orch.task import markers
+from orch.task.verdict import (
     Step,
     change_requests,
     is_orch_pr,
@@ -17,10 +18,8 @@ from orch.review_decision import (
     next_step,
     pick_reviewer,
     render_comment,
-    validate_verdict,
     verdict_for,
 )
-from orch.status import Status
 
 GOOD = {"decision": "approve", "summary": "Looks right.", "notes": []}
 
@@ -278,7 +277,7 @@ def test_auto_merge_without_the_review_agent_is_a_config_warning(
 ) -> None:
     import yaml
 
-    from orch.config import load_config
+    from orch.config.model import load_config
 
     (tmp_path / ".orch.yml").write_text(yaml.safe_dump({"workflow": workflow}))
     config = load_config(None, tmp_path)

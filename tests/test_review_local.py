@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from orch import markers
 from orch.clock import SystemClock
 from orch.status import Status
 from orch.store.local import LocalStore
+from orch.task import markers
 from tests.helpers import Repo, git
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj
 from tests.test_review import reviewer, verdict

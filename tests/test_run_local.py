@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from orch.clock import SystemClock
-from orch.locks import TaskLock
+from orch.io.locks import TaskLock
 from orch.paths import Paths
 from orch.store.local import LocalStore
 from tests.helpers import Repo, git

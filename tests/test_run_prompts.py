@@ -1,11 +1,11 @@
-"""Whose comments reach the agent's prompt: the SPEC §7.1 rule orch.owner applies to commands."""
+"""Whose comments reach the agent's prompt: the SPEC §7.1 rule orch.task.owner applies to commands."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from orch.clock import SystemClock
-from orch.run_prompts import trusted_comments
+from orch.run.prompts import trusted_comments
 from orch.store.local import LocalStore
 
 

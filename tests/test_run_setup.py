@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from orch import markers
 from orch.clock import SystemClock, parse_iso, utc_iso
 from orch.status import Status
 from orch.store.local import LocalStore
+from orch.task import markers
 from tests.helpers import Repo
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj
 
@@ -188,7 +188,7 @@ def test_a_file_where_the_worktrees_folder_belongs_leaves_the_task_routed(
 
 
 def test_disk_full_while_writing_the_prompt(project: RunProject) -> None:
-    """ENOSPC cannot be made on demand without a mount: ORCH_TEST_FAULT (orch.faults)
+    """ENOSPC cannot be made on demand without a mount: ORCH_TEST_FAULT (orch.io.faults)
     raises the real OSError at the prompt write."""
     number = routed_task(project, "Full disk", "claude")
     project.scenario({"claude": {"steps": [{"exit": 99}]}})

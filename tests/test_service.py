@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from orch import service
+from orch.admin import service
 from orch.errors import UsageError
 from tests.helpers import Result, run_orch
 
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_repository_unit_files_are_the_renderings() -> None:
-    # One source of truth: orch/service.py. The shipped examples must not drift from it.
+    # One source of truth: orch/admin/service.py. The shipped examples must not drift from it.
     assert (REPO / "systemd" / "orch-tick.service").read_text() == service.render_service(
         service.EXAMPLE_LINUX
     )

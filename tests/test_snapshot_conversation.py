@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from orch.clock import SystemClock
-from orch.config import BackoffConfig
-from orch.gh import Gh
+from orch.config.model import BackoffConfig
+from orch.io.gh import Gh
 from orch.paths import Paths
 from orch.store.github import GitHubStore
 from tests.emulator.server import DEFAULT_REPO, Emulator

@@ -1,5 +1,5 @@
 """Start-up (issue #12): a bare `orch` call never imports pydantic, and typer still checks
-the values that need checking (orch.startup)."""
+the values that need checking (orch.commands.startup)."""
 
 from __future__ import annotations
 

@@ -13,9 +13,9 @@ from typing import TypeVar
 import pytest
 
 from orch.clock import SystemClock
-from orch.config import BackoffConfig
+from orch.config.model import BackoffConfig
 from orch.errors import NotFound, OrchError
-from orch.gh import Gh
+from orch.io.gh import Gh
 from orch.labels import LabelSpec, base_labels
 from orch.paths import Paths
 from orch.store.base import Store

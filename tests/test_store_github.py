@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from orch.clock import SystemClock
-from orch.config import BackoffConfig
+from orch.config.model import BackoffConfig
 from orch.errors import NotFound, OrchError, RateLimited
-from orch.gh import Gh
+from orch.io.gh import Gh
 from orch.labels import LabelSpec
 from orch.paths import Paths
 from orch.store import snapshot_query as Q

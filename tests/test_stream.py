@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from orch import stream
+from orch.run import stream
 from tests.helpers import Repo
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj, wait_for
 

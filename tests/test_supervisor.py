@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from orch.attempt import AttemptDir
 from orch.clock import SystemClock
-from orch.supervisor import Command, ExitInfo, Progress, read_exit, request_stop, supervise
+from orch.run.supervisor import Command, ExitInfo, Progress, read_exit, request_stop, supervise
+from orch.task.attempt import AttemptDir
 
 
 def sh(script: str, cwd: Path, stdin: str | None = None) -> Command:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orch import markers
+from orch.task import markers
 from tests.helpers import Repo
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj
 

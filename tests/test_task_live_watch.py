@@ -7,10 +7,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orch import proc
-from orch.attempt import update_sidecar
 from orch.clock import utc_iso
+from orch.io import proc
 from orch.paths import Paths
+from orch.task.attempt import update_sidecar
 from tests.helpers import Repo, run_orch
 
 

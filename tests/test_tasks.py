@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from orch import markers
 from orch.errors import InvalidTransition
 from orch.status import Status
 from orch.store.local import LocalStore
-from orch.tasks import (
+from orch.task import markers
+from orch.task.history import (
     History,
     Task,
     new_task_labels,

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orch import markers
 from orch.status import Status
+from orch.task import markers
 from tests.helpers import Repo, run_orch
 from tests.run_helpers import wait_for
 from tests.tick_helpers import LocalProject, local_project
@@ -341,7 +341,7 @@ def test_due_jobs_fire_in_the_jobs_phase(project: LocalProject) -> None:
     assert [(r[0], r[1]) for r in rows(first.out)] == [("jobs", None)]
     assert second.out == ""  # the slot is taken: nothing fires twice
     assert (project.repo.work / "job-output.txt").read_text() == "ran\n"
-    # The job's action is logged once (by the tick), not once more by orch.jobs.
+    # The job's action is logged once (by the tick), not once more by orch.jobs.runs.
     log = (Path(project.env["ORCH_HOME"]) / "state" / "logs" / "orch.log").read_text()
     assert sum(" jobs " in line and "touch" in line for line in log.splitlines()) == 1, log
 

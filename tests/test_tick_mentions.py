@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from orch import markers
 from orch.status import Status
+from orch.task import markers
 from tests.emulator.server import Emulator
 from tests.helpers import Repo, git
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from orch import labels as L
-from orch.owner import help_text
 from orch.status import Status
+from orch.task.owner import help_text
 from tests.helpers import Repo
 from tests.tick_helpers import LocalProject, local_project
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orch import markers
 from orch.status import Status
+from orch.task import markers
 from tests.helpers import Repo
 from tests.tick_helpers import LocalProject, local_project
 
@@ -115,7 +115,7 @@ def test_silent_agent_is_asked_to_stop_as_stuck(project: LocalProject) -> None:
     import subprocess
     import sys
 
-    from orch.proc import process_start_time
+    from orch.io.proc import process_start_time
 
     configure(project, {"idle_timeout_seconds": 5})
     number = project.add_task("Silent", status=Status.IN_PROGRESS)

@@ -10,10 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from orch import proc
-from orch.attempt import read_sidecar, update_sidecar
+from orch.io import proc
 from orch.paths import Paths
-from orch.runview import agent_alive, supervisor_alive
+from orch.run.view import agent_alive, supervisor_alive
+from orch.task.attempt import read_sidecar, update_sidecar
 from tests.helpers import Repo, run_orch
 
 REPO = "local/widgets"
@@ -80,7 +80,7 @@ def test_kill_during_setup_reaches_the_attempt_that_starts(tmp_path: Path) -> No
     the supervisor records the new one; the stop request must reach the new attempt, not
     interrupt the supervisor (which would publish "the supervisor was interrupted")."""
     from orch.clock import SystemClock
-    from orch.runview import kill
+    from orch.run.view import kill
 
     paths = Paths(config_dir=tmp_path, state_dir=tmp_path / "state")
     old_dir = tmp_path / "attempts" / "1"

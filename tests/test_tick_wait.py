@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orch.attempt import update_sidecar
 from orch.commands.tick import summary_line
 from orch.paths import Paths
 from orch.status import Status
+from orch.task.attempt import update_sidecar
 from orch.tick.waiting import Ended, WaitEvent, ended, wait_for
 from tests.helpers import Repo
 from tests.tick_helpers import LocalProject, local_project

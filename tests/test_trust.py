@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from orch import markers
 from orch.status import Status
+from orch.task import markers
 from tests.emulator.server import Emulator
 from tests.helpers import Repo
 from tests.run_helpers import RunProject, make_run_project
@@ -282,8 +282,8 @@ def test_the_emulator_lets_anyone_comment_but_drops_their_labels(
     emulator: Emulator, gh_env: dict[str, str], tmp_path: Path
 ) -> None:
     from orch.clock import SystemClock
-    from orch.config import BackoffConfig
-    from orch.gh import Gh
+    from orch.config.model import BackoffConfig
+    from orch.io.gh import Gh
     from orch.paths import Paths
 
     token = emulator.add_user("mallory")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from orch import worktree as wt
+from orch.run import worktree as wt
 from tests.helpers import Repo, git
 
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from orch.errors import ConfigError
-from orch.yamledit import block_text, edited_text, replace_block, set_key, set_nested
+from orch.io.yamledit import block_text, edited_text, replace_block, set_key, set_nested
 
 GLOBAL = """\
 # orch global config (hand written)

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orch import labels as L
-from orch import markers
 from orch.clock import SystemClock
 from orch.status import Status
 from orch.store.base import Comment, Issue
 from orch.store.local import LocalStore
+from orch.task import markers
 from tests.helpers import Repo, Result, run_orch
 
 

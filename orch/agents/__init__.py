@@ -22,7 +22,7 @@ from orch.agents.base import (
 from orch.agents.classify import ERROR_CLASSES, Classification, Evidence, classify
 
 if TYPE_CHECKING:
-    from orch.config import AgentConfig, Config
+    from orch.config.model import AgentConfig, Config
 
 __all__ = [
     "ERROR_CLASSES",

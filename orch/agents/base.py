@@ -3,7 +3,7 @@
 An adapter is pure: `build()` returns the argv, environment, stdin, cwd and the files the
 runner must write before starting the process; `parse()` turns the process's exit code
 and captured output into an `AgentOutcome`. Starting, timing and killing the process is
-the runner's job (orch.supervisor); this package never runs an agent.
+the runner's job (orch.run.supervisor); this package never runs an agent.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from orch.agents.classify import Evidence, classify
-from orch.config import AgentConfig, Config
+from orch.config.model import AgentConfig, Config
 
 Mode = Literal["run", "route", "review"]
 MODES: tuple[str, ...] = ("run", "route", "review")

@@ -6,8 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from orch.config import AgentConfig, Config
-from orch.cooldown import Cooldown, Cooldowns
+from orch.agents.cooldown import Cooldown, Cooldowns
+from orch.config.model import AgentConfig, Config
 from orch.errors import OrchError, UsageError
 
 _VERSION_RE = re.compile(r"\d+\.\d+(?:\.\d+)?(?:[-+.][\w.]+)?")
@@ -27,7 +27,7 @@ class Probe:
 
 
 def which(agent: AgentConfig, env: Mapping[str, str] | None = None) -> str | None:
-    from orch.proc import which as proc_which
+    from orch.io.proc import which as proc_which
 
     path = (env or {}).get("PATH") if env is not None else None
     return proc_which(agent.command[0], path)
@@ -55,7 +55,7 @@ def cannot_run(config: Config, name: str, env: Mapping[str, str] | None = None) 
 
 def probe(agent: AgentConfig, *, env: Mapping[str, str] | None = None, timeout: float = 15) -> Probe:
     """Locate the CLI and ask it `--version` (first line; a version number when it has one)."""
-    from orch.proc import run
+    from orch.io.proc import run
 
     path = which(agent, env)
     if path is None:

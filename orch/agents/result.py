@@ -49,7 +49,7 @@ ROUTE_SCHEMA: dict[str, Any] = {
 }
 
 
-# A `plan` task's result: the run result plus the sub-issues to create (orch.plan). Strict
+# A `plan` task's result: the run result plus the sub-issues to create (orch.task.plan). Strict
 # like the others (codex): `complexity` is one of COMPLEXITIES or "" (let the router pick).
 CHILD_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -149,8 +149,7 @@ def validate_route(obj: Any) -> tuple[dict[str, Any] | None, str]:
 
 
 def validate(mode: str, obj: Any) -> tuple[dict[str, Any] | None, str]:
-    if mode == "review":  # a review verdict (orch.review_decision), else a plain result
-        from orch.review_decision import validate_verdict
+    if mode == "review":  # a review verdict (orch.task.verdict), else a plain result
 
         verdict, _ = validate_verdict(obj)
         if verdict is not None:
@@ -206,3 +205,51 @@ def pick_result(
             f"the agent produced no final message (no {what})"
         )
     return None, problem
+
+
+# A reviewer's verdict (orch.task.verdict decides what it means).
+DECISIONS = ("approve", "request_changes", "reject")
+NOTES_CAP = 20  # notes kept from one verdict
+NOTE_CHARS = 1_000
+SUMMARY_CHARS = 4_000
+
+REVIEW_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "decision": {"type": "string", "enum": list(DECISIONS)},
+        "summary": {"type": "string"},
+        "notes": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["decision", "summary", "notes"],
+    "additionalProperties": False,
+}
+
+
+def validate_verdict(obj: Any) -> tuple[dict[str, Any] | None, str]:
+    """A normalised verdict, or (None, what is wrong). Anything unclear is no verdict:
+    a reviewer's garbage must never count as an approval."""
+    if not isinstance(obj, Mapping):
+        return None, "the verdict is not a JSON object"
+    decision = obj.get("decision")
+    if decision not in DECISIONS:
+        return None, f"verdict decision {decision!r} is not one of {', '.join(DECISIONS)}"
+    summary = obj.get("summary")
+    if not isinstance(summary, str) or not summary.strip():
+        return None, "the verdict has no summary"
+    notes = obj.get("notes", [])
+    if notes is None:
+        notes = []
+    if isinstance(notes, str):
+        notes = [notes]
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        return None, "verdict notes must be a list of strings"
+    clean_notes = [_cap(n.strip(), NOTE_CHARS) for n in notes if n.strip()][:NOTES_CAP]
+    return {
+        "decision": decision,
+        "summary": _cap(summary.strip(), SUMMARY_CHARS),
+        "notes": clean_notes,
+    }, ""
+
+
+def _cap(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -55,7 +55,7 @@ METAVARS = {
 
 
 def _choices() -> dict[str, tuple[str, ...]]:
-    from orch.config import COMPLEXITIES
+    from orch.config.model import COMPLEXITIES
     from orch.status import Status
 
     return {

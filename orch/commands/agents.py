@@ -10,14 +10,14 @@ from orch.commands._common import JsonOpt, deps
 from orch.deps import Deps
 
 if TYPE_CHECKING:
-    from orch.config import Config
+    from orch.config.model import Config
 
 
 def command(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Agent CLIs found, versions, cooldowns."""
+    from orch.agents.cooldown import Cooldowns, remaining
     from orch.agents.probe import survey
     from orch.clock import utc_iso
-    from orch.cooldown import Cooldowns, remaining
     from orch.output import emit_json
 
     d = deps(ctx)
@@ -48,7 +48,7 @@ def command(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
 def config_for(d: Deps) -> Config:
     """The project's config inside a checkout (or with --project), else the global one."""
-    from orch.config import load_config
+    from orch.config.model import load_config
     from orch.project import find_root
 
     if d.project_spec:

@@ -1,4 +1,4 @@
-"""`orch project board`: the Projects V2 board: list, link, info, sync (orch.board)."""
+"""`orch project board`: the Projects V2 board: list, link, info, sync (orch.integrations.board)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import typer
 from orch.commands._common import DryRunOpt, JsonOpt, deps, group
 
 if TYPE_CHECKING:
-    from orch.board import BoardInfo
     from orch.deps import Deps
+    from orch.integrations.board import BoardInfo
     from orch.project import Project
     from orch.store.base import Store
 
@@ -18,7 +18,7 @@ app = group("board", "The Projects V2 board of the project: list, link, info, sy
 
 
 def _github_store(ctx: typer.Context) -> tuple[Deps, Project, Store]:
-    from orch.board import needs_github
+    from orch.integrations.board import needs_github
 
     d = deps(ctx)
     project = d.project()
@@ -29,7 +29,7 @@ def _github_store(ctx: typer.Context) -> tuple[Deps, Project, Store]:
 @app.command("list")
 def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     """The boards of the repository's owner: id, number, title."""
-    from orch.board import list_boards
+    from orch.integrations.board import list_boards
     from orch.output import emit_json
 
     d, project, store = _github_store(ctx)
@@ -56,7 +56,7 @@ def link(
     json: JsonOpt = False,
 ) -> None:
     """Link the board: write gh.project_id and the Status field into .orch.yml."""
-    from orch.board import link_board
+    from orch.integrations.board import link_board
 
     d, project, store = _github_store(ctx)
     path = project.root / ".orch.yml"
@@ -82,7 +82,7 @@ def info(
     json: JsonOpt = False,
 ) -> None:
     """The linked board's Status field, its options and which orch statuses go where."""
-    from orch.board import board_info, fix_board
+    from orch.integrations.board import board_info, fix_board
 
     d, project, store = _github_store(ctx)
     if fix:
@@ -113,7 +113,7 @@ def info(
 
 
 def _render_columns(d: Deps, info: BoardInfo) -> None:
-    from orch.board import COLUMN_OF, COLUMNS
+    from orch.integrations.board import COLUMN_OF, COLUMNS
 
     names = dict(info.field.options) if info.field else {}
     rows = []
@@ -127,7 +127,7 @@ def _render_columns(d: Deps, info: BoardInfo) -> None:
 @app.command("sync")
 def sync(ctx: typer.Context, dry_run: DryRunOpt = False, json: JsonOpt = False) -> None:
     """Add every open task to the board and put it in the column of its status."""
-    from orch.board import board_cache_file, sync_board
+    from orch.integrations.board import board_cache_file, sync_board
 
     d, project, store = _github_store(ctx)
     changes = sync_board(

@@ -10,7 +10,7 @@ import typer
 from orch.commands._common import JsonOpt, deps
 
 if TYPE_CHECKING:
-    from orch.chat import Exchange
+    from orch.assist.chat import Exchange
     from orch.deps import Deps
 
 HELP = """/agent [NAME]        show or switch the chat agent (kept for next time)
@@ -59,7 +59,7 @@ def command(
 
 
 def _history(d: Deps, search: str | None, json_out: bool) -> None:
-    from orch.chat import history
+    from orch.assist.chat import history
     from orch.output import emit_json
 
     found = history(d.paths, search)
@@ -78,14 +78,14 @@ def _history(d: Deps, search: str | None, json_out: bool) -> None:
 
 
 def _ask(d: Deps, text: str, earlier: list[Exchange]) -> Exchange:
-    from orch.chat import ask_chat
+    from orch.assist.chat import ask_chat
 
     project = d.project()
     return ask_chat(d.paths, d.clock, project.config, project.repo, d.store(project), text, history=earlier)
 
 
 def _once(d: Deps, text: str, yes: bool, json_out: bool) -> None:
-    from orch.chat import answer_text_only
+    from orch.assist.chat import answer_text_only
     from orch.output import emit_json
 
     exchange = _ask(d, text, [])
@@ -99,7 +99,7 @@ def _once(d: Deps, text: str, yes: bool, json_out: bool) -> None:
 
 def _act(d: Deps, exchange: Exchange, *, yes: bool, quiet: bool = False) -> list[dict[str, object]]:
     """Run the proposed commands the owner confirms (all with --yes)."""
-    from orch.chat import record_ran, run_command
+    from orch.assist.chat import record_ran, run_command
 
     ran = []
     for command in exchange.commands:
@@ -129,7 +129,7 @@ def _confirm(question: str) -> bool:
 
 
 def _repl(d: Deps, yes: bool) -> None:
-    from orch.chat import answer_text_only, choice, choose_agent, choose_model
+    from orch.assist.chat import answer_text_only, choice, choose_agent, choose_model
     from orch.errors import OrchError
 
     config = d.project().config

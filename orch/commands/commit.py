@@ -11,7 +11,7 @@ import typer
 from orch.commands._common import JsonOpt, deps
 
 if TYPE_CHECKING:
-    from orch.commit import Draft
+    from orch.assist.commit import Draft
     from orch.deps import Deps
 
 
@@ -37,8 +37,9 @@ def command(
       orch commit --yes
       orch commit -m "fix: handle an empty config"
     """
-    from orch import commit, git
+    from orch.assist import commit
     from orch.errors import UsageError
+    from orch.io import git
     from orch.output import emit_json
 
     d = deps(ctx)
@@ -84,7 +85,7 @@ def _review(d: Deps, drafts: list[Draft]) -> list[Draft]:
     """Accept, edit or reject each draft on the terminal."""
     from dataclasses import replace
 
-    from orch.commit import clean_message
+    from orch.assist.commit import clean_message
 
     kept: list[Draft] = []
     for index, draft in enumerate(drafts, 1):

@@ -14,8 +14,8 @@ app = group("cooldown", "Agents cooling down after usage limits or auth errors."
 @app.command("list")
 def list_(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Cooldowns in force: AGENT[:MODEL], until, time left, class, reason."""
+    from orch.agents.cooldown import Cooldowns, remaining
     from orch.clock import utc_iso
-    from orch.cooldown import Cooldowns, remaining
     from orch.output import emit_json
 
     d = deps(ctx)
@@ -40,7 +40,7 @@ def clear(
     dry_run: DryRunOpt = False,
 ) -> None:
     """End a cooldown now: AGENT (and all its models) or AGENT:MODEL."""
-    from orch.cooldown import Cooldowns
+    from orch.agents.cooldown import Cooldowns
 
     d = deps(ctx)
     cooldowns = Cooldowns(d.paths, d.clock)

@@ -21,7 +21,7 @@ def command(
     json: JsonOpt = False,
 ) -> None:
     """End-to-end run on a throw-away local project: repo, task, ticks, branch and PR record."""
-    from orch.demo import run_demo
+    from orch.admin.demo import run_demo
     from orch.output import emit_json
 
     d = deps(ctx)

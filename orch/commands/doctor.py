@@ -9,7 +9,7 @@ from orch.commands._common import JsonOpt, deps
 
 def command(ctx: typer.Context, json: JsonOpt = False) -> None:
     """One line per check (ok/warn/fail and what to do); exit 0 when nothing fails."""
-    from orch.doctor import run_checks
+    from orch.admin.doctor import run_checks
     from orch.output import emit_json
 
     d = deps(ctx)

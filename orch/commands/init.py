@@ -35,7 +35,7 @@ def command(
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
 ) -> None:
-    from orch import initialize
+    from orch.admin import init as initialize
     from orch.output import emit_json
 
     d = deps(ctx)

@@ -11,7 +11,7 @@ from orch.commands._common import DryRunOpt, JsonOpt, deps, group
 
 if TYPE_CHECKING:
     from orch.deps import Deps
-    from orch.jobs_config import JobsEdit
+    from orch.jobs.edit import JobsEdit
 
 app = group(
     "job",
@@ -30,7 +30,7 @@ JobIdArg = Annotated[str, typer.Argument(metavar="ID", help="The job's id.")]
 
 
 def _target(d: Deps, global_: bool) -> Path:
-    from orch.config import PROJECT_FILE
+    from orch.config.model import PROJECT_FILE
 
     if global_:
         return d.global_file
@@ -52,7 +52,7 @@ def _render_edit(d: Deps, edit: JobsEdit, dry_run: bool, json: bool) -> None:
         emit_json({"action": edit.action, "job": edit.job, "file": str(edit.path), "dry_run": dry_run})
         return
     if dry_run:
-        from orch.jobs_config import jobs_block
+        from orch.jobs.edit import jobs_block
 
         d.console.note(f"would write {edit.path} ({edit.action} job {job_id}); its jobs: block:")
         d.console.out(jobs_block(edit.after).rstrip("\n"))
@@ -68,7 +68,7 @@ def _render_edit(d: Deps, edit: JobsEdit, dry_run: bool, json: bool) -> None:
 def _find_or_hint(d: Deps, global_: bool, job_id: str, plan: object) -> JobsEdit:
     """Run `plan(path)`; when the job is in the other file, say which flag finds it."""
     from orch.errors import NotFound
-    from orch.jobs_config import read_raw
+    from orch.jobs.edit import read_raw
 
     assert callable(plan)
     path = _target(d, global_)
@@ -107,11 +107,11 @@ def add(
 
     The schedule and time zone are checked before anything is written.
     """
-    from orch.jobs_config import NewJob, apply, plan_add
+    from orch.jobs.edit import NewJob, apply, plan_add
 
     d = deps(ctx)
     if agent and not global_:
-        from orch.taskops import check_agent
+        from orch.task.ops import check_agent
 
         check_agent(d.project().config, agent)
     edit = plan_add(
@@ -147,7 +147,7 @@ def _when(value: object) -> str:
 @app.command("list")
 def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     """List jobs with their last and next run."""
-    from orch.jobs import job_views
+    from orch.jobs.runs import job_views
     from orch.output import emit_json
 
     d = deps(ctx)
@@ -178,7 +178,7 @@ def info(
     json: JsonOpt = False,
 ) -> None:
     """Show one job, its last and next run."""
-    from orch.jobs import job_view
+    from orch.jobs.runs import job_view
     from orch.output import emit_json
 
     d = deps(ctx)
@@ -214,7 +214,7 @@ def remove(
     json: JsonOpt = False,
 ) -> None:
     """Remove a job (its past tasks stay)."""
-    from orch.jobs_config import apply, plan_remove
+    from orch.jobs.edit import apply, plan_remove
 
     d = deps(ctx)
     edit = _find_or_hint(d, global_, job_id, lambda path: plan_remove(path, job_id))
@@ -228,7 +228,7 @@ def _forget(d: Deps, job_id: str) -> None:
     import contextlib
 
     from orch.errors import OrchError
-    from orch.jobs import forget_run
+    from orch.jobs.runs import forget_run
 
     with contextlib.suppress(OrchError):
         forget_run(d.paths, d.project().repo, job_id)
@@ -238,8 +238,8 @@ def _set_enabled(ctx: typer.Context, job_id: str, enabled: bool, global_: bool, 
     import contextlib
 
     from orch.errors import OrchError
-    from orch.jobs import restart_from
-    from orch.jobs_config import apply, plan_enable
+    from orch.jobs.edit import apply, plan_enable
+    from orch.jobs.runs import restart_from
 
     d = deps(ctx)
     edit = _find_or_hint(d, global_, job_id, lambda path: plan_enable(path, job_id, enabled))
@@ -284,7 +284,7 @@ def tick(ctx: typer.Context, dry_run: DryRunOpt = False, json: JsonOpt = False) 
 
     The jobs phase of `orch tick`, alone, for the current project.
     """
-    from orch.jobs import run_due_jobs
+    from orch.jobs.runs import run_due_jobs
     from orch.output import emit_json_line
 
     d = deps(ctx)

@@ -20,7 +20,7 @@ def command(
     lines: Annotated[int, typer.Option("-n", "--lines", help="How many lines to show.")] = 50,
 ) -> None:
     """Show the orch log (or one task's lines); -f follows it, -v adds DEBUG lines."""
-    from orch.logview import follow_lines, tail
+    from orch.io.logview import follow_lines, tail
 
     d = deps(ctx)
     verbose = d.console.verbose  # DEBUG lines only with -v

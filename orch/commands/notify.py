@@ -22,8 +22,9 @@ def command(
       orch notify "deploy finished"
       orch notify --json "nightly run done"
     """
-    from orch import log, notify
+    from orch import log
     from orch.errors import OrchError, UsageError
+    from orch.integrations import notify
     from orch.output import emit_json
     from orch.project import find_root
 

@@ -25,8 +25,8 @@ def add(
     json: JsonOpt = False,
 ) -> None:
     """Register a project for `orch tick` (a checkout, or a bare clone of OWNER/REPO or URL)."""
+    from orch.admin.projects import add_project
     from orch.output import emit_json
-    from orch.projects import add_project
 
     d = deps(ctx)
     host = d.global_config().gh.host
@@ -47,8 +47,8 @@ def add(
 @app.command("list")
 def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     """The registered projects: OWNER/REPO, store and path (and what is wrong, if anything)."""
+    from orch.admin.projects import list_projects
     from orch.output import emit_json
-    from orch.projects import list_projects
 
     d = deps(ctx)
     entries = list_projects(d.global_file)
@@ -77,7 +77,7 @@ def remove(
     dry_run: DryRunOpt = False,
 ) -> None:
     """Stop ticking a project (its checkout, clone and state are kept)."""
-    from orch.projects import remove_project
+    from orch.admin.projects import remove_project
 
     d = deps(ctx)
     path = remove_project(d.global_file, spec, dry_run=dry_run)

@@ -26,7 +26,7 @@ def command(
       orch prune --dry-run
       orch prune
     """
-    from orch import prune
+    from orch.admin import prune
     from orch.output import emit_json
 
     d = deps(ctx)

@@ -10,8 +10,8 @@ from orch.commands import prune
 from orch.commands._common import DryRunOpt, JsonOpt, deps, group
 
 if TYPE_CHECKING:
+    from orch.admin.service import Host, ServiceReport, Step
     from orch.deps import Deps
-    from orch.service import Host, ServiceReport, Step
 
 app = group(
     "service",
@@ -22,7 +22,7 @@ app = group(
 
 
 def _host(d: Deps) -> Host:
-    from orch.service import Host
+    from orch.admin.service import Host
 
     return Host.current(d.paths)
 
@@ -67,8 +67,8 @@ def install(
 
     systemd user units on Linux, a launchd agent on macOS, a crontab line with --cron.
     """
+    from orch.admin.service import install as do_install
     from orch.errors import OrchError
-    from orch.service import install as do_install
 
     d = deps(ctx)
     _render(d, do_install(_host(d), interval=interval, cron=cron, dry_run=dry_run), json)
@@ -86,7 +86,7 @@ def install(
 @app.command("uninstall")
 def uninstall(ctx: typer.Context, dry_run: DryRunOpt = False, json: JsonOpt = False) -> None:
     """Remove exactly what install wrote."""
-    from orch.service import uninstall as do_uninstall
+    from orch.admin.service import uninstall as do_uninstall
 
     d = deps(ctx)
     _render(d, do_uninstall(_host(d), dry_run=dry_run), json)
@@ -95,8 +95,8 @@ def uninstall(ctx: typer.Context, dry_run: DryRunOpt = False, json: JsonOpt = Fa
 @app.command("status")
 def status(ctx: typer.Context, json: JsonOpt = False) -> None:
     """Installed? enabled? last run and its exit code, next run."""
+    from orch.admin.service import status as get_status
     from orch.output import emit_json
-    from orch.service import status as get_status
 
     d = deps(ctx)
     st = get_status(_host(d), d.clock.now())
@@ -122,7 +122,7 @@ def status(ctx: typer.Context, json: JsonOpt = False) -> None:
 @app.command("start")
 def start(ctx: typer.Context, dry_run: DryRunOpt = False, json: JsonOpt = False) -> None:
     """Resume the installed timer."""
-    from orch.service import start_stop
+    from orch.admin.service import start_stop
 
     d = deps(ctx)
     _render(d, start_stop(_host(d), True, dry_run=dry_run), json)
@@ -131,7 +131,7 @@ def start(ctx: typer.Context, dry_run: DryRunOpt = False, json: JsonOpt = False)
 @app.command("stop")
 def stop(ctx: typer.Context, dry_run: DryRunOpt = False, json: JsonOpt = False) -> None:
     """Pause the timer (running agents finish)."""
-    from orch.service import start_stop
+    from orch.admin.service import start_stop
 
     d = deps(ctx)
     _render(d, start_stop(_host(d), False, dry_run=dry_run), json)

@@ -10,7 +10,7 @@ from orch.commands._common import JsonOpt, deps
 def command(ctx: typer.Context, json: JsonOpt = False) -> None:
     """Tasks per status, and per agent: attempts, success rate, tokens and cost."""
     from orch.output import emit_json
-    from orch.stats import gather
+    from orch.task.stats import gather
 
     d = deps(ctx)
     stats = gather(d.store(), d.project().config.workflow.orch_logins)

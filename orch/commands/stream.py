@@ -36,7 +36,7 @@ def command(
       orch stream --follow --json
     """
     from orch.output import emit_json_line
-    from orch.stream import Selection, label, stream
+    from orch.run.stream import Selection, label, stream
 
     d = deps(ctx)
     # Task numbers are the current project's; otherwise every project on this host.

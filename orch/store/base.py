@@ -238,7 +238,7 @@ class Store(Protocol):
     def default_branch(self) -> str: ...
 
     def viewer_login(self) -> str:
-        """The login orch itself writes as (its markers count: orch.markers)."""
+        """The login orch itself writes as (its markers count: orch.task.markers)."""
         ...
 
     # one-request view for tick

@@ -1,5 +1,5 @@
 """GitHubStore: the Store protocol over GitHub's REST API (and GraphQL for the snapshot),
-through `orch.gh` (the only place that runs gh).
+through `orch.io.gh` (the only place that runs gh).
 
 Requests per method (REST unless said; "pages" = one more per 100 items):
   ensure_labels   1 + pages, plus 1 POST per missing label
@@ -36,8 +36,8 @@ from urllib.parse import quote
 from orch import labels as L
 from orch.clock import parse_iso, utc_iso
 from orch.errors import NotFound, OrchError
-from orch.gh import Gh, GhHTTPError, GhResponse
-from orch.sidecar import read_json, write_json_atomic
+from orch.io.gh import Gh, GhHTTPError, GhResponse
+from orch.io.sidecar import read_json, write_json_atomic
 from orch.status import Status
 from orch.store import snapshot_query as Q
 from orch.store.base import (

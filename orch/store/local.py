@@ -23,8 +23,8 @@ from typing import Any
 from orch import labels as L
 from orch.clock import Clock, parse_iso, utc_iso
 from orch.errors import NotFound, OrchError
+from orch.io.sidecar import read_json, write_json_atomic
 from orch.labels import LabelSpec
-from orch.sidecar import read_json, write_json_atomic
 from orch.status import Status
 from orch.store.base import Comment, Issue, LabelEvent, Mention, PullRequest, Snapshot
 
@@ -413,7 +413,7 @@ class LocalStore:
         return self.user
 
     def default_branch(self) -> str:
-        from orch import git
+        from orch.io import git
 
         return git.default_branch(self.root.parent.parent)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from orch.clock import parse_iso, utc_iso
-from orch.sidecar import read_versioned, write_versioned
+from orch.io.sidecar import read_versioned, write_versioned
 from orch.store.base import Comment, Issue, PullRequest, PullThread, Review, ReviewComment
 
 SCHEMA = 2  # 1 kept updated_at only: it cannot stand for the open set, so it is re-read

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from orch import markers
 from orch.clock import parse_iso, utc_iso
 from orch.store.base import Comment, Store
+from orch.task import markers
 
 CLAIM_TTL = timedelta(minutes=10)
 # A host that could not prepare an attempt (disk full…) tries again after 5, 10, 20… minutes,
@@ -57,7 +57,7 @@ def setup_retry_at(
     comments: tuple[Comment, ...] | list[Comment], logins: markers.OrchLogins
 ) -> datetime | None:
     """When a task whose last attempts could not be prepared may be dispatched again (pure):
-    None unless the latest orch notes (claims aside) are setup failures (orch.runner)."""
+    None unless the latest orch notes (claims aside) are setup failures (orch.run.runner)."""
     failures: list[Comment] = []
     for comment in comments:
         marker = markers.orch_marker(comment, logins)

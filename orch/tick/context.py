@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from orch.deps import Deps
     from orch.project import Project
     from orch.store.base import Store
-    from orch.tasks import Task
+    from orch.task.history import Task
     from orch.tick.cache import SnapshotCache
 
 
@@ -96,7 +96,7 @@ class ProjectTick:
         if action == "error":
             self.errors += 1
             if not self.dry_run and self.project.config.notify.configured:
-                from orch import notify  # tick errors are notified (SPEC §4 notify)
+                from orch.integrations import notify  # tick errors are notified (SPEC §4 notify)
 
                 notify.send_all(
                     self.project.config.notify,
@@ -114,7 +114,7 @@ class ProjectTick:
 
     def tasks(self, *statuses: Status) -> list[Task]:
         """Tasks in the given statuses (all tasks when none given), oldest first."""
-        from orch.tasks import Task
+        from orch.task.history import Task
 
         found = [Task.from_issue(i) for i in self.issues.values()]
         if statuses:
@@ -144,7 +144,7 @@ class ProjectTick:
     def orch_logins(self) -> frozenset[str]:
         """orch's own logins (markers by anyone else are plain text): free after the snapshot."""
         if self._orch_logins is None:
-            from orch.tasks import orch_logins
+            from orch.task.history import orch_logins
 
             self._orch_logins = orch_logins(self.store, self.project.config.workflow.orch_logins)
         return self._orch_logins

@@ -253,7 +253,7 @@ def _tick_project(
         except Exception as exc:  # isolation: one phase never stops the others
             log_exception(ctx, exc, None)
     if ctx.snapshot_ok and not options.dry_run:
-        from orch.tasks import Task
+        from orch.task.history import Task
 
         statuses = {
             n: (t.status.value if t.status else None)

@@ -19,12 +19,13 @@ from __future__ import annotations
 import contextlib
 
 from orch import labels as L
-from orch import markers, taskid
+from orch import taskid
 from orch.errors import RateLimited
-from orch.owner import parse_command
 from orch.status import Status
 from orch.store.base import Comment, Issue
-from orch.tasks import post_marker
+from orch.task import markers
+from orch.task.history import post_marker
+from orch.task.owner import parse_command
 from orch.tick.context import ProjectTick, log_exception
 from orch.tick.owner_phase import authorized
 

@@ -10,7 +10,7 @@ people who may steer orch (SPEC §7.1), count; anyone else's mention does nothin
   and dispatch it like any new task.
 - On an open PR that is not orch's: `@orch review` runs the review agent once on the PR's
   head and posts its verdict as one `orch:review` comment naming the comment
-  (orch.review_pr) — it never merges and never pushes.
+  (orch.review.pr) — it never merges and never pushes.
 
 Handled once: the ack or review comment names the mention's comment id.
 """
@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import contextlib
 
-from orch import conversation as convo
 from orch import labels as L
 from orch.errors import RateLimited
-from orch.review_pr import review_pull
+from orch.review.pr import review_pull
 from orch.status import Status
 from orch.store.base import Comment, Mention
-from orch.tasks import post_marker, set_status
+from orch.task import conversation as convo
+from orch.task.history import post_marker, set_status
 from orch.tick.context import ProjectTick, log_exception
 from orch.tick.owner_phase import authorized
 from orch.tick.pr_feedback import marker_reader

@@ -21,14 +21,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orch import git
-from orch.locks import holder
+from orch.io import git
+from orch.io.locks import holder
+from orch.run.worktree import branch_name, find_existing, remove
 from orch.status import Status
 from orch.store.base import Comment, Issue, PullRequest
-from orch.tasks import History, Task, set_status
+from orch.task.history import History, Task, set_status
 from orch.tick.context import ProjectTick
 from orch.tick.snapshot import task_of
-from orch.worktree import branch_name, find_existing, remove
 
 WATCHED_CLOSED = (Status.IN_REVIEW, Status.IN_PROGRESS, Status.ROUTED)
 

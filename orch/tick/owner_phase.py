@@ -13,8 +13,11 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from orch import markers
-from orch.owner import (
+from orch.status import Status
+from orch.store.base import Comment, Issue
+from orch.task import markers
+from orch.task.history import History, Task, post_marker, set_status
+from orch.task.owner import (
     Decision,
     decide_command,
     decide_feedback,
@@ -22,9 +25,6 @@ from orch.owner import (
     needs_permission_lookup,
     parse_command,
 )
-from orch.status import Status
-from orch.store.base import Comment, Issue
-from orch.tasks import History, Task, post_marker, set_status
 from orch.tick.context import ProjectTick
 
 

@@ -19,12 +19,12 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from orch import conversation as convo
-from orch import markers
-from orch.conversation import Feedback
-from orch.owner import Decision
 from orch.store.base import Issue, PullThread
-from orch.tasks import Task, post_marker
+from orch.task import conversation as convo
+from orch.task import markers
+from orch.task.conversation import Feedback
+from orch.task.history import Task, post_marker
+from orch.task.owner import Decision
 from orch.tick.context import ProjectTick
 from orch.tick.owner_phase import apply_decision, authorized
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from orch.errors import TaskLocked
 from orch.status import Status
-from orch.tasks import History, Task, set_status
+from orch.task.history import History, Task, set_status
 from orch.tick.context import ProjectTick
 
 IDLE_GRACE = timedelta(seconds=60)
@@ -28,8 +28,8 @@ def run(ctx: ProjectTick) -> None:
 
 
 def _reap(ctx: ProjectTick, task: Task) -> None:
-    from orch.attempt import read_sidecar
-    from orch.locks import TaskLock
+    from orch.io.locks import TaskLock
+    from orch.task.attempt import read_sidecar
     from orch.tick.supervisors import is_alive
 
     paths, number = ctx.deps.paths, task.number
@@ -51,7 +51,7 @@ def _reap(ctx: ProjectTick, task: Task) -> None:
 def _check_idle(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> None:
     from pathlib import Path
 
-    from orch.attempt import AttemptDir
+    from orch.task.attempt import AttemptDir
 
     where = sidecar.get("attempt_dir")
     if not isinstance(where, str):
@@ -67,14 +67,14 @@ def _check_idle(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> Non
     if ctx.dry_run:
         ctx.act("would stop", task.number, f"agent silent for {idle:.0f}s: stuck")
         return
-    from orch.supervisor import request_stop
+    from orch.run.supervisor import request_stop
 
     request_stop(adir, f"stuck: no output for {idle:.0f}s")
     ctx.act("stopped", task.number, f"agent silent for {idle:.0f}s: stuck")
 
 
 def _dead(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> None:
-    from orch.pending import publish_pending, unpublished
+    from orch.run.pending import publish_pending, unpublished
 
     number = task.number
     pending = unpublished(ctx.deps, ctx.project, number)
@@ -119,7 +119,7 @@ def _dead(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> None:
         )
     )
     if not ctx.dry_run and local_trace:
-        from orch.attempt import update_sidecar
+        from orch.task.attempt import update_sidecar
 
         update_sidecar(ctx.deps.paths, ctx.repo, number, supervisor_pid=None, supervisor_start=None)
 

@@ -1,6 +1,6 @@
 """Rejoin phase: `blocked` parents whose sub-issues are all done go back to `routed`.
 
-A sub-issue names its parent with a `Parent: #N` line (orch.taskops.parent_of). The
+A sub-issue names its parent with a `Parent: #N` line (orch.task.ops.parent_of). The
 children of a parent are read only when the parent is blocked and has children at all.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from orch import labels as L
 from orch.status import Status
 from orch.store.base import Issue
-from orch.tasks import Task, set_status
+from orch.task.history import Task, set_status
 from orch.tick.context import ProjectTick
 
 
@@ -17,7 +17,7 @@ def run(ctx: ProjectTick) -> None:
     blocked = ctx.tasks(Status.BLOCKED)
     if not blocked:
         return
-    from orch.taskops import parent_of
+    from orch.task.ops import parent_of
 
     # Open children are in the snapshot; closed ones are done (or abandoned) children.
     open_children: dict[int, list[Issue]] = {}

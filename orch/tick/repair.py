@@ -1,13 +1,13 @@
 """Repair phase: tasks with zero or several status labels get exactly one (SPEC §2.1).
 
-The target comes from the task's last orch marker (orch.tasks.repair_target); the fix is
-one label write (orch.tasks.repair).
+The target comes from the task's last orch marker (orch.task.history.repair_target); the fix is
+one label write (orch.task.history.repair).
 """
 
 from __future__ import annotations
 
 from orch import labels as L
-from orch.tasks import Task, repair, repair_target
+from orch.task.history import Task, repair, repair_target
 from orch.tick.context import ProjectTick
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from orch import taskid
 from orch.status import Status
 from orch.store.base import Comment
-from orch.tasks import Task
+from orch.task.history import Task
 from orch.tick.context import ProjectTick, Started
 
 MAX_NO_VERDICT = 3  # reviews of one head SHA without a verdict before a human is asked
@@ -73,8 +73,8 @@ def _comments(ctx: ProjectTick, task: Task) -> tuple[Comment, ...]:
 
 
 def _review(ctx: ProjectTick, task: Task) -> None:
-    from orch.locks import holder
-    from orch.review import (
+    from orch.io.locks import holder
+    from orch.review.task import (
         ReviewOptions,
         apply_verdict,
         find_target,
@@ -82,8 +82,8 @@ def _review(ctx: ProjectTick, task: Task) -> None:
         reviewer_for,
         spawn_review,
     )
-    from orch.review_decision import verdict_for
-    from orch.tasks import set_status
+    from orch.task.history import set_status
+    from orch.task.verdict import verdict_for
     from orch.tick.dispatch import busy
 
     number, paths = task.number, ctx.deps.paths

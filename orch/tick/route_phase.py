@@ -1,4 +1,4 @@
-"""Route phase (SPEC §5.6): `new` tasks get an agent and a model tier (orch.router).
+"""Route phase (SPEC §5.6): `new` tasks get an agent and a model tier (orch.route.router).
 
 Oldest first, at most `workflow.route_per_tick` per tick. A dry run does not call the
 router's LLM: it says which tasks it would route.
@@ -7,7 +7,7 @@ router's LLM: it says which tasks it would route.
 from __future__ import annotations
 
 from orch.status import Status
-from orch.tasks import Task
+from orch.task.history import Task
 from orch.tick.context import ProjectTick
 
 
@@ -28,7 +28,7 @@ def _route(ctx: ProjectTick, task: Task) -> None:
     if ctx.dry_run:
         ctx.act("would route", task.number, f"agent label {task.agent}" if task.agent else "")
         return
-    from orch.router import route_task
+    from orch.route.router import route_task
 
     result = route_task(
         ctx.deps,
@@ -53,7 +53,7 @@ def _route(ctx: ProjectTick, task: Task) -> None:
         # The labels route_task just wrote, without reading the issue again.
         from dataclasses import replace
 
-        from orch.tasks import planned_labels
+        from orch.task.history import planned_labels
 
         labels = planned_labels(
             task.labels, Status.ROUTED, agent=decision.agent, complexity=decision.complexity

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from orch import conversation, log, taskid
+from orch import log, taskid
 from orch.store.base import Issue, Mention, PullRequest, PullThread, Snapshot
+from orch.task import conversation
 from orch.tick import intake
 from orch.tick.cache import SnapshotCache
 from orch.tick.context import ProjectTick

@@ -1,23 +1,23 @@
 """Supervisors on this host as the tick sees them: how many run, is one alive, stop one.
 
-The facts live in task sidecars (orch.attempt) and the liveness rule (pid alive, the same
-process start time, not a zombie) in orch.runview; this module only adds the tick's view.
+The facts live in task sidecars (orch.task.attempt) and the liveness rule (pid alive, the same
+process start time, not a zombie) in orch.run.view; this module only adds the tick's view.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from orch.attempt import read_sidecar, running_sidecars
 from orch.paths import Paths
+from orch.task.attempt import read_sidecar, running_sidecars
 from orch.tick.context import ProjectTick
 
 STOP_WAIT_SECONDS = 15.0
 
 
 def is_alive(sidecar: dict[str, Any]) -> bool:
-    """The one liveness rule (pid, start time, not a zombie): orch.runview."""
-    from orch.runview import supervisor_alive
+    """The one liveness rule (pid, start time, not a zombie): orch.run.view."""
+    from orch.run.view import supervisor_alive
 
     return supervisor_alive(sidecar)
 
@@ -36,7 +36,7 @@ def running(paths: Paths, repo: str, number: int) -> dict[str, Any] | None:
 def stop(ctx: ProjectTick, number: int) -> bool:
     """Ask the task's supervisor to kill its agent and publish (`/stop`). True if one ran."""
     from orch.errors import NotFound
-    from orch.runview import kill
+    from orch.run.view import kill
 
     data = running(ctx.deps.paths, ctx.repo, number)
     if data is None:

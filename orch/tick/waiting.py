@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from orch.attempt import read_sidecar
 from orch.clock import Clock
 from orch.paths import Paths
+from orch.task.attempt import read_sidecar
 
 POLL_SECONDS = 0.5
 HEARTBEAT_SECONDS = 15.0

@@ -1,5 +1,5 @@
 """The emulator answers like GitHub: shapes, filters, errors and pagination, through the
-real gh (via orch.gh, which passes gh's raw answers through)."""
+real gh (via orch.io.gh, which passes gh's raw answers through)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from orch.clock import SystemClock, parse_iso
-from orch.config import BackoffConfig
+from orch.config.model import BackoffConfig
 from orch.errors import NotFound
-from orch.gh import Gh, GhHTTPError
+from orch.io.gh import Gh, GhHTTPError
 from orch.paths import Paths
 from tests.emulator.server import DEFAULT_REPO, Emulator
 from tests.helpers import Repo, git

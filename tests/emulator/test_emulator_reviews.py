@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from orch.clock import SystemClock
-from orch.config import BackoffConfig
-from orch.gh import Gh, GhHTTPError
+from orch.config.model import BackoffConfig
+from orch.io.gh import Gh, GhHTTPError
 from orch.paths import Paths
 from tests.emulator.server import DEFAULT_REPO, Emulator
 from tests.helpers import Repo, git

@@ -12,7 +12,7 @@ from orch.commands._common import DryRunOpt, JsonOpt, deps, task_id
 from orch.commands.task._app import app
 
 if TYPE_CHECKING:
-    from orch.tasks import Task
+    from orch.task.history import Task
 
 
 @app.command("add")
@@ -53,7 +53,7 @@ def add(
     from orch import taskid
     from orch.errors import UsageError
     from orch.output import emit_json
-    from orch.taskops import AddOptions, add_task
+    from orch.task.ops import AddOptions, add_task
 
     if body is not None and body_file is not None:
         raise UsageError("give --body or --body-file, not both")
@@ -106,7 +106,7 @@ def list_(
     from orch.errors import UsageError
     from orch.output import emit_json
     from orch.status import Status, parse_status
-    from orch.taskops import list_tasks
+    from orch.task.ops import list_tasks
     from orch.tick.cache import SnapshotCache
 
     statuses = []
@@ -144,7 +144,7 @@ def get(
     """Show one task: issue, status, attempts, cost, local sidecar."""
     from orch import taskid
     from orch.output import emit_json
-    from orch.taskops import get_task
+    from orch.task.ops import get_task
 
     d = deps(ctx)
     detail = get_task(d.store(), d.paths, number, d.project().config.workflow.orch_logins)
@@ -203,7 +203,7 @@ def retry(
     json: JsonOpt = False,
 ) -> None:
     """Start a task over: status new, agent cleared, attempts reset."""
-    from orch.taskops import retry_task
+    from orch.task.ops import retry_task
 
     d = deps(ctx)
     _render_changes(ctx, [retry_task(d.store(dry_run=dry_run), number)], json, dry_run)
@@ -224,7 +224,7 @@ def unblock(
     """Clear a task's errors and send it back to new (agent kept)."""
     from orch import taskid
     from orch.errors import UsageError
-    from orch.taskops import unblock_all, unblock_task
+    from orch.task.ops import unblock_all, unblock_task
 
     d = deps(ctx)
     store = d.store(dry_run=dry_run)
@@ -250,7 +250,7 @@ def assign(
     json: JsonOpt = False,
 ) -> None:
     """Assign an agent: sets agent:AGENT and status routed in one label write."""
-    from orch.taskops import assign_task
+    from orch.task.ops import assign_task
 
     d = deps(ctx)
     change = assign_task(d.store(dry_run=dry_run), d.project(), d.paths, number, agent)
@@ -268,7 +268,7 @@ def close(
     json: JsonOpt = False,
 ) -> None:
     """Mark a task done and close its issue, with a note."""
-    from orch.taskops import close_task
+    from orch.task.ops import close_task
 
     d = deps(ctx)
     change = close_task(d.store(dry_run=dry_run), number, note)
@@ -289,7 +289,7 @@ def publish(
     internal task is closed with a comment pointing to the issue.
     """
     from orch.output import emit_json
-    from orch.promote import publish_task
+    from orch.task.publish import publish_task
 
     d = deps(ctx)
     done = publish_task(d.store(), d.paths, number)

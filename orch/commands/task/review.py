@@ -31,7 +31,7 @@ def review(
 ) -> None:
     """Review a task's PR at its head commit: post the verdict, then merge, reroute or escalate."""
     from orch.output import emit_json
-    from orch.review import ReviewOptions, describe_review, review_task, start_detached
+    from orch.review.task import ReviewOptions, describe_review, review_task, start_detached
 
     d = deps(ctx)
     project = d.project()

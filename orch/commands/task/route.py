@@ -24,7 +24,7 @@ def route(
 ) -> None:
     """Route one task (default: the oldest new task): agent, complexity, model."""
     from orch.output import emit_json
-    from orch.router import route_task
+    from orch.route.router import route_task
 
     d = deps(ctx)
     project = d.project()

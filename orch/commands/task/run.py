@@ -44,7 +44,7 @@ def run(
 ) -> None:
     """Run one task: worktree, agent, then commit, push, PR and result comment."""
     from orch.output import emit_json
-    from orch.runner import RunOptions, run_task, start_detached
+    from orch.run.runner import RunOptions, run_task, start_detached
 
     d = deps(ctx)
     project = d.project()
@@ -76,7 +76,7 @@ def run(
 
 
 def _dry_run_lines(d: object, project: object, options: object) -> list[str]:
-    from orch.runner import describe_run
+    from orch.run.runner import describe_run
 
     return describe_run(d, project, options)  # type: ignore[arg-type]
 
@@ -91,7 +91,7 @@ class _ProgressLine:
     def show(self, progress: object) -> None:
         if self.silent:
             return
-        from orch.render import format_duration
+        from orch.run.render import format_duration
 
         elapsed = format_duration(getattr(progress, "elapsed", 0.0))
         last = getattr(progress, "last_line", "") or "waiting for output"
@@ -114,8 +114,8 @@ def kill(
     dry_run: DryRunOpt = False,
 ) -> None:
     """Stop a running task's agent; the task goes to needs_review ("stopped by owner")."""
-    from orch.attempt import read_sidecar
-    from orch.runview import kill as kill_task
+    from orch.run.view import kill as kill_task
+    from orch.task.attempt import read_sidecar
 
     d = deps(ctx)
     project = d.project()
@@ -149,7 +149,7 @@ def live(
     """Running supervisors on this host: task, agent, model, elapsed, pid."""
     from orch.errors import UsageError
     from orch.output import emit_json
-    from orch.runview import live as live_tasks
+    from orch.run.view import live as live_tasks
 
     d = deps(ctx)
     if watch:
@@ -167,7 +167,7 @@ def live(
 
 
 def _live_rows(found: list) -> list[list[str]]:  # type: ignore[type-arg]
-    from orch.render import format_duration
+    from orch.run.render import format_duration
 
     return [
         [
@@ -185,7 +185,7 @@ def _live_rows(found: list) -> list[list[str]]:  # type: ignore[type-arg]
 def _watch(d: Deps, interval: float) -> None:
     """Like `gh run watch`: on a terminal one table redrawn in place; in a pipe the rows
     again each time the set of running tasks changes. Ends when none is left."""
-    from orch.runview import live as live_tasks
+    from orch.run.view import live as live_tasks
 
     if not sys.stdout.isatty():
         shown: tuple[tuple[str, int], ...] | None = None
@@ -222,9 +222,9 @@ def logs(
     attempt: Annotated[int | None, typer.Option("--attempt", help="Attempt K (default: the latest).")] = None,
 ) -> None:
     """The agent's output as readable lines: tool calls, messages, final result."""
-    from orch.attempt import read_sidecar
-    from orch.runview import find_attempt, log_lines, supervisor_alive
-    from orch.runview import follow as follow_log
+    from orch.run.view import find_attempt, log_lines, supervisor_alive
+    from orch.run.view import follow as follow_log
+    from orch.task.attempt import read_sidecar
 
     d = deps(ctx)
     project = d.project()
@@ -245,7 +245,7 @@ def logs(
 @app.command("attach")
 def attach(ctx: typer.Context, number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")]) -> None:
     """Attach to the tmux session of a running task (needs workflow.use_tmux)."""
-    from orch.runview import tmux_target
+    from orch.run.view import tmux_target
 
     d = deps(ctx)
     project = d.project()
@@ -261,7 +261,7 @@ def cost(
 ) -> None:
     """Tokens and cost per attempt and in total, from the result comments."""
     from orch.output import emit_json
-    from orch.runview import costs
+    from orch.run.view import costs
 
     d = deps(ctx)
     rows = costs(

@@ -23,7 +23,7 @@ def tree(
     from orch import labels as L
     from orch.errors import NotFound
     from orch.output import emit_json
-    from orch.tasktree import build, render
+    from orch.task.tree import build, render
 
     d = deps(ctx)
     store = d.store()

@@ -1,0 +1,1 @@
+"""The chat agent's work for a person: `orch chat` and `orch commit`."""

@@ -1,0 +1,1 @@
+"""Configuration: the frozen model, its validation, and edits of the YAML files."""

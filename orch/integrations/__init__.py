@@ -1,0 +1,1 @@
+"""Integrations beside GitHub issues: the Projects V2 board and notifications."""

@@ -1,0 +1,1 @@
+"""Scheduled jobs: cron due-ness, job runs and their sidecar."""

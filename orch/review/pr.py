@@ -1,0 +1,91 @@
+"""`@orch review` on a pull request orch did not open (SPEC §12): one review, one comment.
+
+`review_pull()` fetches the PR's head from origin (the branch, else GitHub's
+`refs/pull/N/head` for a fork) into `refs/orch/pr/N`, checks it out detached in a
+throw-away worktree, runs the review agent in review mode on `git diff base...head`, and
+posts one `orch:review` comment on the PR naming the mention (`comment_id`) — whatever
+the agent answered, so the request is handled once. It never merges, never pushes and
+never touches the PR's branch. Artifacts: `<state>/repos/<o>/<r>/pr-reviews/N/<k>/`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from orch.errors import OrchError
+from orch.io import git
+from orch.io.redact import Redactor, redact_data
+from orch.review.task import Checkout, Target, reviewer_for, run_review_agent
+from orch.task.attempt import AttemptDir
+from orch.task.history import History, Task, post_marker
+from orch.task.verdict import render_comment
+
+if TYPE_CHECKING:
+    from orch.deps import Deps
+    from orch.project import Project
+    from orch.store.base import Comment, Mention, PullRequest, Store
+
+
+def review_pull(
+    deps: Deps, project: Project, store: Store, found: Mention, comment: Comment
+) -> str:
+    """Review `found.pull` once for the mention `comment`; return the decision posted."""
+    pull = found.pull
+    if pull is None:
+        raise OrchError(f"#{found.issue.number} is not a pull request")
+    agent = reviewer_for(deps, project, None)
+    data: dict[str, Any] = {"pr": pull.number, "comment_id": comment.id, "head_sha": pull.head_sha}
+    if agent is None:
+        data.update(decision="none", summary="No agent can review now (see `orch agents`).")
+    else:
+        model = project.config.model_for("review", agent)
+        data.update(reviewer=agent, model=model)
+        data.update(_verdict(deps, project, found, pull, agent, model))
+    redactor = Redactor.from_env(os.environ, project.config.workflow.secret_env)
+    data = dict(redact_data(data, redactor.values))  # type: ignore[call-overload]
+    outcome = f"asked by @{comment.author}; orch does not merge or push to this pull request"
+    text = render_comment(data, pr=pull.number, outcome=outcome)
+    post_marker(store, pull.number, "review", data, redactor(text), dedupe=False)
+    return str(data["decision"])
+
+
+def _verdict(
+    deps: Deps, project: Project, found: Mention, pull: PullRequest, agent: str, model: str | None
+) -> dict[str, Any]:
+    root = project.root
+    ref = f"refs/orch/pr/{pull.number}"
+    try:
+        git.fetch(root, "origin", f"+refs/heads/{pull.head}:{ref}")
+    except git.GitError:
+        git.fetch(root, "origin", f"+refs/pull/{pull.number}/head:{ref}")
+    git.fetch(root, "origin", f"+refs/heads/{pull.base}:refs/remotes/origin/{pull.base}")
+    head = git.rev_parse(root, ref) or ""
+    path = deps.paths.worktrees_dir(project.repo) / f"pr-{pull.number}"
+    git.worktree_remove(root, path)
+    git.worktree_add_detached(root, path, head)
+    target = Target(Task.from_issue(found.issue), pull, head, (), History())
+    checkout = Checkout(path, pull.head, f"refs/remotes/origin/{pull.base}", head)
+    rdir = AttemptDir(_next_dir(deps.paths.repo_dir(project.repo) / "pr-reviews" / str(pull.number)))
+    try:
+        outcome = run_review_agent(
+            deps, project, target, agent, model, None, checkout, rdir.create(), track=False
+        )
+    finally:
+        git.worktree_remove(root, path)
+    verdict = outcome.get("result")
+    if outcome.get("error_class") or not isinstance(verdict, dict) or "decision" not in verdict:
+        detail = str(outcome.get("error_detail") or outcome.get("error_class") or "no verdict")
+        return {"decision": "none", "head_sha": head, "summary": f"The review failed: {detail}"}
+    return {
+        "decision": str(verdict["decision"]),
+        "head_sha": head,
+        "summary": str(verdict.get("summary") or ""),
+        "notes": [str(n) for n in verdict.get("notes") or []],
+    }
+
+
+def _next_dir(folder: Path) -> Path:
+    taken = [int(p.name) for p in folder.glob("*") if p.name.isdigit()] if folder.is_dir() else []
+    return folder / str(max(taken, default=0) + 1)

@@ -1,0 +1,416 @@
+"""Routing (SPEC §2.2 new → routed, §4 router/model_map): which agent, which tier, which model.
+
+`decide()` is pure: the task's labels, the configured agents, which are installed and
+which are cooling down, the router mode, the LLM router's answer (if one was asked for)
+and the task's earlier router failures go in; a `RouteDecision` comes out.
+`route_task()` gathers those facts (one issue read, one comment read, the router agent's
+process when mode is `llm`: orch.route.llm) and writes the result: `agent:`,
+`complexity:` and `status:routed` in one label write plus an `orch:route` comment.
+
+Rules: an owner-set `agent:` label wins; an owner-set `complexity:` label wins for the
+tier; `no-agent` tasks are never routed. LLM router failures are recorded per task (an
+`orch:route` marker with `failed: true`); after `router.max_route_attempts` failures the
+task is routed round robin. A chosen agent that is not installed, disabled or cooling
+down is replaced by the next available one, and the reason says so. No agent available
+at all → `needs_review` with that reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from orch import labels as L
+from orch.errors import OrchError
+
+if TYPE_CHECKING:
+    from orch.agents.cooldown import Cooldown
+    from orch.config.model import Config
+    from orch.deps import Deps
+    from orch.project import Project
+    from orch.store.base import Comment, Issue, Store
+
+COMPLEXITIES = ("simple", "medium", "complex")
+DEFAULT_COMPLEXITY = "medium"
+
+
+@dataclass(frozen=True)
+class RouteFacts:
+    """Everything `decide()` needs, gathered by `route_task()` (or a test)."""
+
+    number: int
+    labels: tuple[str, ...]
+    agents: tuple[str, ...]  # configured, in config order
+    mode: str  # llm | round_robin | fixed
+    disabled: tuple[str, ...] = ()
+    installed: frozenset[str] = frozenset()
+    cooling: Mapping[str, str] = field(default_factory=dict)  # "agent" or "agent:model" -> why
+    model_map: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    fallback_executor: str | None = None
+    router_agent: str | None = None
+    max_route_attempts: int = 3
+    route_failures: int = 0  # failures recorded on earlier route runs
+    llm_answer: Mapping[str, Any] | None = None  # validated {executor, complexity, reason}
+    llm_error: str = ""  # why this run's router call failed ("" = no failure)
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    """`agent` None: not routed — `needs_review` when `failed_llm` is empty, else the
+    task stays `new` and the router failure is recorded."""
+
+    agent: str | None
+    complexity: str | None
+    model: str | None
+    reason: str
+    mode: str  # label | llm | round_robin | fixed
+    failed_llm: str = ""
+    failures: int = 0  # router failures including this run's
+
+    @property
+    def routed(self) -> bool:
+        return self.agent is not None
+
+    @property
+    def needs_review(self) -> bool:
+        return self.agent is None and not self.failed_llm
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent,
+            "complexity": self.complexity,
+            "model": self.model,
+            "reason": self.reason,
+            "mode": self.mode,
+            "llm_failures": self.failures,
+        }
+
+
+def needs_llm(facts: RouteFacts) -> bool:
+    """Whether `route_task` should ask the LLM router before deciding."""
+    if facts.mode != "llm":
+        return False
+    owner_agent = L.value_of(facts.labels, L.AGENT_PREFIX)
+    owner_complexity = label_complexity(facts.labels)
+    if owner_agent and owner_complexity:
+        return False
+    if facts.route_failures >= facts.max_route_attempts:
+        return False
+    return router_unavailable(facts) is None
+
+
+def router_unavailable(facts: RouteFacts) -> str | None:
+    agent = facts.router_agent
+    if not agent or agent not in facts.agents:
+        return f"router agent {agent!r} is not configured"
+    return why_unusable(facts, agent, None)
+
+
+def decide(facts: RouteFacts) -> RouteDecision:
+    """The routing decision for one task (pure)."""
+    owner_agent = L.value_of(facts.labels, L.AGENT_PREFIX)
+    owner_complexity = label_complexity(facts.labels)
+    answer = facts.llm_answer
+    failures = facts.route_failures + (1 if facts.llm_error else 0)
+    llm_complexity = answer.get("complexity") if answer else None
+    complexity = owner_complexity or (llm_complexity if llm_complexity in COMPLEXITIES else None)
+
+    if owner_agent:
+        tier = complexity or DEFAULT_COMPLEXITY
+        if owner_agent not in facts.agents:
+            return RouteDecision(
+                None, tier, None,
+                f"agent:{owner_agent} is set but no such agent is configured "
+                f"(configured: {', '.join(facts.agents) or 'none'})",
+                "label", failures=failures,
+            )
+        why = why_unusable(facts, owner_agent, facts.model_map.get(tier, {}).get(owner_agent))
+        reason = f"owner set agent:{owner_agent}"
+        if owner_complexity:
+            reason += f" and complexity:{owner_complexity}"
+        elif answer:
+            reason += f"; complexity from the LLM router: {answer.get('reason') or tier}"
+        if why:
+            reason += f" (note: {why})"
+        return _decision(facts, owner_agent, tier, reason, "label", failures)
+
+    if facts.mode == "llm":
+        if answer:
+            tier = complexity or DEFAULT_COMPLEXITY
+            chosen = str(answer["executor"])
+            reason = str(answer.get("reason") or "").strip() or "chosen by the LLM router"
+            why = why_unusable(facts, chosen, facts.model_map.get(tier, {}).get(chosen))
+            if why is None:
+                return _decision(facts, chosen, tier, reason, "llm", failures)
+            replacement = _next_available(facts, tier, after=chosen)
+            if replacement is None:
+                return _no_agent(facts, tier, failures, f"the router chose {chosen}, but {why}")
+            return _decision(
+                facts, replacement, tier,
+                f"{reason} (the router chose {chosen}, but {why}; using {replacement})",
+                "llm", failures,
+            )
+        unavailable = router_unavailable(facts)
+        if facts.llm_error and failures < facts.max_route_attempts:
+            return RouteDecision(
+                None, complexity, None,
+                f"LLM router failed ({failures} of {facts.max_route_attempts}): {facts.llm_error}",
+                "llm", failed_llm=facts.llm_error, failures=failures,
+            )
+        if facts.llm_error or failures >= facts.max_route_attempts:
+            last = f" (last: {facts.llm_error})" if facts.llm_error else ""
+            why = f"the LLM router failed {failures} times{last}; falling back to round robin"
+        elif unavailable:
+            why = f"{unavailable}; falling back to round robin"
+        else:
+            why = "no LLM router answer; falling back to round robin"
+        return _round_robin(facts, complexity or DEFAULT_COMPLEXITY, failures, why)
+
+    tier = complexity or DEFAULT_COMPLEXITY
+    if facts.mode == "fixed":
+        fixed = facts.fallback_executor or facts.router_agent or ""
+        why = why_unusable(facts, fixed, facts.model_map.get(tier, {}).get(fixed)) if fixed else (
+            "router.fallback_executor is not set"
+        )
+        if why is None:
+            return _decision(facts, fixed, tier, f"fixed router: {fixed}", "fixed", failures)
+        replacement = _next_available(facts, tier, after=fixed or None)
+        if replacement is None:
+            return _no_agent(facts, tier, failures, f"fixed router: {why}")
+        return _decision(
+            facts, replacement, tier, f"fixed router: {why}; using {replacement}", "fixed", failures
+        )
+    return _round_robin(facts, tier, failures, "")
+
+
+def _round_robin(facts: RouteFacts, tier: str, failures: int, why: str) -> RouteDecision:
+    pool = _available(facts, tier)
+    if not pool:
+        return _no_agent(facts, tier, failures, why)
+    # Stateless and stable: the task number picks the slot, so re-running a route (or two
+    # hosts routing the same task) gives the same answer and tasks spread evenly.
+    agent = pool[facts.number % len(pool)]
+    reason = f"round robin over {', '.join(pool)}"
+    return _decision(facts, agent, tier, f"{why}: {reason}" if why else reason, "round_robin", failures)
+
+
+def _decision(facts: RouteFacts, agent: str, tier: str, reason: str, mode: str, failures: int) -> RouteDecision:
+    model = facts.model_map.get(tier, {}).get(agent) or None
+    return RouteDecision(agent, tier, model, reason, mode, failures=failures)
+
+
+def _no_agent(facts: RouteFacts, tier: str, failures: int, why: str) -> RouteDecision:
+    problems = [f"{a}: {why_unusable(facts, a, facts.model_map.get(tier, {}).get(a))}" for a in facts.agents]
+    detail = "; ".join(problems) if problems else "no agents are configured"
+    reason = f"no agent available ({detail})"
+    if why:
+        reason = f"{why}; {reason}"
+    return RouteDecision(None, tier, None, reason, facts.mode, failures=failures)
+
+
+def _available(facts: RouteFacts, tier: str) -> list[str]:
+    return [a for a in facts.agents if why_unusable(facts, a, facts.model_map.get(tier, {}).get(a)) is None]
+
+
+def _next_available(facts: RouteFacts, tier: str, after: str | None) -> str | None:
+    pool = _available(facts, tier)
+    if not pool:
+        return None
+    if after in facts.agents:
+        order = list(facts.agents)
+        start = order.index(after)
+        for candidate in order[start + 1 :] + order[: start + 1]:
+            if candidate in pool:
+                return candidate
+    return pool[0]
+
+
+def why_unusable(facts: RouteFacts, agent: str, model: str | None) -> str | None:
+    if agent not in facts.agents:
+        return f"{agent} is not a configured agent"
+    if agent in facts.disabled:
+        return f"{agent} is disabled (router.disabled_agents)"
+    if agent not in facts.installed:
+        return f"{agent} is not installed"
+    if agent in facts.cooling:
+        return f"{agent} is cooling down ({facts.cooling[agent]})"
+    if model and f"{agent}:{model}" in facts.cooling:
+        return f"{agent}:{model} is cooling down ({facts.cooling[f'{agent}:{model}']})"
+    return None
+
+
+def label_complexity(labels: Sequence[str]) -> str | None:
+    value = L.value_of(labels, L.COMPLEXITY_PREFIX)
+    return value if value in COMPLEXITIES else None
+
+
+# ---------------------------------------------------------------------------------------
+# I/O: gathering facts, asking the LLM router (orch.route.llm), writing the result
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    number: int
+    decision: RouteDecision
+    status: str  # routed | new | needs_review
+    dry_run: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"task": self.number, "status": self.status, "dry_run": self.dry_run, **self.decision.to_json()}
+
+    def line(self) -> str:
+        d = self.decision
+        if d.routed:
+            model = d.model or "the CLI's default model"
+            return f"#{self.number} routed to {d.agent} ({model}, {d.complexity}): {d.reason}"
+        if d.failed_llm:
+            return f"#{self.number} not routed (still new): {d.reason}"
+        return f"#{self.number} needs_review: {d.reason}"
+
+
+def route_task(
+    deps: Deps,
+    project: Project,
+    store: Store,
+    number: int,
+    *,
+    issue: Issue | None = None,
+    comments: Sequence[Comment] | None = None,
+    env: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+) -> RouteResult:
+    """Route one task: decide, then write labels (one write) and the `orch:route` comment."""
+    from orch.status import Status
+    from orch.task.history import History, Task, orch_logins, post_marker, set_status
+    from orch.task.ops import ensure_labels_cached
+
+    issue = issue or store.get_issue(number)
+    task = Task.from_issue(issue)
+    if task.no_agent:
+        raise OrchError(f"task #{number} has the no-agent label: orch never routes it")
+    if task.status not in (Status.NEW, Status.ROUTED):
+        shown = task.status.value if task.status else "no single status"
+        raise OrchError(
+            f"task #{number} is {shown}; only new (or routed) tasks are routed — "
+            f"use `orch task retry {number}` to start it over"
+        )
+    comments = list(comments) if comments is not None else store.list_comments(number)
+    logins = orch_logins(store, project.config.workflow.orch_logins)
+    history = History.from_comments(_since_last_route(comments, logins), logins)
+    facts = gather_facts(deps, project.config, issue, history.route_failures, env=env)
+    if task.status is Status.ROUTED and _router_set(comments, task.agent, logins):
+        # Routing a routed task again: the agent/complexity labels are the router's own
+        # earlier choice, not an owner's, so they do not bind the new decision.
+        facts = replace(facts, labels=tuple(
+            n for n in facts.labels if not n.startswith((L.AGENT_PREFIX, L.COMPLEXITY_PREFIX))))
+    if needs_llm(facts):
+        from orch.route.llm import ask_router
+
+        answer, error = ask_router(deps, project, issue, facts, env=env)
+        facts = _with_answer(facts, answer, error)
+    decision = decide(facts)
+
+    if decision.routed:
+        assert decision.agent is not None
+        ensure_labels_cached(
+            store, [f"{L.AGENT_PREFIX}{decision.agent}", f"{L.COMPLEXITY_PREFIX}{decision.complexity}"],
+            deps.paths,
+        )
+        set_status(
+            store, number, Status.ROUTED, trigger="route", reason=decision.reason,
+            agent=decision.agent, complexity=decision.complexity, issue=issue,
+        )
+        post_marker(store, number, "route", decision.to_json(), route_text(decision), comments=comments)
+        status = Status.ROUTED.value
+    elif decision.failed_llm:
+        data = {"failed": True, "mode": "llm", "error": decision.failed_llm,
+                "attempt": decision.failures, "max": facts.max_route_attempts}
+        post_marker(store, number, "route", data, route_text(decision), comments=comments)
+        status = (task.status or Status.NEW).value
+    else:
+        set_status(store, number, Status.NEEDS_REVIEW, trigger="route_failed", reason=decision.reason, issue=issue)
+        post_marker(store, number, "route", {**decision.to_json(), "status": "needs_review"},
+                    route_text(decision), comments=comments)
+        status = Status.NEEDS_REVIEW.value
+    return RouteResult(number, decision, status, dry_run)
+
+
+def _router_set(comments: Sequence[Comment], agent: str | None, logins: frozenset[str]) -> bool:
+    """Whether the task's agent label was written by an earlier (non-label) routing."""
+    from orch.task import markers
+
+    for comment in reversed(comments):
+        marker = markers.orch_marker(comment, logins)
+        if marker and marker.kind == "route" and marker.data.get("agent"):
+            return bool(agent) and marker.data.get("agent") == agent and marker.data.get("mode") != "label"
+    return False
+
+
+def _since_last_route(comments: Sequence[Comment], logins: frozenset[str]) -> list[Comment]:
+    """Comments after the last successful route: failures count from there."""
+    from orch.task import markers
+
+    start = 0
+    for index, comment in enumerate(comments):
+        marker = markers.orch_marker(comment, logins)
+        if marker and marker.kind == "route" and marker.data.get("agent"):
+            start = index + 1
+    return list(comments[start:])
+
+
+def gather_facts(
+    deps: Deps, config: Config, issue: Issue, route_failures: int,
+    *, env: Mapping[str, str] | None = None,
+) -> RouteFacts:
+    from orch.agents.cooldown import Cooldowns
+    from orch.agents.probe import which
+
+    installed = frozenset(name for name, agent in config.agents.items() if which(agent, env) is not None)
+    cooling = {c.key: _cooling_text(c) for c in Cooldowns(deps.paths, deps.clock).active()}
+    return RouteFacts(
+        number=issue.number,
+        labels=tuple(issue.labels),
+        agents=tuple(config.agents),
+        mode=config.router.mode,
+        disabled=tuple(config.router.disabled_agents),
+        installed=installed,
+        cooling=cooling,
+        model_map=config.model_map,
+        fallback_executor=config.router.fallback_executor,
+        router_agent=config.router.agent,
+        max_route_attempts=config.router.max_route_attempts,
+        route_failures=route_failures,
+    )
+
+
+def _cooling_text(cooldown: Cooldown) -> str:
+    from orch.clock import utc_iso
+
+    return f"{cooldown.error_class} until {utc_iso(cooldown.until)}"
+
+
+def _with_answer(facts: RouteFacts, answer: Mapping[str, Any] | None, error: str) -> RouteFacts:
+    if answer is not None and answer.get("executor") not in facts.agents:
+        error = f"the router chose {answer.get('executor')!r}, which is not a configured agent"
+        answer = None
+    return replace(facts, llm_answer=answer, llm_error=error if answer is None else "")
+
+
+_BADGES = {"claude": "🟣", "codex": "🟢", "opencode": "🔵"}
+
+
+def route_text(decision: RouteDecision) -> str:
+    """The human part of the `orch:route` comment."""
+    if decision.routed:
+        assert decision.agent is not None
+        badge = _BADGES.get(decision.agent, "🤖")
+        model = f"model `{decision.model}`" if decision.model else "the CLI's default model"
+        return (
+            f"**orch** routed this task to {badge} **{decision.agent}** · {model} · "
+            f"complexity `{decision.complexity}` ({decision.mode.replace('_', ' ')} routing)\n\n"
+            f"> {decision.reason}"
+        )
+    if decision.failed_llm:
+        return f"**orch** could not route this task yet: {decision.reason}"
+    return f"**orch** could not route this task; it needs a human: {decision.reason}"

@@ -1,0 +1,1 @@
+"""Running one task: worktree, prompts, supervised agent process, outcome, publishing."""

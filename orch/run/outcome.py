@@ -1,0 +1,145 @@
+"""After the agent (SPEC §6.5): what one attempt's output means, recorded on disk.
+
+`finish_attempt()` parses the agent's captured output with its adapter, looks at the
+worktree (commits ahead, uncommitted changes), lets `orch.run.decision.decide()` choose the
+task's next status, writes result.json and usage.json (redacted) into the attempt
+directory and starts the agent's cooldown when the decision says so. Everything
+publishing needs is then on disk, so a crash between here and publishing loses nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from orch.io import git, proc
+from orch.io.redact import Redactor
+from orch.run.decision import Decision, Facts, decide, next_untried_agent
+from orch.run.supervisor import ExitInfo
+from orch.task.attempt import AttemptDir
+
+if TYPE_CHECKING:
+    from orch.deps import Deps
+    from orch.project import Project
+
+
+def finish_attempt(
+    deps: Deps,
+    project: Project,
+    adir: AttemptDir,
+    exit_info: ExitInfo,
+    *,
+    output_file: Path | None = None,
+    lost: bool = False,
+) -> Decision:
+    """Parse the agent's output, classify it, decide the task's next status; write
+    result.json and usage.json; start the agent's cooldown when the decision says so."""
+    from orch.agents import adapter_for
+
+    config = project.config
+    meta = adir.read(adir.meta) or {}
+    agent = str(meta.get("agent"))
+    adapter = adapter_for(config.agents[agent], config) if agent in config.agents else None
+    stdout = adir.text(adir.stdout)
+    stderr = adir.text(adir.stderr)
+    output_text = None
+    if output_file is None:
+        output_file = _output_file_of(adir)
+    if output_file is not None and output_file.exists():
+        output_text = output_file.read_text(encoding="utf-8", errors="replace")
+    outcome: dict[str, Any]
+    if adapter is not None:
+        parsed = adapter.parse(
+            exit_info.returncode,
+            stdout,
+            stderr,
+            timed_out=exit_info.timed_out,
+            idle_killed=exit_info.idle_killed,
+            output_file_text=output_text,
+            now=deps.clock.now(),
+        )
+        outcome = parsed.to_json()
+    else:
+        outcome = {"result": None, "usage": {}, "error_class": "failed",
+                   "error_detail": f"agent {agent!r} is no longer configured",
+                   "permission_denials": [], "failed_commands": []}
+
+    worktree = Path(str(meta.get("worktree")))
+    ahead = 0
+    dirty = False
+    if worktree.is_dir():
+        dirty = git.has_changes(worktree)
+        ahead = git.commits_ahead(worktree, str(meta.get("base_ref")))
+    tried = [*meta.get("tried_agents", []), agent]
+    next_agent = None
+    if outcome.get("error_class") in ("usage_limit", "auth"):
+        next_agent = _next_agent(deps, project, tried)
+    facts = Facts(
+        attempt=int(meta.get("attempt") or 0),
+        agent=agent,
+        result=outcome.get("result"),
+        error_class=outcome.get("error_class"),
+        error_detail=str(outcome.get("error_detail") or ""),
+        timed_out=exit_info.timed_out,
+        idle_killed=exit_info.idle_killed,
+        stopped=exit_info.stopped,
+        stop_reason=exit_info.reason if exit_info.stopped else "",
+        interrupted=exit_info.interrupted,
+        lost=lost,
+        commits_ahead=ahead + (1 if dirty else 0),
+        permission_denials=len(outcome.get("permission_denials") or []),
+        failed_commands=tuple(outcome.get("failed_commands") or ()),
+        previous_blockers=[tuple(b) for b in meta.get("previous_blockers", [])],
+        next_agent=next_agent,
+        plan=bool(meta.get("plan")),
+        children=len((outcome.get("result") or {}).get("children") or ()),
+    )
+    decision = decide(facts)
+    redactor = Redactor.from_env(os.environ, config.workflow.secret_env)
+    from orch.io.redact import redact_data
+
+    adir.write(adir.result, {"outcome": redact_data(outcome, redactor.values), "decision": decision.to_json()})
+    adir.write(adir.usage, dict(outcome.get("usage") or {}))
+    if decision.cooldown:
+        _cooldown(deps, agent, meta.get("model"), decision.error_class, outcome.get("reset_at"))
+    return decision
+
+
+def _output_file_of(adir: AttemptDir) -> Path | None:
+    for name in ("codex-last-message.txt",):
+        candidate = adir.path / name
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _next_agent(deps: Deps, project: Project, tried: list[str]) -> str | None:
+    config = project.config
+    unavailable = list(config.router.disabled_agents)
+    for name, agent in config.agents.items():
+        if proc.which(agent.command[0]) is None and not Path(agent.command[0]).exists():
+            unavailable.append(name)
+    unavailable += _cooling(deps)
+    return next_untried_agent(list(config.agents), tried, unavailable)
+
+
+def _cooling(deps: Deps) -> list[str]:
+    """Agents whose whole-agent cooldown is active."""
+    from orch.agents.cooldown import Cooldowns
+
+    return [c.agent for c in Cooldowns(deps.paths, deps.clock).active() if c.model is None]
+
+
+def _cooldown(deps: Deps, agent: str, model: Any, error_class: Any, reset_at: Any) -> None:
+    """Cool the agent down: the model alone for a usage limit with a model, else the agent."""
+    from orch.agents.cooldown import Cooldowns
+    from orch.clock import parse_iso
+
+    until = parse_iso(reset_at) if isinstance(reset_at, str) else None
+    scoped = model if error_class == "usage_limit" and isinstance(model, str) else None
+    Cooldowns(deps.paths, deps.clock).record(
+        agent, scoped, error_class=str(error_class), reason=f"{error_class} on a task run",
+        reset_at=until,
+    )
+

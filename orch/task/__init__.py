@@ -1,0 +1,1 @@
+"""The task layer over a Store: statuses, labels, markers, history, owner commands."""
