@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from orch.route.router import RouteFacts, decide, needs_llm
+from orch.route.decision import RouteFacts, decide, needs_llm
 from orch.task import markers
 from tests.fakes import install_fake_agents, write_scenario
 from tests.helpers import Repo, Result, make_repo, run_orch

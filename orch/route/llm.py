@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orch.agents import ask
-from orch.route.router import COMPLEXITIES, RouteFacts, label_complexity, why_unusable
+from orch.route.decision import COMPLEXITIES, RouteFacts, label_complexity, why_unusable
 
 if TYPE_CHECKING:
     from orch.agents.base import AgentOutcome

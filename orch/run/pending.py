@@ -18,7 +18,7 @@ from orch.io.faults import fault_point
 from orch.io.redact import Redactor
 from orch.run.decision import Decision
 from orch.run.outcome import finish_attempt
-from orch.run.runner import RunResult
+from orch.run.result import RunResult
 from orch.run.supervisor import ExitInfo, read_exit
 from orch.task.attempt import AttemptDir, attempts, read_sidecar, update_sidecar
 

@@ -16,7 +16,7 @@ import shutil
 import socket
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from orch.io.redact import Redactor
 from orch.run import checkout
 from orch.run.outcome import finish_attempt
 from orch.run.prompts import attempt_prompts
+from orch.run.result import RunResult
 from orch.run.supervisor import Progress, supervise
 from orch.status import Status
 from orch.task.attempt import AttemptDir, attempt_dir, update_sidecar
@@ -56,49 +57,6 @@ class RunOptions:
     model: str | None = None
     publish_only: bool = False
     detached: bool = False  # a supervisor started by a tick or --detach: nobody reads its stderr
-
-
-@dataclass
-class RunResult:
-    number: int
-    action: str  # ran | published | blocked | needs_review | detached | nothing
-    status: str | None = None
-    attempt: int | None = None
-    agent: str | None = None
-    model: str | None = None
-    error_class: str | None = None
-    reason: str = ""
-    pr: int | None = None
-    pr_url: str = ""
-    branch: str = ""
-    pushed_sha: str | None = None
-    duration_s: float | None = None
-    exit_code: int | None = None
-    signal: int | None = None
-    pid: int | None = None
-    attempt_dir: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "extra"} | self.extra
-
-    def line(self) -> str:
-        """One human line for stdout."""
-        parts = [f"#{self.number}", self.action]
-        if self.status:
-            parts.append(f"status:{self.status}")
-        if self.attempt:
-            parts.append(f"attempt {self.attempt}")
-        if self.agent:
-            parts.append(f"{self.agent}" + (f"/{self.model}" if self.model else ""))
-        if self.error_class:
-            parts.append(f"error:{self.error_class}")
-        if self.pr:
-            parts.append(f"PR #{self.pr}")
-        if self.pid:
-            parts.append(f"pid {self.pid}")
-        text = " ".join(parts)
-        return f"{text}: {self.reason}" if self.reason else text
 
 
 # ---------------------------------------------------------------------------------------
