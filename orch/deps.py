@@ -10,9 +10,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orch import project
 from orch.clock import Clock, SystemClock
+from orch.config.model import load_config
+from orch.io import ghapp
+from orch.io.gh import Gh
 from orch.output import Console
 from orch.paths import Paths, default_paths
+from orch.store.dryrun import DryRunStore
+from orch.store.github import GitHubStore
+from orch.store.internal import WithInternal
+from orch.store.local import LocalStore
+from orch.task.hooks import install
 
 if TYPE_CHECKING:
     from orch.config.model import Config
@@ -41,7 +50,6 @@ class Deps:
     def project(self) -> Project:
         """The project this command works on (loaded and validated once)."""
         if self._project is None:
-            from orch import project
 
             self._project = project.resolve(self.project_spec, self.cwd, self.global_file)
             for warning in self._project.config.warnings:
@@ -51,7 +59,6 @@ class Deps:
     def global_config(self) -> Config:
         """The global config alone (for commands that span projects)."""
         if self._global_config is None:
-            from orch.config.model import load_config
 
             self._global_config = load_config(self.global_file, None)
         return self._global_config
@@ -61,16 +68,13 @@ class Deps:
         project = project or self.project()
         store = self.store_factory(project) if self.store_factory else make_store(project, self)
         if dry_run:
-            from orch.store.dryrun import DryRunStore
 
             return DryRunStore(store, self.console)
-        from orch.task.hooks import install  # the board and notify (SPEC §4, §6.5)
 
         return install(store, project, self.paths)
 
     def app_auth(self, project: Project | None = None) -> AppAuth | None:
         """The project's GitHub App authentication (None without `github.app_id`)."""
-        from orch.io import ghapp
 
         project = project or self.project()
         config = project.config
@@ -84,8 +88,6 @@ class Deps:
 
 def make_store(project: Project, deps: Deps) -> Store:
     """The project's store (GitHub or local) with its internal tasks beside it."""
-    from orch.store.internal import WithInternal
-    from orch.store.local import LocalStore
 
     internal = LocalStore(project.internal_store_dir, project.repo, deps.clock)
     return WithInternal(_project_store(project, deps), internal)
@@ -93,17 +95,14 @@ def make_store(project: Project, deps: Deps) -> Store:
 
 def _project_store(project: Project, deps: Deps) -> Store:
     if project.config.store == "local":
-        from orch.store.local import LocalStore
 
         return LocalStore(project.local_store_dir, project.repo, deps.clock)
-    from orch.store.github import GitHubStore
 
     return GitHubStore(make_gh(project, deps), project.repo)
 
 
 def make_gh(project: Project, deps: Deps) -> Gh:
     """The gh adapter for the project's host (its backoff, the shared backoff file)."""
-    from orch.io.gh import Gh
 
     return Gh(
         host=project.config.gh.host,

@@ -15,6 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from rich.console import Console as RichConsole
+from rich.table import Table
+
 from orch.errors import OrchError
 
 JSON_SCHEMA = 1
@@ -166,7 +169,6 @@ def _rich_table(rows: Sequence[Sequence[str]], header: Sequence[str] | None) -> 
 def terminal() -> Any:
     """A rich Console on stdout (plain text: no markup, no highlighting)."""
     # rich is imported only here: most commands never draw a table (start-up time).
-    from rich.console import Console as RichConsole
 
     return RichConsole(highlight=False, markup=False, soft_wrap=False)
 
@@ -174,7 +176,6 @@ def terminal() -> Any:
 def rich_table(rows: Sequence[Sequence[str]], header: Sequence[str] | None) -> Any:
     """The rich Table of `rows` under an upper-case `header` (for Console.table and
     refreshing views such as `task live --watch`)."""
-    from rich.table import Table
 
     grid = Table(
         box=None,

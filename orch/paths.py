@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import platformdirs
+
 from orch import taskid
 
 
@@ -87,7 +89,6 @@ def default_paths() -> Paths:
     if home:
         root = Path(home).expanduser()
         return Paths(config_dir=root, state_dir=root / "state")
-    import platformdirs
 
     return Paths(
         config_dir=Path(platformdirs.user_config_dir("orch")),

@@ -14,10 +14,22 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from orch.actions import Action
+from orch.admin.init import InitOptions, init_project
+from orch.deps import Deps
 from orch.errors import OrchError
+from orch.io import git
+from orch.paths import Paths
+from orch.task.attempt import read_sidecar
+from orch.task.history import Task
+from orch.task.ops import AddOptions, add_task
+from orch.tick import TickOptions, run_tick
 
 MAX_TICKS = 5
 TASK_TITLE = "Add a greeting note"
@@ -54,7 +66,6 @@ class DemoResult:
 
 def agent_path() -> Path:
     """The shipped stand-in agent (bin/ in a checkout, orch.bin when installed)."""
-    from importlib.resources import files
 
     try:
         path = Path(str(files("orch.bin") / "orch-demo-agent"))
@@ -66,7 +77,6 @@ def agent_path() -> Path:
 
 
 def project_config(agent: Path) -> str:
-    import yaml
 
     config = {
         "store": "local",
@@ -81,10 +91,6 @@ def project_config(agent: Path) -> str:
 
 def run_demo(base: Path | None, clock: Any, say: Callable[[str], None]) -> DemoResult:
     """Build the demo project and tick it to `in_review`; `say` narrates each step."""
-    from orch.actions import Action
-    from orch.deps import Deps
-    from orch.io import git
-    from orch.paths import Paths
 
     started = clock.monotonic()
     base = Path(tempfile.mkdtemp(prefix="orch-demo-")) if base is None else base.resolve()
@@ -111,11 +117,9 @@ def run_demo(base: Path | None, clock: Any, say: Callable[[str], None]) -> DemoR
         os.environ.setdefault(name, value)
     paths = Paths(config_dir=home, state_dir=home / "state")
     deps = Deps(paths=paths, clock=clock, project_spec=str(checkout), cwd=checkout)
-    from orch.admin.init import InitOptions, init_project
 
     init_project(deps, InitOptions(start=checkout))
 
-    from orch.task.ops import AddOptions, add_task
 
     project = deps.project()
     store = deps.store(project)
@@ -130,8 +134,6 @@ def run_demo(base: Path | None, clock: Any, say: Callable[[str], None]) -> DemoR
     )
     say(f'3. orch task add "{TASK_TITLE}"  ->  task #{task.number} (status new)')
 
-    from orch.task.history import Task
-    from orch.tick import TickOptions, run_tick
 
     def show(action: Action) -> None:
         say(
@@ -153,7 +155,6 @@ def run_demo(base: Path | None, clock: Any, say: Callable[[str], None]) -> DemoR
     if status != "in_review":
         raise OrchError(f"the demo task ended {status}, not in_review; see {paths.log_file}")
 
-    from orch.task.attempt import read_sidecar
 
     sidecar = read_sidecar(paths, project.repo, task.number)
     pr = store.find_pr(str(sidecar.get("branch") or ""), state="open")

@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orch import taskid
+from orch.admin.init import project_labels
+from orch.admin.service import Host, status
+from orch.agents.probe import probe
 from orch.errors import AuthError, GhMissing, GitHubError, NotFound, OrchError
-from orch.project import find_root
+from orch.io.gh import Gh, gh_version
+from orch.labels import status_of
+from orch.project import find_root, load_project
+from orch.run.view import supervisor_alive
+from orch.status import Status
+from orch.task.attempt import read_sidecar
 
 if TYPE_CHECKING:
     from orch.deps import Deps
@@ -179,7 +188,6 @@ def _config(deps: Deps) -> tuple[Project | None, Check]:
 
 
 def _state_dir(deps: Deps) -> Check:
-    import tempfile
 
     state = deps.paths.state_dir
     try:
@@ -195,7 +203,6 @@ def _state_dir(deps: Deps) -> Check:
 
 
 def _gh_installed() -> Check:
-    from orch.io.gh import gh_version
 
     try:
         path, version = gh_version()
@@ -212,7 +219,6 @@ def _gh_installed() -> Check:
 
 
 def _gh(deps: Deps, project: Project) -> Any:
-    from orch.io.gh import Gh
 
     auth = deps.app_auth(project)
     return Gh(host=project.config.gh.host, backoff=project.config.gh.backoff,
@@ -275,7 +281,6 @@ def _repo(deps: Deps, project: Project) -> Check:
 
 
 def _labels(store: Store, project: Project) -> Check:
-    from orch.admin.init import project_labels
 
     present = {name.lower() for name in store.list_labels()}
     wanted = [spec.name for spec in project_labels(project.config)]
@@ -299,7 +304,6 @@ def _notify(project: Project) -> list[Check]:
 
 
 def _agents(project: Project) -> list[Check]:
-    from orch.agents.probe import probe
 
     config = project.config
     checks: list[Check] = []
@@ -347,7 +351,6 @@ def _registered(project: Project) -> Check:
 def _registered_configs(deps: Deps, current: Project | None) -> list[Check]:
     """A fail line per other registered project that does not load: `orch tick` skips it
     and exits 2 (the current project's own config is the `config` check)."""
-    from orch.project import find_root, load_project
 
     try:
         registered = deps.global_config().projects
@@ -373,7 +376,6 @@ def _registered_configs(deps: Deps, current: Project | None) -> list[Check]:
 
 
 def _timer(deps: Deps) -> list[Check]:
-    from orch.admin.service import Host, status
 
     checks: list[Check] = []
     try:
@@ -402,10 +404,6 @@ def _timer(deps: Deps) -> list[Check]:
 
 
 def _drift(deps: Deps, project: Project, store: Store) -> Check:
-    from orch.labels import status_of
-    from orch.run.view import supervisor_alive
-    from orch.status import Status
-    from orch.task.attempt import read_sidecar
 
     open_issues: list[Issue] = store.list_issues(state="open")
     tasks = {i.number: status_of(i.labels) for i in open_issues if status_of(i.labels) is not None}

@@ -11,8 +11,8 @@ from orch import labels as L
 from orch.config.model import PROJECT_FILE, REPO_RE, Config, load_config, load_yaml_file
 from orch.deps import Deps, make_gh
 from orch.errors import ConfigError, OrchError, UsageError
-from orch.io import git
-from orch.io.sidecar import write_text_atomic
+from orch.io import git, yamledit
+from orch.io.sidecar import read_json, write_json_atomic, write_text_atomic
 from orch.labels import LabelSpec, base_labels
 from orch.project import Project, find_root, load_project, repo_slug, unique_local_slug
 
@@ -174,7 +174,6 @@ def project_config_text(repo: str | None, local: bool, host: str | None) -> str:
 
 def register_project(global_file: Path, root: Path) -> bool:
     """Add `root` to `projects:` in the global config (keeping the file's comments)."""
-    from orch.io import yamledit
 
     raw = load_yaml_file(global_file)
     projects = raw.get("projects") or []
@@ -207,7 +206,6 @@ def project_labels(config: Config) -> list[LabelSpec]:
 def remember_labels(repo_dir: Path, names: list[str]) -> None:
     """Record the labels known to exist in the label cache that
     `orch.task.ops.ensure_labels_cached` reads (a sorted list of names)."""
-    from orch.io.sidecar import read_json, write_json_atomic
 
     cache_file = repo_dir / "labels.json"
     known = set(read_json(cache_file, []) or [])

@@ -14,8 +14,9 @@ from typing import Any
 
 from orch.config.model import REPO_RE, load_yaml_file
 from orch.errors import ConfigError, OrchError, UsageError
-from orch.io import git
+from orch.io import git, yamledit
 from orch.paths import Paths
+from orch.project import find_root, load_project, registered_repos
 
 _URL_RE = re.compile(r"^(?:[a-z+]+://|[^@/\s]+@[^:/\s]+:)")
 
@@ -62,7 +63,6 @@ def registered(global_file: Path) -> list[str]:
 
 
 def _save(global_file: Path, projects: list[str]) -> None:
-    from orch.io import yamledit
 
     yamledit.set_key(global_file, "projects", projects)
 
@@ -86,7 +86,6 @@ def clone_target(spec: str, host: str) -> tuple[str, str]:
 def add_project(
     paths: Paths, global_file: Path, spec: str, host: str, *, dry_run: bool
 ) -> AddResult:
-    from orch.project import find_root, load_project
 
     candidate = Path(spec).expanduser()
     cloned_from = None
@@ -119,7 +118,6 @@ def add_project(
 
 def _refuse_shared_key(global_file: Path, spec: str, root: Path, repo: str) -> None:
     """Two registered projects may not share OWNER/REPO: their state would collide."""
-    from orch.project import registered_repos
 
     other = registered_repos(global_file, skip=root).get(repo.lower())
     if other is not None:
@@ -131,7 +129,6 @@ def _refuse_shared_key(global_file: Path, spec: str, root: Path, repo: str) -> N
 
 
 def list_projects(global_file: Path) -> list[ProjectEntry]:
-    from orch.project import find_root, load_project
 
     found = []
     for entry in registered(global_file):

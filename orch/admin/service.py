@@ -21,11 +21,17 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from croniter import croniter
+
+from orch.clock import SystemClock, parse_iso, utc_iso
 from orch.errors import OrchError, UsageError
+from orch.io import proc
 from orch.io.proc import ProcResult
+from orch.io.sidecar import read_json, read_versioned, write_text_atomic, write_versioned
 from orch.paths import Paths
 
 UNIT = "orch-tick"
@@ -168,7 +174,6 @@ def with_cron_line(crontab: str, line: str | None) -> str:
 
 def wrapper_text() -> str:
     """bin/orch-tick as shipped in the package (orch.bin)."""
-    from importlib import resources
 
     return resources.files("orch.bin").joinpath("orch-tick").read_text(encoding="utf-8")
 
@@ -182,7 +187,6 @@ Runner = Callable[..., ProcResult]
 
 def _run(argv: Sequence[str], input: str | None = None) -> ProcResult:
     """Run a service tool; a missing one is exit 127, like a shell would say."""
-    from orch.io import proc
 
     try:
         return proc.run(argv, input=input, timeout=30)
@@ -255,7 +259,6 @@ class Host:
 
 def find_orch_bin() -> str:
     """The orch executable: the one beside this Python (venvs) first, then PATH."""
-    from orch.io import proc
 
     beside = Path(sys.executable).parent / "orch"
     if beside.is_file() and os.access(beside, os.X_OK):
@@ -317,7 +320,6 @@ class _Plan:
 
     def write(self, path: Path, text: str, mode: int = 0o644) -> None:
         if not self.dry_run:
-            from orch.io.sidecar import write_text_atomic
 
             write_text_atomic(path, text)
             path.chmod(mode)
@@ -363,7 +365,6 @@ def _write_crontab(plan: _Plan, text: str) -> None:
 
 
 def read_manifest(host: Host) -> dict[str, Any] | None:
-    from orch.io.sidecar import read_versioned
 
     return read_versioned(host.manifest, MANIFEST_SCHEMA)
 
@@ -415,8 +416,6 @@ def install(host: Host, *, interval: int = DEFAULT_INTERVAL, cron: bool = False,
         current = _read_crontab(host)
         _write_crontab(plan, with_cron_line(current, render_cron_line(spec)))
     if not dry_run:
-        from orch.clock import SystemClock, utc_iso
-        from orch.io.sidecar import write_versioned
 
         write_versioned(host.manifest, MANIFEST_SCHEMA, {
             "kind": kind, "interval": interval, "files": written,
@@ -432,7 +431,6 @@ def install(host: Host, *, interval: int = DEFAULT_INTERVAL, cron: bool = False,
 
 
 def _has_crontab(host: Host) -> bool:
-    from orch.io import proc
 
     return proc.which("crontab") is not None
 
@@ -499,8 +497,6 @@ class ServiceStatus:
 
 
 def status(host: Host, now: datetime) -> ServiceStatus:
-    from orch.clock import parse_iso, utc_iso
-    from orch.io.sidecar import read_json
 
     manifest = read_manifest(host) or {}
     kinds = installed_kinds(host)
@@ -534,7 +530,6 @@ def status(host: Host, now: datetime) -> ServiceStatus:
         lines = [x for x in crontab.splitlines() if CRON_MARKER in x]
         enabled = bool(lines) and not lines[0].lstrip().startswith("#")
         if enabled:
-            from croniter import croniter
 
             schedule = " ".join(lines[0].split()[:5])
             slot: datetime = croniter(schedule, now).get_next(datetime)

@@ -20,6 +20,10 @@ from orch.agents.base import (
     is_github_token_var,
 )
 from orch.agents.classify import ERROR_CLASSES, Classification, Evidence, classify
+from orch.agents.claude import ClaudeAdapter
+from orch.agents.codex import CodexAdapter
+from orch.agents.command import CommandAdapter
+from orch.agents.opencode import OpencodeAdapter
 
 if TYPE_CHECKING:
     from orch.config.model import AgentConfig, Config
@@ -44,17 +48,13 @@ __all__ = [
 def adapter_for(agent: AgentConfig, config: Config | None = None, *, euid: int | None = None) -> Adapter:
     """The adapter that drives `agent` (by its family: claude, codex, opencode, command)."""
     if agent.family == "claude":
-        from orch.agents.claude import ClaudeAdapter
 
         return ClaudeAdapter(agent, config, euid=euid)
     if agent.family == "codex":
-        from orch.agents.codex import CodexAdapter
 
         return CodexAdapter(agent, config, euid=euid)
     if agent.family == "opencode":
-        from orch.agents.opencode import OpencodeAdapter
 
         return OpencodeAdapter(agent, config, euid=euid)
-    from orch.agents.command import CommandAdapter
 
     return CommandAdapter(agent, config, euid=euid)

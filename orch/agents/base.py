@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from orch.agents.classify import Evidence, classify
+from orch.clock import utc_iso
 from orch.config.model import AgentConfig, Config
 
 Mode = Literal["run", "route", "review"]
@@ -128,7 +129,6 @@ class AgentOutcome:
         return self.error_class is None and self.result is not None
 
     def to_json(self) -> dict[str, Any]:
-        from orch.clock import utc_iso
 
         return {
             "result": self.result,

@@ -8,6 +8,7 @@ attempt's work_dir and are written/read by the runner.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,6 @@ def parse_codex(output: ProcessOutput, mode: Mode = "run", now: datetime | None 
     answer = output_file_text if output_file_text and output_file_text.strip() else final_text
     structured: Any = None
     if answer.strip().startswith("{"):
-        import json
 
         try:
             structured = json.loads(answer)

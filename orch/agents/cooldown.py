@@ -18,6 +18,7 @@ from typing import Any
 
 from orch.clock import Clock, parse_iso, utc_iso
 from orch.errors import UsageError
+from orch.io.locks import file_lock
 from orch.io.sidecar import read_versioned, write_versioned
 from orch.paths import Paths
 
@@ -171,7 +172,6 @@ class Cooldowns:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, Cooldown]]:
-        from orch.io.locks import file_lock
 
         with file_lock(self.path.with_name(self.path.name + ".lock")):
             entries = self._load()

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from orch.agents.cooldown import Cooldown, Cooldowns
 from orch.config.model import AgentConfig, Config
 from orch.errors import OrchError, UsageError
+from orch.io.proc import run
+from orch.io.proc import which as proc_which
 
 _VERSION_RE = re.compile(r"\d+\.\d+(?:\.\d+)?(?:[-+.][\w.]+)?")
 
@@ -27,7 +30,6 @@ class Probe:
 
 
 def which(agent: AgentConfig, env: Mapping[str, str] | None = None) -> str | None:
-    from orch.io.proc import which as proc_which
 
     path = (env or {}).get("PATH") if env is not None else None
     return proc_which(agent.command[0], path)
@@ -55,7 +57,6 @@ def cannot_run(config: Config, name: str, env: Mapping[str, str] | None = None) 
 
 def probe(agent: AgentConfig, *, env: Mapping[str, str] | None = None, timeout: float = 15) -> Probe:
     """Locate the CLI and ask it `--version` (first line; a version number when it has one)."""
-    from orch.io.proc import run
 
     path = which(agent, env)
     if path is None:
@@ -111,7 +112,6 @@ def survey(
     config: Config, cooldowns: Cooldowns, *, env: Mapping[str, str] | None = None
 ) -> list[AgentInfo]:
     """Every configured agent: found on PATH?, version, disabled, cooldowns in force."""
-    from concurrent.futures import ThreadPoolExecutor
 
     active = cooldowns.active()
     agents = list(config.agents.items())

@@ -24,9 +24,11 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from orch.agents.result import schema_for
 from orch.errors import ConfigError
 
 SYSTEM_TEMPLATE = "agent_system.md"
@@ -147,7 +149,6 @@ def template_text(name: str, prompts_dir: str | Path | None = None) -> str:
                 raise ConfigError(
                     f"workflow.prompts_dir: cannot read {candidate}: {exc.strerror}"
                 ) from exc
-    from importlib.resources import files
 
     return files("orch.prompts").joinpath(name).read_text(encoding="utf-8")
 
@@ -228,7 +229,6 @@ def _review_notes(review: Mapping[str, Any] | None) -> str:
 
 def _result_schema_text() -> str:
     """The result contract (SPEC §6.4), from the agents layer that validates it."""
-    from orch.agents.result import schema_for
 
     return json.dumps(schema_for("run"), indent=1, sort_keys=True)
 

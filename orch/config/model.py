@@ -10,11 +10,16 @@ from __future__ import annotations
 import copy
 import os
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from croniter import croniter
 
 from orch.errors import ConfigError
 
@@ -297,7 +302,6 @@ class Config:
 
 def load_yaml_file(path: Path) -> dict[str, Any]:
     """Read one YAML mapping; a missing file is empty, a broken one a ConfigError."""
-    import yaml
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -741,7 +745,6 @@ def _agents(v: _Validator) -> dict[str, AgentConfig]:
             raise v.fail((*path, "command"), "must name the executable")
         if len(command) == 1 and " " in command[0] and "like" not in entry:
             # A single string with spaces is an argv written as one line: split it.
-            import shlex
 
             command = tuple(shlex.split(command[0]))
         like = v.string(
@@ -902,7 +905,6 @@ def schedule_problem(schedule: str) -> str | None:
         bad = _out_of_range(value, low, high)
         if bad is not None:
             return f"invalid cron line {text!r}: {name} must be {low}-{high} (got {bad})"
-    from croniter import croniter
 
     try:
         croniter(text)
@@ -927,7 +929,6 @@ def _out_of_range(field_text: str, low: int, high: int) -> str | None:
 
 
 def timezone_problem(name: str) -> str | None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
         ZoneInfo(name)

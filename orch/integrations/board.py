@@ -27,8 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orch import labels as L
 from orch import taskid
 from orch.errors import NotFound, OrchError
+from orch.io.sidecar import read_json, write_json_atomic
+from orch.io.yamledit import set_nested
 from orch.status import Status
 
 if TYPE_CHECKING:
@@ -334,7 +337,6 @@ def link_board(store: Store, config_file: Path, board_id: str, *, dry_run: bool 
         )
     mapping = resolve_map(status.options, {}, {})
     if not dry_run:
-        from orch.io.yamledit import set_nested
 
         set_nested(config_file, ("gh", "project_id"), board.id)
         set_nested(config_file, ("gh", "project_status_field_id"), status.id)
@@ -359,7 +361,6 @@ def fix_board(store: Store, config: Config, config_file: Path, *, dry_run: bool 
             f"board {info.board.title!r} has no single-select field named Status; add one on GitHub"
         )
     if not dry_run:
-        from orch.io.yamledit import set_nested
 
         set_nested(config_file, ("gh", "project_status_field_id"), info.field.id)
         set_nested(config_file, ("gh", "project_status_map"), dict(info.mapping))
@@ -488,7 +489,6 @@ class Board:
         if self._items is None:
             self._items = {}
             if self.cache_file is not None:
-                from orch.io.sidecar import read_json
 
                 data = read_json(self.cache_file) or {}
                 saved = data.get(self.project_id) if isinstance(data, dict) else None
@@ -504,7 +504,6 @@ class Board:
     def _save(self) -> None:
         if self.cache_file is None:
             return
-        from orch.io.sidecar import read_json, write_json_atomic
 
         try:
             data = read_json(self.cache_file) or {}
@@ -563,7 +562,6 @@ def sync_board(
     store: Store, config: Config, cache_file: Path | None, *, dry_run: bool = False
 ) -> list[SyncChange]:
     """Add every open task to the board and set its column."""
-    from orch import labels as L
 
     board_id = _configured_id(config)
     board = Board.from_config(_gh(store), config, cache_file)

@@ -36,7 +36,7 @@ import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
@@ -51,6 +51,7 @@ from orch.errors import (
     Transient,
 )
 from orch.io import proc
+from orch.io.sidecar import read_versioned, write_versioned
 
 if TYPE_CHECKING:
     from orch.clock import Clock
@@ -411,7 +412,6 @@ class Gh:
 
     def backoff_until(self) -> datetime | None:
         """Until when the shared backoff file says GitHub refuses us (None: not limited)."""
-        from orch.io.sidecar import read_versioned
 
         data = read_versioned(self.paths.backoff_file(self.host), BACKOFF_SCHEMA)
         if not data or not isinstance(data.get("until"), str):
@@ -435,7 +435,6 @@ class Gh:
         self.clock.sleep(wait)
 
     def _record_backoff(self, exc: RateLimited) -> datetime:
-        from orch.io.sidecar import write_versioned
 
         now = self.clock.now()
         if isinstance(exc, SecondaryRateLimited):
@@ -576,7 +575,6 @@ def _message(data: Any) -> str:
 
 
 def _reset_at(response: GhResponse) -> datetime | None:
-    from datetime import UTC
 
     reset = _float(response.header("x-ratelimit-reset"))
     return datetime.fromtimestamp(reset, UTC) if reset is not None else None

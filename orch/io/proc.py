@@ -9,11 +9,16 @@ its end with a timeout that kills its whole group. A child started in a director
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import sh
 
 from orch.errors import OrchError
 
@@ -48,7 +53,6 @@ def run(
     timeout: float | None = None,
 ) -> ProcResult:
     """Run argv to completion and capture its output; never raises on a non-zero exit."""
-    import sh
 
     program, *args = (str(a) for a in argv)
     try:
@@ -98,7 +102,6 @@ def _text(data: bytes | str | None) -> str:
 
 
 def which(program: str, path: str | None = None) -> str | None:
-    import shutil
 
     return shutil.which(program, path=path)
 
@@ -158,8 +161,6 @@ def run_in_group(
     whole group on timeout: node launchers (codex.js) leave their real binary behind if
     only they are killed, and codex never exits on a refused connection
     (reference/clients.md §2.3)."""
-    import contextlib
-    import signal
 
     child = spawn(argv, cwd=cwd, env=env, stdin=subprocess.PIPE,
                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
@@ -28,7 +29,6 @@ from orch.io.sidecar import write_text_atomic
 
 
 def render_block(key: str, value: Any) -> str:
-    import yaml
 
     return yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
@@ -80,7 +80,6 @@ def edited_text(
     """`replace_block`, proven: parsing the result gives the old document with only `key`
     set to `value`. Raises ConfigError (naming `source`) when the old text is not a YAML
     mapping or the layout defeats the splice; the caller then writes nothing."""
-    import yaml
 
     before = _mapping(text, source)
     after = replace_block(text, key, value, rendered=rendered)
@@ -145,7 +144,6 @@ def _round_trip_block(text: str, keys: tuple[str, ...], value: Any) -> str | Non
 
 
 def _mapping(text: str, source: Path | str) -> dict[str, Any]:
-    import yaml
 
     try:
         data = yaml.safe_load(text) if text.strip() else {}

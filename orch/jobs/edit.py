@@ -13,7 +13,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from orch.clock import utc_iso
+from orch.config.model import JOB_ID_RE, load_yaml_file, schedule_problem, timezone_problem
 from orch.errors import ConfigError, NotFound, UsageError
+from orch.io.sidecar import write_text_atomic
+from orch.io.yamledit import block_text, edited_text
 
 KEY_ORDER = (
     "id", "type", "schedule", "timezone", "title", "body", "labels", "agent", "internal",
@@ -27,7 +33,6 @@ ID_MAX = 40
 
 
 def _dump_jobs(jobs: list[dict[str, Any]]) -> str:
-    import yaml
 
     if not jobs:
         return "jobs: []\n"
@@ -50,7 +55,6 @@ def _dump_jobs(jobs: list[dict[str, Any]]) -> str:
 
 def jobs_block(text: str) -> str:
     """The top-level `jobs:` block of `text` ("" when it has none)."""
-    from orch.io.yamledit import block_text
 
     return block_text(text, "jobs")
 
@@ -90,8 +94,6 @@ class NewJob:
 
 def make_entry(new: NewJob, taken: set[str], now: datetime) -> dict[str, Any]:
     """Validate a job from `orch job add` and return its YAML mapping (raises UsageError)."""
-    from orch.clock import utc_iso
-    from orch.config.model import JOB_ID_RE, schedule_problem, timezone_problem
 
     problem = schedule_problem(new.schedule)
     if problem:
@@ -163,7 +165,6 @@ class JobsEdit:
 
 def read_raw(path: Path) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
     """The file's text, its parsed document and its raw `jobs` entries."""
-    from orch.config.model import load_yaml_file
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -181,7 +182,6 @@ def read_raw(path: Path) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
 
 
 def _edit(path: Path, jobs: list[dict[str, Any]], job: dict[str, Any], action: str) -> JobsEdit:
-    from orch.io.yamledit import edited_text
 
     text = read_raw(path)[0]
     after = edited_text(text, "jobs", jobs, rendered=_dump_jobs(jobs), source=path)
@@ -222,7 +222,6 @@ def plan_enable(path: Path, job_id: str, enabled: bool) -> JobsEdit:
 
 
 def apply(edit: JobsEdit) -> None:
-    from orch.io.sidecar import write_text_atomic
 
     if edit.changed:
         write_text_atomic(edit.path, edit.after)

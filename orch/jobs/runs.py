@@ -17,13 +17,24 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
-from orch import taskid
+from croniter import croniter
+
+from orch import labels, log, taskid
 from orch.actions import Action
 from orch.clock import parse_iso, utc_iso
+from orch.config.model import load_yaml_file
+from orch.errors import NotFound, OrchError
+from orch.io import proc
+from orch.io.locks import file_lock
 from orch.io.sidecar import read_versioned, write_versioned
+from orch.status import Status, transition
+from orch.store.internal import create_internal, internal_store
+from orch.task.history import new_task_labels
+from orch.task.ops import ensure_labels_cached
 
 if TYPE_CHECKING:
     from orch.config.model import JobConfig
@@ -44,7 +55,6 @@ PHASE = "jobs"
 
 
 def _zone(name: str) -> Any:
-    from zoneinfo import ZoneInfo
 
     return ZoneInfo(name)
 
@@ -65,9 +75,7 @@ def _repeated_wall_time(slot: datetime) -> bool:
 
 def next_slot(schedule: str, timezone: str, after: datetime) -> datetime:
     """The first slot of `schedule` strictly after `after`, as an aware UTC datetime."""
-    from datetime import UTC
 
-    from croniter import croniter
 
     zone = _zone(timezone)
     fixed = _fixed_hours(schedule)
@@ -98,9 +106,6 @@ def task_title(title: str, now: datetime, timezone: str) -> str:
 
 def task_labels(job: JobConfig) -> list[str]:
     """status:new, scheduled, job:<id>, the job's own labels and agent:<agent> if set."""
-    from orch import labels
-    from orch.status import Status, transition
-    from orch.task.history import new_task_labels
 
     transition(None, Status.NEW, "job")
     extra = [labels.SCHEDULED, f"{labels.JOB_PREFIX}{job.id}", *job.labels]
@@ -178,7 +183,6 @@ def load_runs(paths: Paths, repo: str) -> dict[str, JobRun]:
 
 
 def _locked(paths: Paths) -> contextlib.AbstractContextManager[None]:
-    from orch.io.locks import file_lock
 
     return file_lock(paths.jobs_file.with_name(paths.jobs_file.name + ".lock"))
 
@@ -246,8 +250,6 @@ def run_due_jobs(
     A job that fails is reported as an `error` action and does not stop the others.
     `log_actions=False` when the caller logs the actions itself (the tick does).
     """
-    from orch import log
-    from orch.errors import OrchError
 
     logger = log.setup(deps.paths)
     now = deps.clock.now()
@@ -329,8 +331,6 @@ def _tick_job(
 
 
 def _job_issues(store: Store, job: JobConfig, state: str) -> list[Issue]:
-    from orch import labels
-    from orch.store.internal import internal_store
 
     wanted = [f"{labels.JOB_PREFIX}{job.id}"]
     if job.internal:  # its tasks are all internal: no GitHub request
@@ -339,7 +339,6 @@ def _job_issues(store: Store, job: JobConfig, state: str) -> list[Issue]:
 
 
 def _status_name(issue: Issue) -> str:
-    from orch import labels
 
     status = labels.status_of(issue.labels)
     return status.value if status else "unlabeled"
@@ -347,7 +346,6 @@ def _status_name(issue: Issue) -> str:
 
 def _active_task(issues: list[Issue]) -> Issue | None:
     """The open task of a job that still holds it back (new, routed or in progress)."""
-    from orch import labels
 
     for issue in issues:
         if issue.state != "open":
@@ -367,9 +365,6 @@ def _create_task(
     slot: datetime,
     now: datetime,
 ) -> Action:
-    from orch.errors import OrchError
-    from orch.store.internal import create_internal
-    from orch.task.ops import ensure_labels_cached
 
     names = task_labels(job)
     try:
@@ -396,8 +391,6 @@ def _create_task(
 def _run_bash(
     project: Project, deps: Deps, job: JobConfig, slot: datetime, now: datetime
 ) -> Action:
-    from orch import log
-    from orch.io import proc
 
     assert job.command
     result = proc.run(
@@ -480,7 +473,6 @@ class JobView:
 
 def job_views(project: Project, deps: Deps) -> list[JobView]:
     """Every job of the project with its last run on this host and its next slot."""
-    from orch.config.model import load_yaml_file
 
     project_file = project.config.project_file
     source = "defaults"
@@ -497,7 +489,6 @@ def job_views(project: Project, deps: Deps) -> list[JobView]:
 
 
 def job_view(project: Project, deps: Deps, job_id: str) -> JobView:
-    from orch.errors import NotFound
 
     views = job_views(project, deps)
     for view in views:

@@ -16,6 +16,7 @@ kept in `<state>/repos/<owner>/<repo>/tasks/<n>/reviews/<k>/`. Nothing here prin
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -25,9 +26,36 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orch.agents import BuildRequest, adapter_for
+from orch.agents.cooldown import Cooldowns
+from orch.agents.prompt import (
+    cap_text,
+    clean_untrusted,
+    render_template,
+    template_text,
+    tidy,
+    untrusted_block,
+)
+from orch.agents.result import REVIEW_SCHEMA
+from orch.clock import parse_iso
 from orch.errors import NotFound, OrchError, UsageError
 from orch.io import git, proc
+from orch.io.locks import TaskLock
+from orch.io.redact import Redactor, redact_data
+from orch.run import worktree as wt
+from orch.run.supervisor import supervise
+from orch.run.worktree import branch_name
 from orch.status import Status
+from orch.task.attempt import AttemptDir, read_sidecar, update_sidecar
+from orch.task.history import History, Task, orch_logins, post_marker, set_status
+from orch.task.verdict import (
+    change_requests,
+    is_orch_pr,
+    next_step,
+    pick_reviewer,
+    render_comment,
+    verdict_for,
+)
 
 if TYPE_CHECKING:
     from orch.deps import Deps
@@ -116,7 +144,6 @@ def find_target(
 ) -> tuple[Target | None, str]:
     """The task's open PR and head SHA, or (None, why there is nothing to review).
     `pulls`: PRs the caller already read (the tick's snapshot), so none is read again."""
-    from orch.task.history import History, Task, orch_logins
 
     issue = issue if issue is not None else store.get_issue(number)
     task = Task.from_issue(issue)
@@ -140,7 +167,6 @@ def find_target(
 def _open_pr(
     project: Project, store: Store, task: Task, history: History, pulls: Sequence[PullRequest] = ()
 ) -> PullRequest | None:
-    from orch.run.worktree import branch_name
 
     last = history.last_response or {}
     number = last.get("pr")
@@ -176,8 +202,6 @@ def _local_sha(root: Path, branch: str) -> str | None:
 def reviewer_for(deps: Deps, project: Project, author: str | None) -> str | None:
     """An agent that can review now: configured, not disabled, its CLI found, not cooling
     down (for its review model); preferably not `author`."""
-    from orch.agents.cooldown import Cooldowns
-    from orch.task.verdict import pick_reviewer
 
     config = project.config
     cooldowns = Cooldowns(deps.paths, deps.clock)
@@ -199,8 +223,6 @@ def review_task(
 ) -> ReviewResult:
     """Review one task's PR at its head SHA (see the module docstring). Exit 5 when another
     orch process works on the task."""
-    from orch.io.locks import TaskLock
-    from orch.task.attempt import read_sidecar, update_sidecar
 
     store = deps.store(project)
     number = options.number
@@ -237,7 +259,6 @@ def _review(
     options: ReviewOptions,
     env: Mapping[str, str] | None,
 ) -> ReviewResult:
-    from orch.task.verdict import verdict_for
 
     config = project.config
     number = options.number
@@ -300,8 +321,6 @@ def _run_reviewer(
 ) -> tuple[dict[str, Any], Path, str]:
     """Prepare the worktree, the diff and the prompt; run the agent; return its parsed
     outcome, the review directory and the commit reviewed."""
-    from orch.run import worktree as wt
-    from orch.task.attempt import AttemptDir
 
     config = project.config
     number = target.task.number
@@ -347,10 +366,6 @@ def run_review_agent(
 ) -> dict[str, Any]:
     """Run the reviewer in review mode on `checkout` and return its parsed outcome (also
     written to `rdir`). `track`: record the agent's pid in the task's sidecar."""
-    from orch.agents import BuildRequest, adapter_for
-    from orch.agents.result import REVIEW_SCHEMA
-    from orch.run.supervisor import supervise
-    from orch.task.attempt import update_sidecar
 
     config = project.config
     number = target.task.number
@@ -419,7 +434,6 @@ def run_review_agent(
         now=deps.clock.now(),
     )
     outcome = parsed.to_json()
-    from orch.io.redact import redact_data
 
     rdir.write(rdir.result, {"outcome": redact_data(outcome, _redactor(project).values)})
     return outcome
@@ -464,10 +478,7 @@ def review_prompt(
     diff: str,
 ) -> str:
     """The reviewer's prompt (`prompts/review.md`, overridable in `workflow.prompts_dir`)."""
-    import json
 
-    from orch.agents.prompt import cap_text, clean_untrusted, render_template, template_text, tidy
-    from orch.agents.result import REVIEW_SCHEMA
 
     task = target.task
     shown = _DELIMITER_RE.sub("[untrusted-data tag removed]", diff.strip())
@@ -508,7 +519,6 @@ def review_prompt(
 
 
 def _untrusted(source: str, text: str) -> str:
-    from orch.agents.prompt import untrusted_block
 
     return untrusted_block(source, text)
 
@@ -527,9 +537,6 @@ def _post_and_apply(
     model: str | None,
     result: ReviewResult,
 ) -> ReviewResult:
-    from orch.io.redact import redact_data
-    from orch.task.history import post_marker
-    from orch.task.verdict import render_comment
 
     redactor = _redactor(project)
     cycle = len({r.get("head_sha") for r in target.history.reviews} - {target.head_sha}) + 1
@@ -560,7 +567,6 @@ def apply_verdict(
     deps: Deps, project: Project, store: Store, target: Target, verdict: Mapping[str, Any]
 ) -> ReviewResult:
     """Make a verdict's effects (idempotent: the task is still in_review, the PR open)."""
-    from orch.task.history import set_status
 
     workflow = project.config.workflow
     number, pr = target.task.number, target.pr
@@ -611,7 +617,6 @@ def apply_verdict(
 
 
 def _step(project: Project, target: Target, verdict: Mapping[str, Any]) -> Step:
-    from orch.task.verdict import change_requests, is_orch_pr, next_step
 
     workflow, pr = project.config.workflow, target.pr
     return next_step(
@@ -629,8 +634,6 @@ def _step(project: Project, target: Target, verdict: Mapping[str, Any]) -> Step:
 
 
 def _cool_down(deps: Deps, agent: str, model: str | None, error_class: str, reset_at: Any) -> None:
-    from orch.agents.cooldown import Cooldowns
-    from orch.clock import parse_iso
 
     until = parse_iso(reset_at) if isinstance(reset_at, str) else None
     scoped = model if error_class == "usage_limit" and model else None
@@ -640,7 +643,6 @@ def _cool_down(deps: Deps, agent: str, model: str | None, error_class: str, rese
 
 
 def _redactor(project: Project) -> Any:
-    from orch.io.redact import Redactor
 
     return Redactor.from_env(os.environ, project.config.workflow.secret_env)
 
@@ -654,7 +656,6 @@ def spawn_review(
 ) -> subprocess.Popen[bytes]:
     """Start `orch task review N` in its own session; record its pid in the sidecar (so
     max_parallel counts it) and return the process."""
-    from orch.task.attempt import update_sidecar
 
     argv = [sys.executable, "-m", "orch"]
     if deps.config_file:
@@ -689,7 +690,6 @@ def start_detached(
     deps: Deps, project: Project, options: ReviewOptions, *, env: Mapping[str, str] | None = None
 ) -> ReviewResult:
     """`orch task review N --detach`: fail fast when the task is locked, else start and return."""
-    from orch.io.locks import TaskLock
 
     TaskLock(deps.paths, project.repo, options.number).acquire().release()
     child = spawn_review(deps, project, options, env=env)
@@ -699,7 +699,6 @@ def start_detached(
 
 def describe_review(deps: Deps, project: Project, options: ReviewOptions) -> list[str]:
     """What `orch task review N --dry-run` would do, as `would:` lines; makes no writes."""
-    from orch.task.verdict import verdict_for
 
     store = deps.store(project)
     target, why = find_target(project, store, options.number)
@@ -725,7 +724,6 @@ _NOT_THE_REVIEWS_FAULT = ("usage_limit", "auth", "rate_limit", "overloaded")
 def no_verdict_runs(paths: Paths, repo: str, number: int, head_sha: str) -> int:
     """How many finished reviews of `head_sha` on this host gave no verdict through the
     reviewer's own fault (garbage, failure, timeout; not a limit or an outage)."""
-    from orch.task.attempt import AttemptDir
 
     folder = paths.task_dir(repo, number) / "reviews"
     count = 0

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orch.agents import ask
+from orch.agents.prompt import render_template, template_text, untrusted_block
+from orch.agents.result import ROUTE_SCHEMA
 from orch.route.decision import COMPLEXITIES, RouteFacts, label_complexity, why_unusable
 
 if TYPE_CHECKING:
@@ -25,7 +27,6 @@ ROUTE_TEMPLATE = "route.md"
 
 
 def route_prompt(config: Config, issue: Issue, facts: RouteFacts) -> str:
-    from orch.agents.prompt import render_template, template_text, untrusted_block
 
     usable = [a for a in facts.agents if a not in facts.disabled]
     lines = []
@@ -53,7 +54,6 @@ def ask_router(
     *, env: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
     """Run the router agent in route mode; its validated answer, or (None, why not)."""
-    from orch.agents.result import ROUTE_SCHEMA
 
     config = project.config
     name = config.router.agent

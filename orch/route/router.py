@@ -22,6 +22,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from orch import labels as L
+from orch.agents.cooldown import Cooldowns
+from orch.agents.probe import which
+from orch.clock import utc_iso
 from orch.errors import OrchError
 from orch.route.decision import (
     RouteDecision,
@@ -29,6 +32,11 @@ from orch.route.decision import (
     decide,
     needs_llm,
 )
+from orch.route.llm import ask_router
+from orch.status import Status
+from orch.task import markers
+from orch.task.history import History, Task, orch_logins, post_marker, set_status
+from orch.task.ops import ensure_labels_cached
 
 if TYPE_CHECKING:
     from orch.agents.cooldown import Cooldown
@@ -74,9 +82,6 @@ def route_task(
     dry_run: bool = False,
 ) -> RouteResult:
     """Route one task: decide, then write labels (one write) and the `orch:route` comment."""
-    from orch.status import Status
-    from orch.task.history import History, Task, orch_logins, post_marker, set_status
-    from orch.task.ops import ensure_labels_cached
 
     issue = issue or store.get_issue(number)
     task = Task.from_issue(issue)
@@ -98,7 +103,6 @@ def route_task(
         facts = replace(facts, labels=tuple(
             n for n in facts.labels if not n.startswith((L.AGENT_PREFIX, L.COMPLEXITY_PREFIX))))
     if needs_llm(facts):
-        from orch.route.llm import ask_router
 
         answer, error = ask_router(deps, project, issue, facts, env=env)
         facts = _with_answer(facts, answer, error)
@@ -131,7 +135,6 @@ def route_task(
 
 def _router_set(comments: Sequence[Comment], agent: str | None, logins: frozenset[str]) -> bool:
     """Whether the task's agent label was written by an earlier (non-label) routing."""
-    from orch.task import markers
 
     for comment in reversed(comments):
         marker = markers.orch_marker(comment, logins)
@@ -142,7 +145,6 @@ def _router_set(comments: Sequence[Comment], agent: str | None, logins: frozense
 
 def _since_last_route(comments: Sequence[Comment], logins: frozenset[str]) -> list[Comment]:
     """Comments after the last successful route: failures count from there."""
-    from orch.task import markers
 
     start = 0
     for index, comment in enumerate(comments):
@@ -156,8 +158,6 @@ def gather_facts(
     deps: Deps, config: Config, issue: Issue, route_failures: int,
     *, env: Mapping[str, str] | None = None,
 ) -> RouteFacts:
-    from orch.agents.cooldown import Cooldowns
-    from orch.agents.probe import which
 
     installed = frozenset(name for name, agent in config.agents.items() if which(agent, env) is not None)
     cooling = {c.key: _cooling_text(c) for c in Cooldowns(deps.paths, deps.clock).active()}
@@ -178,7 +178,6 @@ def gather_facts(
 
 
 def _cooling_text(cooldown: Cooldown) -> str:
-    from orch.clock import utc_iso
 
     return f"{cooldown.error_class} until {utc_iso(cooldown.until)}"
 

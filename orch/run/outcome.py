@@ -13,8 +13,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orch.agents import adapter_for
+from orch.agents.cooldown import Cooldowns
+from orch.clock import parse_iso
 from orch.io import git, proc
-from orch.io.redact import Redactor
+from orch.io.redact import Redactor, redact_data
 from orch.run.decision import Decision, Facts, decide, next_untried_agent
 from orch.run.supervisor import ExitInfo
 from orch.task.attempt import AttemptDir
@@ -35,7 +38,6 @@ def finish_attempt(
 ) -> Decision:
     """Parse the agent's output, classify it, decide the task's next status; write
     result.json and usage.json; start the agent's cooldown when the decision says so."""
-    from orch.agents import adapter_for
 
     config = project.config
     meta = adir.read(adir.meta) or {}
@@ -97,7 +99,6 @@ def finish_attempt(
     )
     decision = decide(facts)
     redactor = Redactor.from_env(os.environ, config.workflow.secret_env)
-    from orch.io.redact import redact_data
 
     adir.write(adir.result, {"outcome": redact_data(outcome, redactor.values), "decision": decision.to_json()})
     adir.write(adir.usage, dict(outcome.get("usage") or {}))
@@ -126,15 +127,12 @@ def _next_agent(deps: Deps, project: Project, tried: list[str]) -> str | None:
 
 def _cooling(deps: Deps) -> list[str]:
     """Agents whose whole-agent cooldown is active."""
-    from orch.agents.cooldown import Cooldowns
 
     return [c.agent for c in Cooldowns(deps.paths, deps.clock).active() if c.model is None]
 
 
 def _cooldown(deps: Deps, agent: str, model: Any, error_class: Any, reset_at: Any) -> None:
     """Cool the agent down: the model alone for a usage limit with a model, else the agent."""
-    from orch.agents.cooldown import Cooldowns
-    from orch.clock import parse_iso
 
     until = parse_iso(reset_at) if isinstance(reset_at, str) else None
     scoped = model if error_class == "usage_limit" and isinstance(model, str) else None

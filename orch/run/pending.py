@@ -12,15 +12,19 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from orch import log
 from orch.errors import EXIT_FAILED, OrchError, os_reason
 from orch.io import proc
 from orch.io.faults import fault_point
 from orch.io.redact import Redactor
 from orch.run.decision import Decision
 from orch.run.outcome import finish_attempt
+from orch.run.publish import PublishError, publish
 from orch.run.result import RunResult
-from orch.run.supervisor import ExitInfo, read_exit
+from orch.run.supervisor import ExitInfo, kill_group, read_exit
+from orch.task import budget
 from orch.task.attempt import AttemptDir, attempts, read_sidecar, update_sidecar
+from orch.task.ops import ensure_labels_cached
 
 if TYPE_CHECKING:
     from orch.deps import Deps
@@ -43,8 +47,6 @@ def unpublished(deps: Deps, project: Project, number: int) -> AttemptDir | None:
 
 def publish_pending(deps: Deps, project: Project, store: Store, adir: AttemptDir) -> RunResult:
     """Finish an attempt: recover a lost supervisor's run, decide, publish (idempotent)."""
-    from orch.run.publish import PublishError, publish
-    from orch.task.ops import ensure_labels_cached
 
     meta = adir.read(adir.meta) or {}
     number = int(meta["number"])
@@ -93,7 +95,6 @@ def publish_pending(deps: Deps, project: Project, store: Store, adir: AttemptDir
         signal=exit_info.signal,
         attempt_dir=str(adir.path),
     )
-    from orch import log
 
     log.setup(deps.paths).info("%s %s", project.repo, redactor(result.line()))
     return result
@@ -101,7 +102,6 @@ def publish_pending(deps: Deps, project: Project, store: Store, adir: AttemptDir
 
 def _record_cost(deps: Deps, project: Project, adir: AttemptDir, number: int, attempt: int) -> None:
     """Add the attempt's cost to the host's daily ledger (orch.task.budget; a cache)."""
-    from orch.task import budget
 
     usage = adir.read(adir.usage) or {}
     try:
@@ -115,7 +115,6 @@ def _record_cost(deps: Deps, project: Project, adir: AttemptDir, number: int, at
 
 def _recover_lost(deps: Deps, project: Project, adir: AttemptDir) -> ExitInfo:
     """The supervisor died mid-run: stop its orphaned agent, record what is known."""
-    from orch.run.supervisor import kill_group
 
     meta = adir.read(adir.meta) or {}
     sidecar = read_sidecar(deps.paths, project.repo, int(meta["number"]))

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from orch.agents.prompt import ContextComment, PromptContext, build_prompts
 from orch.clock import utc_iso
 from orch.errors import OrchError
 from orch.task import markers
+from orch.task.owner import is_authorized, needs_permission_lookup
+from orch.task.plan import build_plan_prompts
+from orch.task.verdict import latest_notes
 
 if TYPE_CHECKING:
     from orch.agents.prompt import Prompts
@@ -35,8 +39,6 @@ def attempt_prompts(
     planning: bool = False,
 ) -> Prompts:
     """The system prompt and message for one attempt (orch.task.plan's for a `plan` task)."""
-    from orch.agents.prompt import ContextComment, PromptContext, build_prompts
-    from orch.task.verdict import latest_notes
 
     config = project.config
     logins = markers.orch_logins(store.viewer_login(), config.workflow.orch_logins)
@@ -67,7 +69,6 @@ def attempt_prompts(
         pr_feedback=list(history.pr_feedback),
     )
     if planning:  # a `plan` task decomposes instead of coding (orch.task.plan)
-        from orch.task.plan import build_plan_prompts
 
         return build_plan_prompts(ctx, config.workflow.prompts_dir)
     return build_prompts(ctx, config.workflow.prompts_dir)
@@ -82,7 +83,6 @@ def trusted_comments(
     """Human comments (not orch's own markers) by people who may steer orch (SPEC §7.1, the
     rule orch.task.owner applies to commands); each author's permission is asked at most once.
     `orch_logins`: orch's accounts (default: the login the store writes as)."""
-    from orch.task.owner import is_authorized, needs_permission_lookup
 
     permissions: dict[str, str | None] = {}
     mine = orch_logins if orch_logins is not None else markers.orch_logins(store.viewer_login())

@@ -40,7 +40,8 @@ from orch.store.base import Store
 from orch.task import markers
 from orch.task.attempt import AttemptDir
 from orch.task.conversation import reply_text
-from orch.task.history import post_marker
+from orch.task.history import post_marker, set_status
+from orch.task.plan import publish_children
 
 
 class PublishError(OrchError):
@@ -171,13 +172,11 @@ def publish(
 
     # 4b. a plan task's sub-issues (orch.task.plan), before the parent is set blocked
     if decision.trigger == "plan" and "children_posted" not in state:
-        from orch.task.plan import publish_children
 
         state = publish_children(store, adir, number, result, state, ensure_labels)
 
     # 5. labels
     if "labels_set" not in state:
-        from orch.task.history import set_status
 
         model_label = meta.get("model")
         wanted: list[str] = [f"model:{model_label}"] if model_label else []

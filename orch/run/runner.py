@@ -22,21 +22,33 @@ from typing import TYPE_CHECKING, Any
 
 from orch import labels as L
 from orch import taskid
+from orch.agents import BuildRequest, adapter_for
+from orch.agents.probe import cannot_run
 from orch.agents.probe import which as agent_which
+from orch.agents.result import schema_for
+from orch.agents.transcript import describe
 from orch.clock import utc_iso
 from orch.errors import Interrupted, OrchError, os_reason
 from orch.io import git, proc
 from orch.io.faults import fault_point
 from orch.io.locks import TaskLock
 from orch.io.redact import Redactor
+from orch.route.router import route_task
 from orch.run import checkout
+from orch.run import worktree as wt
 from orch.run.outcome import finish_attempt
+from orch.run.pending import publish_pending, unpublished
 from orch.run.prompts import attempt_prompts
 from orch.run.result import RunResult
 from orch.run.supervisor import Progress, supervise
+from orch.run.worktree import branch_name, worktree_path
 from orch.status import Status
 from orch.task.attempt import AttemptDir, attempt_dir, update_sidecar
+from orch.task.budget import task_budget_reason
 from orch.task.conversation import answers
+from orch.task.history import History, Task, orch_logins, post_marker, set_status
+from orch.task.ops import ensure_labels_cached
+from orch.task.plan import already_planned
 
 if TYPE_CHECKING:
     from orch.agents.base import Invocation
@@ -71,7 +83,6 @@ def run_task(
     env: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Run (or finish publishing) one task in this process; see the module docstring."""
-    from orch.run.pending import publish_pending, unpublished  # orch.run.pending imports RunResult
 
     store = deps.store(project)
     number = options.number or next_runnable(store)
@@ -115,7 +126,6 @@ def _run(
     on_progress: Callable[[Progress], None] | None,
     env: Mapping[str, str] | None,
 ) -> RunResult:
-    from orch.task.history import History, Task, orch_logins, set_status
 
     config = project.config
     issue = store.get_issue(number)
@@ -126,7 +136,6 @@ def _run(
     comments = store.list_comments(number)
     if task.status is Status.NEW and not task.agent and not options.agent:
         # An unrouted task: route it first (label override, LLM router, round robin).
-        from orch.route.router import route_task
 
         routed = route_task(deps, project, store, number, issue=issue, comments=comments, env=env)
         if routed.status != Status.ROUTED.value:
@@ -135,7 +144,6 @@ def _run(
         task = Task.from_issue(issue)
     logins = orch_logins(store, config.workflow.orch_logins)
     history = History.from_comments(comments, logins)
-    from orch.task.plan import already_planned
 
     planning = task.plan and not already_planned(comments, logins)  # a re-run after rejoin codes
     agent = options.agent or task.agent or config.default_agent()
@@ -186,8 +194,6 @@ def _refuse(
     store: Store, config: Config, issue: Issue, task: Task, history: History, run: _Attempt
 ) -> RunResult | None:
     """Max attempts, the task's budget, required tools: checked before anything starts."""
-    from orch.task.budget import task_budget_reason
-    from orch.task.history import set_status
 
     number, agent, model = run.number, run.agent, run.model
     stop = (
@@ -224,8 +230,6 @@ def _execute(
     on_progress: Callable[[Progress], None] | None,
 ) -> RunResult:
     """Supervise the agent, decide what its outcome means, publish it."""
-    from orch.agents.transcript import describe
-    from orch.run.pending import publish_pending
 
     config, number = project.config, run.number
 
@@ -281,7 +285,6 @@ def _check_runnable(number: int, state: str, task: Task, options: RunOptions) ->
 
 def _cannot_run(config: Config, agent: str | None, env: Mapping[str, str] | None) -> OrchError | None:
     """Why no agent can start (not configured, not installed here), as the error to raise."""
-    from orch.agents.probe import cannot_run
 
     if agent is None:
         return OrchError("no agent is configured; add one under `agents:` in .orch.yml")
@@ -293,7 +296,6 @@ def _not_started(
 ) -> RunResult:
     """In a terminal: the error, status unchanged. In a detached supervisor nobody sees
     the error, so the task goes to needs_review with it (never dispatched again as is)."""
-    from orch.task.history import set_status
 
     if not options.detached:
         raise problem
@@ -330,9 +332,6 @@ def _prepare(
     """Everything local an attempt needs: worktree, attempt directory, prompts, sidecar,
     the agent's invocation; meta.json last, so a half-prepared attempt is never taken for
     one that ran. Raises _Blocked (git could not make the worktree) or OSError."""
-    from orch.agents import BuildRequest, adapter_for
-    from orch.agents.result import schema_for
-    from orch.run import worktree as wt
 
     config = project.config
     number, attempt, agent, model = run.number, run.attempt, run.agent, run.model
@@ -436,7 +435,6 @@ def _setup_failed(
     """The one-line error for an attempt the host could not prepare. A detached
     supervisor also says so on the task, which stays where it was (routed) and is
     dispatched again by a later tick."""
-    from orch.task.history import post_marker
 
     reason = f"cannot prepare attempt {run.attempt} on this host: {os_reason(exc)}"
     if options.detached:
@@ -503,7 +501,6 @@ def _default_agent(project: Project) -> str:
 
 
 def _ensure_labels(deps: Deps, store: Store, names: list[str]) -> None:
-    from orch.task.ops import ensure_labels_cached
 
     ensure_labels_cached(store, names, deps.paths)
 
@@ -548,8 +545,6 @@ def start_detached(
 
 def describe_run(deps: Deps, project: Project, options: RunOptions) -> list[str]:
     """What `orch task run --dry-run` would do, as `would:` lines; makes no writes."""
-    from orch.run.worktree import branch_name, worktree_path
-    from orch.task.history import History, Task, orch_logins
 
     store = deps.store(project)
     number = options.number or next_runnable(store)

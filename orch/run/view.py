@@ -16,11 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
+from orch.agents.transcript import describe, render
 from orch.clock import Clock, parse_iso
 from orch.errors import NotFound, OrchError
 from orch.io import proc
+from orch.io.locks import holder
+from orch.labels import statuses_in
 from orch.paths import Paths
+from orch.run.runner import tmux_session
+from orch.run.supervisor import kill_group, request_stop
 from orch.task.attempt import AttemptDir, attempt_dir, latest, read_sidecar, running_sidecars
+from orch.task.history import History, orch_logins
 
 if TYPE_CHECKING:
     from orch.store.base import Store
@@ -105,8 +111,6 @@ def kill(paths: Paths, clock: Clock, repo: str, number: int, *, wait_s: float = 
     """Stop a running task: its supervisor kills the agent's group and publishes the
     attempt as `needs_review` "stopped by owner". An orphaned agent (supervisor gone) is
     killed directly; the next run or reap publishes what it left."""
-    from orch.io.locks import holder
-    from orch.run.supervisor import kill_group, request_stop
 
     data = read_sidecar(paths, repo, number)
     sup_alive = supervisor_alive(data)
@@ -153,7 +157,6 @@ def find_attempt(paths: Paths, repo: str, number: int, attempt: int | None) -> A
 
 def log_lines(adir: AttemptDir) -> list[str]:
     """The agent's stream as readable lines, then its exit."""
-    from orch.agents.transcript import render
 
     lines = render(adir.text(adir.stdout).splitlines())
     stderr = adir.text(adir.stderr, 2000).strip()
@@ -210,7 +213,6 @@ def exit_line(data: dict[str, Any]) -> str:
 
 def follow(adir: AttemptDir, clock: Clock, running: Any, poll: float = 0.5) -> Iterator[str]:
     """Readable lines as they arrive, until `running()` turns false and the file is read."""
-    from orch.agents.transcript import describe
 
     offset = 0
     pending = ""
@@ -262,8 +264,6 @@ def costs(
 ) -> list[AttemptCost]:
     """Per-attempt usage from the `orch:agent-response` markers of the given tasks
     (default: every open task)."""
-    from orch.labels import statuses_in
-    from orch.task.history import History, orch_logins
 
     logins = orch_logins(store, configured_logins)
     if numbers is None:
@@ -289,7 +289,6 @@ def costs(
 
 def tmux_target(paths: Paths, repo: str, number: int, use_tmux: bool) -> str:
     """The tmux session of a running task, for `orch task attach`."""
-    from orch.run.runner import tmux_session
 
     if not use_tmux:
         raise OrchError(

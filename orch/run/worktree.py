@@ -16,6 +16,7 @@ from pathlib import Path
 from orch import taskid
 from orch.errors import OrchError
 from orch.io import git
+from orch.io.locks import file_lock
 
 SLUG_MAX = 40
 
@@ -129,6 +130,5 @@ def remove(root: Path, path: Path, branch: str | None = None) -> None:
 def _repository_lock(root: Path) -> contextlib.AbstractContextManager[None]:
     """One worktree creation at a time per repository: concurrent `git worktree add -b`
     race on .git/config, and the loser is left with its branch but no worktree."""
-    from orch.io.locks import file_lock
 
     return file_lock(git.common_dir(root) / "orch-worktree.lock")

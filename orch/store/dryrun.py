@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from orch.clock import SystemClock
 from orch.labels import LabelSpec
 from orch.output import Console
 from orch.store.base import Comment, Issue, LabelEvent, PullRequest, Snapshot, Store
@@ -34,7 +35,6 @@ class DryRunStore:
         self.console.would(line)
 
     def _now(self) -> datetime:
-        from orch.clock import SystemClock
 
         return SystemClock().now()
 

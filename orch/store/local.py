@@ -23,6 +23,7 @@ from typing import Any
 from orch import labels as L
 from orch.clock import Clock, parse_iso, utc_iso
 from orch.errors import NotFound, OrchError
+from orch.io import git
 from orch.io.sidecar import read_json, write_json_atomic
 from orch.labels import LabelSpec
 from orch.status import Status
@@ -413,7 +414,6 @@ class LocalStore:
         return self.user
 
     def default_branch(self) -> str:
-        from orch.io import git
 
         return git.default_branch(self.root.parent.parent)
 

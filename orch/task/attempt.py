@@ -22,6 +22,7 @@ worktree, branch, current attempt and the supervisor's pid + start time.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,7 +155,6 @@ def update_sidecar(paths: Paths, repo: str, number: int, **fields: Any) -> dict[
     The read-modify-write holds an exclusive flock on `<n>.json.lock`, so two processes
     updating one task at once (the tick or `--detach` recording the supervisor's pid
     while the supervisor records its attempt) never lose each other's fields."""
-    import fcntl
 
     path = paths.task_sidecar(repo, number)
     path.parent.mkdir(parents=True, exist_ok=True)

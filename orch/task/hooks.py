@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from orch.integrations import notify
+from orch.integrations.board import Board, board_cache_file, status_hook
+from orch.task.history import add_status_hook
+
 if TYPE_CHECKING:
     from orch.paths import Paths
     from orch.project import Project
@@ -17,7 +21,6 @@ if TYPE_CHECKING:
 
 
 def install(store: Store, project: Project, paths: Paths) -> Store:
-    from orch.task.history import add_status_hook
 
     if getattr(store, "status_hooks_installed", False):
         return store  # a store object handed out again (tests' store_factory)
@@ -25,13 +28,11 @@ def install(store: Store, project: Project, paths: Paths) -> Store:
     config = project.config
     gh = getattr(store, "gh", None)
     if config.gh.project_id and gh is not None:
-        from orch.integrations.board import Board, board_cache_file, status_hook
 
         board = Board.from_config(gh, config, board_cache_file(paths.repo_dir(project.repo)))
         if board is not None:
             add_status_hook(store, status_hook(board, project.repo))
     if config.notify.configured:
-        from orch.integrations import notify
 
         add_status_hook(store, notify.status_hook(config.notify, project.repo, project.root))
     return store

@@ -20,6 +20,7 @@ from orch.paths import Paths
 from orch.project import Project
 from orch.status import Status
 from orch.store.base import Issue, Store
+from orch.store.dryrun import DryRunStore
 from orch.store.internal import create_internal
 from orch.task.history import (
     KEEP,
@@ -72,7 +73,6 @@ def ensure_labels_cached(store: Store, names: Iterable[str], paths: Paths) -> li
         return []
     created = store.ensure_labels([L.spec_for(n) for n in wanted if n not in known])
     known |= set(wanted)
-    from orch.store.dryrun import DryRunStore
 
     if not isinstance(store, DryRunStore):
         write_json_atomic(cache_file, sorted(known))

@@ -14,13 +14,19 @@ publish.json before the next one, so an interrupted publish never creates one tw
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orch import labels as L
 from orch import taskid
+from orch.agents.prompt import SYSTEM_TEMPLATE, finished, render_template, template_text, variables
+from orch.agents.result import schema_for, validate_children
 from orch.store.internal import create_internal
+from orch.task import markers
+from orch.task.history import new_task_labels, post_marker
+from orch.task.ops import with_parent
 
 if TYPE_CHECKING:
     from orch.agents.prompt import PromptContext, Prompts
@@ -32,16 +38,7 @@ PLAN_TEMPLATE = "plan.md"
 
 def build_plan_prompts(ctx: PromptContext, prompts_dir: str | Path | None = None) -> Prompts:
     """The system prompt with the plan result schema, and the plan message."""
-    import json
 
-    from orch.agents.prompt import (
-        SYSTEM_TEMPLATE,
-        finished,
-        render_template,
-        template_text,
-        variables,
-    )
-    from orch.agents.result import schema_for
 
     values = variables(ctx)
     values["result_schema"] = json.dumps(schema_for("plan"), indent=1, sort_keys=True)
@@ -52,13 +49,11 @@ def build_plan_prompts(ctx: PromptContext, prompts_dir: str | Path | None = None
 
 def child_body(body: str, parent: int) -> str:
     """A sub-issue's body: the child's text and the `Parent: #N` line."""
-    from orch.task.ops import with_parent
 
     return with_parent(body, parent)
 
 
 def child_labels(child: dict[str, Any]) -> list[str]:
-    from orch.task.history import new_task_labels
 
     return new_task_labels(complexity=child.get("complexity") or None)
 
@@ -80,8 +75,6 @@ def publish_children(
     ensure_labels: Callable[[list[str]], object] | None,
 ) -> dict[str, Any]:
     """Create the plan's children (those not created yet) and post the list on the parent."""
-    from orch.agents.result import validate_children
-    from orch.task.history import post_marker
 
     agent_result = (result.get("outcome") or {}).get("result") or {}
     children = validate_children(agent_result.get("children"))
@@ -117,7 +110,6 @@ def publish_children(
 def already_planned(comments: Sequence[Any], logins: frozenset[str]) -> bool:
     """True when an earlier attempt of this task created its sub-issues (its status note
     lists `children`): after the rejoin the task runs as an ordinary task."""
-    from orch.task import markers
 
     for comment in comments:
         marker = markers.orch_marker(comment, logins)

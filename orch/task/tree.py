@@ -10,6 +10,7 @@ from typing import Any
 from orch import labels as L
 from orch import taskid
 from orch.store.base import Issue
+from orch.task.ops import parent_of
 
 
 @dataclass
@@ -36,7 +37,6 @@ class Node:
 
 def build(issues: Iterable[Issue], root: int | None = None) -> list[Node]:
     """The forest of tasks (parents before children, by number); only `root`'s tree if given."""
-    from orch.task.ops import parent_of
 
     ordered = sorted(issues, key=lambda i: (taskid.is_internal(i.number), abs(i.number)))
     nodes = {i.number: Node(i) for i in ordered}  # issues by number, then internal tasks

@@ -8,6 +8,7 @@ round (the task ran and came back) and no longer count.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -92,7 +93,6 @@ def try_claim(
     store: Store, number: int, host: str, run_id: str, now: datetime, logins: markers.OrchLogins
 ) -> bool:
     """Post our claim, re-read, keep it only when it is the earliest live one."""
-    import os
 
     until = now + CLAIM_TTL
     body = markers.render(

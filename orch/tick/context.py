@@ -12,9 +12,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from orch import log
 from orch.actions import Action
+from orch.errors import AuthError, GhMissing, OrchError, RateLimited
+from orch.integrations import notify
 from orch.status import Status
 from orch.store.base import Comment, Issue, Mention, PullRequest, PullThread
+from orch.task.history import Task, orch_logins
 
 if TYPE_CHECKING:
     from orch.deps import Deps
@@ -96,7 +100,6 @@ class ProjectTick:
         if action == "error":
             self.errors += 1
             if not self.dry_run and self.project.config.notify.configured:
-                from orch.integrations import notify  # tick errors are notified (SPEC §4 notify)
 
                 notify.send_all(
                     self.project.config.notify,
@@ -114,7 +117,6 @@ class ProjectTick:
 
     def tasks(self, *statuses: Status) -> list[Task]:
         """Tasks in the given statuses (all tasks when none given), oldest first."""
-        from orch.task.history import Task
 
         found = [Task.from_issue(i) for i in self.issues.values()]
         if statuses:
@@ -144,7 +146,6 @@ class ProjectTick:
     def orch_logins(self) -> frozenset[str]:
         """orch's own logins (markers by anyone else are plain text): free after the snapshot."""
         if self._orch_logins is None:
-            from orch.task.history import orch_logins
 
             self._orch_logins = orch_logins(self.store, self.project.config.workflow.orch_logins)
         return self._orch_logins
@@ -158,7 +159,6 @@ class ProjectTick:
 
     def each(self, items: Iterable[Task], work: Callable[[Task], None]) -> None:
         """Run `work` per task; an error on one task is recorded and the others go on."""
-        from orch.errors import RateLimited
 
         for task in items:
             try:
@@ -170,8 +170,6 @@ class ProjectTick:
 
 
 def log_exception(ctx: ProjectTick, exc: BaseException, task: int | None) -> None:
-    from orch import log
-    from orch.errors import AuthError, GhMissing, OrchError
 
     # Whatever failed is looked at again next tick, even if its issue does not change.
     ctx.retry |= {task} if task is not None else set(ctx.changed)

@@ -13,10 +13,17 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+from orch.agents.probe import cannot_run
 from orch.errors import OrchError, os_reason
+from orch.io import proc
+from orch.io.proc import pid_alive
+from orch.run.runner import supervisor_argv
 from orch.status import Status
 from orch.store.base import Comment
-from orch.task.history import Task
+from orch.task import budget
+from orch.task.attempt import update_sidecar
+from orch.task.budget import task_budget_reason
+from orch.task.history import History, Task, set_status
 from orch.tick.claim import Claim, live_claims, setup_retry_at, try_claim
 from orch.tick.context import ProjectTick, Started
 from orch.tick.supervisors import running, running_tasks
@@ -47,7 +54,6 @@ def run(ctx: ProjectTick) -> None:
 
 def _daily_budget_reached(ctx: ProjectTick, waiting: int) -> bool:
     """`workflow.max_cost_per_day_usd` reached on this host (orch.task.budget): start nothing."""
-    from orch.task import budget
 
     limit = ctx.project.config.workflow.max_cost_per_day_usd
     if limit is None:
@@ -61,8 +67,6 @@ def _daily_budget_reached(ctx: ProjectTick, waiting: int) -> bool:
 
 def _over_task_budget(ctx: ProjectTick, task: Task, comments: tuple[Comment, ...]) -> bool:
     """`workflow.max_cost_per_task_usd` reached: the task goes to needs_review."""
-    from orch.task.budget import task_budget_reason
-    from orch.task.history import History, set_status
 
     reason = task_budget_reason(
         History.from_comments(comments, ctx.orch_logins).cost_usd, ctx.project.config.workflow.max_cost_per_task_usd
@@ -169,8 +173,6 @@ def _dispatch(ctx: ProjectTick, task: Task) -> None:
 def _cannot_run(ctx: ProjectTick, task: Task) -> bool:
     """An agent that is not configured, or not installed on this host, is never dispatched:
     the task goes to needs_review once, with a note saying why (orch.agents.probe)."""
-    from orch.agents.probe import cannot_run
-    from orch.task.history import set_status
 
     config = ctx.project.config
     agent = task.agent or config.default_agent()
@@ -201,7 +203,6 @@ def _cannot_run(ctx: ProjectTick, task: Task) -> bool:
 def _abandoned(ctx: ProjectTick, number: int, claim: Claim) -> bool:
     """A claim by a dead tick of this host whose task has no supervisor here: the tick was
     killed between claiming and starting (ticks on one host never overlap: tick.lock)."""
-    from orch.io.proc import pid_alive
 
     if claim.host != ctx.shared.host or claim.pid is None or pid_alive(claim.pid):
         return False
@@ -218,8 +219,6 @@ def _supervisor_log(ctx: ProjectTick, number: int) -> Path:
 
 
 def _start(ctx: ProjectTick, number: int, log_path: Path) -> Started:
-    from orch.io import proc
-    from orch.run.runner import supervisor_argv  # heavy: only when something is dispatched
 
     with open(log_path, "ab") as log:
         child = proc.spawn(
@@ -229,7 +228,6 @@ def _start(ctx: ProjectTick, number: int, log_path: Path) -> Started:
             stdout=log.fileno(),
             stderr=log.fileno(),
         )
-    from orch.task.attempt import update_sidecar
 
     # What `orch task run --detach` records, so reap and max_parallel see it at once.
     update_sidecar(

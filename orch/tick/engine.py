@@ -23,9 +23,14 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orch import log
 from orch.actions import Action
-from orch.errors import OrchError, RateLimited, UsageError
+from orch.errors import AuthError, ConfigError, GhMissing, OrchError, RateLimited, UsageError
 from orch.output import Console
+from orch.project import find_root, load_project
+from orch.store.dryrun import DryRunStore
+from orch.task.history import Task
+from orch.tick.cache import SnapshotCache
 from orch.tick.context import ProjectTick, TickShared, log_exception
 from orch.tick.waiting import HEARTBEAT_SECONDS, Ended, WaitEvent, ended, wait_for
 
@@ -115,7 +120,6 @@ def run_tick(
 ) -> TickReport:
     """One pass over every registered project. Never prints; `on_action` sees each action,
     `on_wait` each event while --wait waits for the supervisors it started."""
-    from orch import log
 
     logger = log.setup(deps.paths)
     report = TickReport(ran=True)
@@ -167,9 +171,6 @@ def run_tick(
 def _projects(deps: Deps, emit: Callable[[Action], None]) -> tuple[list[Project], int]:
     """The registered projects (global `projects:`), else the current checkout's; and how
     many registered ones were skipped because their configuration is invalid."""
-    from orch import log
-    from orch.errors import ConfigError
-    from orch.project import find_root, load_project
 
     registered = deps.global_config().projects
     if not registered or deps.project_spec:
@@ -202,8 +203,6 @@ def _isolated(
     emit: Callable[[Action], None],
 ) -> tuple[int, bool]:
     """One project's tick; a failure outside its phases (its store) is recorded too."""
-    from orch import log
-    from orch.errors import AuthError, GhMissing
 
     try:
         return _tick_project(deps, project, shared, options)
@@ -224,11 +223,9 @@ def _tick_project(
     deps: Deps, project: Project, shared: TickShared, options: TickOptions
 ) -> tuple[int, bool]:
     """Run the phases for one project; return (errors recorded, authentication failed)."""
-    from orch.tick.cache import SnapshotCache
 
     store = deps.store(project)
     if options.dry_run:
-        from orch.store.dryrun import DryRunStore
 
         store = DryRunStore(store, _StderrConsole())
     cache = SnapshotCache.load(deps.paths.repo_dir(project.repo) / "snapshot.json")
@@ -253,7 +250,6 @@ def _tick_project(
         except Exception as exc:  # isolation: one phase never stops the others
             log_exception(ctx, exc, None)
     if ctx.snapshot_ok and not options.dry_run:
-        from orch.task.history import Task
 
         statuses = {
             n: (t.status.value if t.status else None)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from orch.jobs.runs import run_due_jobs
 from orch.tick.context import ProjectTick
 
 
 def run(ctx: ProjectTick) -> None:
-    from orch.jobs.runs import run_due_jobs
 
     # ctx.act logs each action (once), so orch.jobs.runs does not log them again.
     due = run_due_jobs(ctx.project, ctx.store, ctx.deps, dry_run=ctx.dry_run, log_actions=False)

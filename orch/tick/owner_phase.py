@@ -26,6 +26,7 @@ from orch.task.owner import (
     parse_command,
 )
 from orch.tick.context import ProjectTick
+from orch.tick.supervisors import stop
 
 
 def run(ctx: ProjectTick) -> None:
@@ -130,11 +131,8 @@ def apply_decision(ctx: ProjectTick, issue: Issue, decision: Decision) -> Issue:
     if decision.status is None:
         return issue
     store, number = ctx.store, issue.number
-    if decision.action == "stop":
-        from orch.tick.supervisors import stop
-
-        if stop(ctx, number) and not ctx.dry_run:
-            issue = store.get_issue(number)  # the supervisor published: start from that
+    if decision.action == "stop" and stop(ctx, number) and not ctx.dry_run:
+        issue = store.get_issue(number)  # the supervisor published: start from that
     kwargs: dict[str, Any] = {}
     if decision.clear_agent:
         kwargs["agent"] = None

@@ -14,11 +14,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from orch.errors import TaskLocked
+from orch.io.locks import TaskLock
+from orch.run.pending import publish_pending, unpublished
+from orch.run.supervisor import request_stop
 from orch.status import Status
+from orch.task.attempt import AttemptDir, read_sidecar, update_sidecar
 from orch.task.history import History, Task, set_status
+from orch.tick.claim import live_claims
 from orch.tick.context import ProjectTick
+from orch.tick.supervisors import is_alive
 
 IDLE_GRACE = timedelta(seconds=60)
 
@@ -28,9 +35,6 @@ def run(ctx: ProjectTick) -> None:
 
 
 def _reap(ctx: ProjectTick, task: Task) -> None:
-    from orch.io.locks import TaskLock
-    from orch.task.attempt import read_sidecar
-    from orch.tick.supervisors import is_alive
 
     paths, number = ctx.deps.paths, task.number
     sidecar = read_sidecar(paths, ctx.repo, number)
@@ -49,9 +53,7 @@ def _reap(ctx: ProjectTick, task: Task) -> None:
 
 
 def _check_idle(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> None:
-    from pathlib import Path
 
-    from orch.task.attempt import AttemptDir
 
     where = sidecar.get("attempt_dir")
     if not isinstance(where, str):
@@ -67,14 +69,12 @@ def _check_idle(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> Non
     if ctx.dry_run:
         ctx.act("would stop", task.number, f"agent silent for {idle:.0f}s: stuck")
         return
-    from orch.run.supervisor import request_stop
 
     request_stop(adir, f"stuck: no output for {idle:.0f}s")
     ctx.act("stopped", task.number, f"agent silent for {idle:.0f}s: stuck")
 
 
 def _dead(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> None:
-    from orch.run.pending import publish_pending, unpublished
 
     number = task.number
     pending = unpublished(ctx.deps, ctx.project, number)
@@ -98,7 +98,6 @@ def _dead(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> None:
         return
     comments = ctx.comments_for(number)
     if not local_trace:
-        from orch.tick.claim import live_claims
 
         claims = live_claims(comments, ctx.deps.clock.now(), ctx.orch_logins)
         if claims and claims[0].host != ctx.shared.host:
@@ -119,7 +118,6 @@ def _dead(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> None:
         )
     )
     if not ctx.dry_run and local_trace:
-        from orch.task.attempt import update_sidecar
 
         update_sidecar(ctx.deps.paths, ctx.repo, number, supervisor_pid=None, supervisor_start=None)
 

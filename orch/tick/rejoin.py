@@ -10,6 +10,7 @@ from orch import labels as L
 from orch.status import Status
 from orch.store.base import Issue
 from orch.task.history import Task, set_status
+from orch.task.ops import parent_of
 from orch.tick.context import ProjectTick
 
 
@@ -17,7 +18,6 @@ def run(ctx: ProjectTick) -> None:
     blocked = ctx.tasks(Status.BLOCKED)
     if not blocked:
         return
-    from orch.task.ops import parent_of
 
     # Open children are in the snapshot; closed ones are done (or abandoned) children.
     open_children: dict[int, list[Issue]] = {}

@@ -20,10 +20,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from orch import taskid
+from orch.io.locks import holder
+from orch.review.task import (
+    ReviewOptions,
+    apply_verdict,
+    find_target,
+    no_verdict_runs,
+    reviewer_for,
+    spawn_review,
+)
 from orch.status import Status
 from orch.store.base import Comment
-from orch.task.history import Task
+from orch.task.history import Task, set_status
+from orch.task.verdict import verdict_for
 from orch.tick.context import ProjectTick, Started
+from orch.tick.dispatch import busy
 
 MAX_NO_VERDICT = 3  # reviews of one head SHA without a verdict before a human is asked
 
@@ -73,18 +84,6 @@ def _comments(ctx: ProjectTick, task: Task) -> tuple[Comment, ...]:
 
 
 def _review(ctx: ProjectTick, task: Task) -> None:
-    from orch.io.locks import holder
-    from orch.review.task import (
-        ReviewOptions,
-        apply_verdict,
-        find_target,
-        no_verdict_runs,
-        reviewer_for,
-        spawn_review,
-    )
-    from orch.task.history import set_status
-    from orch.task.verdict import verdict_for
-    from orch.tick.dispatch import busy
 
     number, paths = task.number, ctx.deps.paths
     if holder(paths, ctx.repo, number) is not None:

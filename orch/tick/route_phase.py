@@ -6,8 +6,11 @@ router's LLM: it says which tasks it would route.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from orch.route.router import route_task
 from orch.status import Status
-from orch.task.history import Task
+from orch.task.history import Task, planned_labels
 from orch.tick.context import ProjectTick
 
 
@@ -28,7 +31,6 @@ def _route(ctx: ProjectTick, task: Task) -> None:
     if ctx.dry_run:
         ctx.act("would route", task.number, f"agent label {task.agent}" if task.agent else "")
         return
-    from orch.route.router import route_task
 
     result = route_task(
         ctx.deps,
@@ -51,9 +53,7 @@ def _route(ctx: ProjectTick, task: Task) -> None:
     ctx.forget_comments(task.number)
     if result.status == Status.ROUTED.value:
         # The labels route_task just wrote, without reading the issue again.
-        from dataclasses import replace
 
-        from orch.task.history import planned_labels
 
         labels = planned_labels(
             task.labels, Status.ROUTED, agent=decision.agent, complexity=decision.complexity

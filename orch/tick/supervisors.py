@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from orch.errors import NotFound
 from orch.paths import Paths
+from orch.run.view import kill, supervisor_alive
 from orch.task.attempt import read_sidecar, running_sidecars
 from orch.tick.context import ProjectTick
 
@@ -17,7 +19,6 @@ STOP_WAIT_SECONDS = 15.0
 
 def is_alive(sidecar: dict[str, Any]) -> bool:
     """The one liveness rule (pid, start time, not a zombie): orch.run.view."""
-    from orch.run.view import supervisor_alive
 
     return supervisor_alive(sidecar)
 
@@ -35,8 +36,6 @@ def running(paths: Paths, repo: str, number: int) -> dict[str, Any] | None:
 
 def stop(ctx: ProjectTick, number: int) -> bool:
     """Ask the task's supervisor to kill its agent and publish (`/stop`). True if one ran."""
-    from orch.errors import NotFound
-    from orch.run.view import kill
 
     data = running(ctx.deps.paths, ctx.repo, number)
     if data is None:
