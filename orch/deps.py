@@ -50,7 +50,6 @@ class Deps:
     def project(self) -> Project:
         """The project this command works on (loaded and validated once)."""
         if self._project is None:
-
             self._project = project.resolve(self.project_spec, self.cwd, self.global_file)
             for warning in self._project.config.warnings:
                 self.console.warn(warning)
@@ -59,7 +58,6 @@ class Deps:
     def global_config(self) -> Config:
         """The global config alone (for commands that span projects)."""
         if self._global_config is None:
-
             self._global_config = load_config(self.global_file, None)
         return self._global_config
 
@@ -68,7 +66,6 @@ class Deps:
         project = project or self.project()
         store = self.store_factory(project) if self.store_factory else make_store(project, self)
         if dry_run:
-
             return DryRunStore(store, self.console)
 
         return install(store, project, self.paths)
@@ -95,7 +92,6 @@ def make_store(project: Project, deps: Deps) -> Store:
 
 def _project_store(project: Project, deps: Deps) -> Store:
     if project.config.store == "local":
-
         return LocalStore(project.local_store_dir, project.repo, deps.clock)
 
     return GitHubStore(make_gh(project, deps), project.repo)

@@ -68,7 +68,10 @@ TRANSITIONS.setdefault(
 )
 TRANSITIONS.setdefault((Status.ROUTED, Status.BLOCKED), ("missing_tool", "worktree"))
 for _dst in (Status.DONE, Status.ROUTED):
-    TRANSITIONS[(Status.NEEDS_REVIEW, _dst)] = (*TRANSITIONS[(Status.NEEDS_REVIEW, _dst)], "release")
+    TRANSITIONS[(Status.NEEDS_REVIEW, _dst)] = (
+        *TRANSITIONS[(Status.NEEDS_REVIEW, _dst)],
+        "release",
+    )
 # ...checked before the task is marked in_progress, so a new task with an agent: label too.
 TRANSITIONS.setdefault((Status.NEW, Status.BLOCKED), ("missing_tool", "worktree"))
 

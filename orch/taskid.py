@@ -45,7 +45,9 @@ def parse(value: str) -> int:
     """What a user typed (`7`, `#7`, `i7`) -> the task id; ValueError names the forms."""
     match = _ID_RE.match(value.strip())
     if not match or int(match.group(1) or match.group(2)) == 0:
-        raise ValueError(f"{value!r} is not a task id: use an issue number (7) or an internal id (i7)")
+        raise ValueError(
+            f"{value!r} is not a task id: use an issue number (7) or an internal id (i7)"
+        )
     if match.group(2):
         return internal(int(match.group(2)))
     return int(match.group(1))

@@ -15,8 +15,15 @@ pytest_plugins = ["tests.emulator.fixtures"]
 
 # Variables from the developer's machine that would leak into tests.
 _SCRUB = (
-    "GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GH_HOST",
-    "GH_REPO", "ORCH_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME",
+    "GH_TOKEN",
+    "GITHUB_TOKEN",
+    "GH_ENTERPRISE_TOKEN",
+    "GITHUB_ENTERPRISE_TOKEN",
+    "GH_HOST",
+    "GH_REPO",
+    "ORCH_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_STATE_HOME",
 )
 
 

@@ -35,14 +35,24 @@ def result_obj(status: str = "done", **extra: Any) -> dict[str, Any]:
 
 def claude_envelope(result: dict[str, Any], *, cost: float = 0.0123) -> str:
     """claude's `--output-format json` success object with a structured result."""
-    return json.dumps(
-        {
-            "type": "result", "subtype": "success", "is_error": False, "num_turns": 3,
-            "result": json.dumps(result), "structured_output": result, "session_id": "s-1",
-            "total_cost_usd": cost, "usage": {"input_tokens": 1200, "output_tokens": 340},
-            "permission_denials": [], "terminal_reason": "completed",
-        }
-    ) + "\n"
+    return (
+        json.dumps(
+            {
+                "type": "result",
+                "subtype": "success",
+                "is_error": False,
+                "num_turns": 3,
+                "result": json.dumps(result),
+                "structured_output": result,
+                "session_id": "s-1",
+                "total_cost_usd": cost,
+                "usage": {"input_tokens": 1200, "output_tokens": 340},
+                "permission_denials": [],
+                "terminal_reason": "completed",
+            }
+        )
+        + "\n"
+    )
 
 
 @dataclass
@@ -87,7 +97,11 @@ class RunProject:
 
     def calls(self) -> list[dict[str, Any]]:
         folder = self.bin / "calls"
-        return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+        return (
+            [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+            if folder.is_dir()
+            else []
+        )
 
     def origin_branches(self) -> list[str]:
         out = git("for-each-ref", "--format=%(refname:short)", "refs/heads", cwd=self.repo.origin)
@@ -97,7 +111,9 @@ class RunProject:
         return sorted(git("ls-tree", "-r", "--name-only", branch, cwd=self.repo.origin).split())
 
 
-def make_run_project(repo: Repo, env: dict[str, str], tmp_path: Path, *init_args: str) -> RunProject:
+def make_run_project(
+    repo: Repo, env: dict[str, str], tmp_path: Path, *init_args: str
+) -> RunProject:
     bin_dir = tmp_path / "bin"
     install_fake_agents(bin_dir)
     env = dict(env)

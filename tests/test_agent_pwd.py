@@ -28,18 +28,42 @@ def opencode_says(text: str) -> str:
     """`opencode run --format json` output whose final text is `text`."""
     session = "ses_pwd"
     events = [
-        {"type": "step_start", "sessionID": session, "part": {"messageID": "msg_1", "type": "step-start"}},
-        {"type": "text", "sessionID": session, "part": {"messageID": "msg_1", "type": "text", "text": text}},
-        {"type": "step_finish", "sessionID": session, "part": {
-            "messageID": "msg_1", "type": "step-finish", "reason": "stop",
-            "tokens": {"input": 10, "output": 5, "reasoning": 0, "cache": {"read": 0, "write": 0}}, "cost": 0}},
+        {
+            "type": "step_start",
+            "sessionID": session,
+            "part": {"messageID": "msg_1", "type": "step-start"},
+        },
+        {
+            "type": "text",
+            "sessionID": session,
+            "part": {"messageID": "msg_1", "type": "text", "text": text},
+        },
+        {
+            "type": "step_finish",
+            "sessionID": session,
+            "part": {
+                "messageID": "msg_1",
+                "type": "step-finish",
+                "reason": "stop",
+                "tokens": {
+                    "input": 10,
+                    "output": 5,
+                    "reasoning": 0,
+                    "cache": {"read": 0, "write": 0},
+                },
+                "cost": 0,
+            },
+        },
     ]
     return "".join(json.dumps(e) + "\n" for e in events)
 
 
 def call(kind: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"expect_argv_prefix": ["run", "--format", "json", "--dir"],
-            "record": f"calls/{kind}-{{n}}.json", "steps": steps}
+    return {
+        "expect_argv_prefix": ["run", "--format", "json", "--dir"],
+        "record": f"calls/{kind}-{{n}}.json",
+        "steps": steps,
+    }
 
 
 @pytest.fixture
@@ -47,7 +71,12 @@ def project(gh_repo: Repo, gh_env: dict[str, str], tmp_path: Path) -> RunProject
     p = make_run_project(gh_repo, gh_env, tmp_path, "--repo", REPO)
     p.configure(  # opencode is the only agent: router, coder and reviewer
         agents={"claude": None, "codex": None},
-        router={"mode": "llm", "agent": "opencode", "model": "fake/router", "fallback_executor": "opencode"},
+        router={
+            "mode": "llm",
+            "agent": "opencode",
+            "model": "fake/router",
+            "fallback_executor": "opencode",
+        },
         model_map={"simple": {"opencode": "fake/small"}, "review": {"opencode": "fake/review"}},
         workflow={"enable_review_agent": True},
     )
@@ -64,15 +93,29 @@ def tick(project: RunProject) -> list[tuple[str, Any, str]]:
     return [(r["phase"], r["task"], r["action"]) for r in rows]
 
 
-def test_route_run_and_review_all_work_in_the_worktree(project: RunProject, emulator: Emulator) -> None:
-    number = int(emulator.add_issue("Say hello", "Add a line to hello.txt", [Status.NEW.label])["number"])
+def test_route_run_and_review_all_work_in_the_worktree(
+    project: RunProject, emulator: Emulator
+) -> None:
+    number = int(
+        emulator.add_issue("Say hello", "Add a line to hello.txt", [Status.NEW.label])["number"]
+    )
     route = {"executor": "opencode", "complexity": "simple", "reason": "small"}
     review = {"decision": "approve", "summary": "Looks right.", "notes": []}
-    project.scenario({"opencode": [
-        call("route", [{"stdout": opencode_says(json.dumps(route))}]),
-        call("run", [{"run": EDIT, "check": True}, {"stdout": opencode_says(json.dumps(result_obj()))}]),
-        call("review", [{"stdout": opencode_says(json.dumps(review))}]),
-    ]})
+    project.scenario(
+        {
+            "opencode": [
+                call("route", [{"stdout": opencode_says(json.dumps(route))}]),
+                call(
+                    "run",
+                    [
+                        {"run": EDIT, "check": True},
+                        {"stdout": opencode_says(json.dumps(result_obj()))},
+                    ],
+                ),
+                call("review", [{"stdout": opencode_says(json.dumps(review))}]),
+            ]
+        }
+    )
     work = project.repo.work
     head = git("rev-parse", "HEAD", cwd=work)
 
@@ -86,7 +129,10 @@ def test_route_run_and_review_all_work_in_the_worktree(project: RunProject, emul
     assert ("dispatch", number, "dispatched") in rows
     assert ("review", number, "reviewing") in rows
     branch = f"orch/{number}-say-hello"
-    assert git("log", "--format=%s", f"main..{branch}", cwd=project.repo.origin).split("\n")[0] == "opencode edit"
+    assert (
+        git("log", "--format=%s", f"main..{branch}", cwd=project.repo.origin).split("\n")[0]
+        == "opencode edit"
+    )
     assert git("show", f"{branch}:hello.txt", cwd=project.repo.origin) == "by opencode\n"
     assert len(project.calls()) == 3, project.calls()
     route_call, run_call, review_call = sorted(project.calls(), key=lambda c: c["call"])

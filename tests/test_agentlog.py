@@ -18,7 +18,7 @@ def test_claude_stream() -> None:
     assert shown[:3] == [
         "session started (model claude-opus-4-8[1m])",
         "API retry 1: overloaded",
-        "🔧 Bash: printf '%s\\n' \"edited by fake model\" >> NOTES.md && git add NOTES.md && git commit -qm \"fake model edit\"",
+        '🔧 Bash: printf \'%s\\n\' "edited by fake model" >> NOTES.md && git add NOTES.md && git commit -qm "fake model edit"',
     ]
     assert shown[-1].startswith('✅ result ($0.0123): {"status":"done","summary":"Added NOTES.md"')
 
@@ -42,5 +42,10 @@ def test_plain_and_broken_lines() -> None:
     assert describe("  plain text  ") == "plain text"
     assert describe("{not json") == "{not json"
     assert describe("") == ""
-    assert describe('{"type":"user","message":{"content":[{"type":"tool_result","is_error":true,"content":"boom"}]}}') == "   ✗ boom"
+    assert (
+        describe(
+            '{"type":"user","message":{"content":[{"type":"tool_result","is_error":true,"content":"boom"}]}}'
+        )
+        == "   ✗ boom"
+    )
     assert len(describe("x" * 500)) == 160

@@ -66,12 +66,22 @@ def build(config: Config, name: str, mode: str, *, euid: int = 1000, **kw: objec
 def test_claude_run(config: Config) -> None:
     inv = build(config, "claude", "run")
     assert list(inv.argv) == [
-        "claude", "-p", "--output-format", "stream-json", "--verbose",
-        "--model", "sonnet",
-        "--append-system-prompt", "You are a careful engineer.",
-        "--permission-mode", "bypassPermissions",
-        "--json-schema", schema_text(RESULT_SCHEMA),
-        "--disallowedTools", "Bash(rm -rf *)", *SANDBOX_DENY,
+        "claude",
+        "-p",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--model",
+        "sonnet",
+        "--append-system-prompt",
+        "You are a careful engineer.",
+        "--permission-mode",
+        "bypassPermissions",
+        "--json-schema",
+        schema_text(RESULT_SCHEMA),
+        "--disallowedTools",
+        "Bash(rm -rf *)",
+        *SANDBOX_DENY,
     ]
     assert inv.stdin == "Task #7: fix it"
     assert inv.cwd == WT
@@ -97,12 +107,24 @@ def test_claude_run_as_root_sets_is_sandbox(config: Config) -> None:
 def test_claude_route(config: Config) -> None:
     inv = build(config, "claude", "route", model="haiku")
     assert list(inv.argv) == [
-        "claude", "-p", "--output-format", "json",
-        "--model", "haiku",
-        "--append-system-prompt", "You are a careful engineer.",
-        "--json-schema", schema_text(ROUTE_SCHEMA),
-        "--disallowedTools", "Bash(rm -rf *)", "Bash", "Edit", "Write", "NotebookEdit",
-        "WebFetch", "WebSearch",
+        "claude",
+        "-p",
+        "--output-format",
+        "json",
+        "--model",
+        "haiku",
+        "--append-system-prompt",
+        "You are a careful engineer.",
+        "--json-schema",
+        schema_text(ROUTE_SCHEMA),
+        "--disallowedTools",
+        "Bash(rm -rf *)",
+        "Bash",
+        "Edit",
+        "Write",
+        "NotebookEdit",
+        "WebFetch",
+        "WebSearch",
     ]
     assert inv.stdin == "Task #7: fix it"
 
@@ -110,12 +132,27 @@ def test_claude_route(config: Config) -> None:
 def test_claude_review(config: Config) -> None:
     inv = build(config, "claude", "review", model=None)
     assert list(inv.argv) == [
-        "claude", "-p", "--output-format", "json",
-        "--append-system-prompt", "You are a careful engineer.",
-        "--json-schema", schema_text(RESULT_SCHEMA),
-        "--allowedTools", "Read", "Grep", "Glob", "Bash(git diff:*)", "Bash(git log:*)",
+        "claude",
+        "-p",
+        "--output-format",
+        "json",
+        "--append-system-prompt",
+        "You are a careful engineer.",
+        "--json-schema",
+        schema_text(RESULT_SCHEMA),
+        "--allowedTools",
+        "Read",
+        "Grep",
+        "Glob",
+        "Bash(git diff:*)",
+        "Bash(git log:*)",
         "Bash(git show:*)",
-        "--disallowedTools", "Bash(rm -rf *)", "Edit", "Write", "NotebookEdit", *SANDBOX_DENY,
+        "--disallowedTools",
+        "Bash(rm -rf *)",
+        "Edit",
+        "Write",
+        "NotebookEdit",
+        *SANDBOX_DENY,
     ]
 
 
@@ -129,19 +166,41 @@ def test_claude_like_agents_use_their_own_command(config: Config) -> None:
 def test_claude_without_sandbox_or_main_dir(config: Config) -> None:
     inv = build(config, "claude", "run", main_git_dir=None, system_prompt="", schema=None)
     assert list(inv.argv) == [
-        "claude", "-p", "--output-format", "stream-json", "--verbose", "--model", "sonnet",
-        "--permission-mode", "bypassPermissions", "--disallowedTools", "Bash(rm -rf *)",
+        "claude",
+        "-p",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--model",
+        "sonnet",
+        "--permission-mode",
+        "bypassPermissions",
+        "--disallowedTools",
+        "Bash(rm -rf *)",
     ]
 
 
 def test_codex_run(config: Config) -> None:
     inv = build(config, "codex", "run", model="gpt-5.3-codex")
     assert list(inv.argv) == [
-        "codex", "exec", "--json", "-C", str(WT), "--sandbox", "workspace-write",
-        "--skip-git-repo-check", "-m", "gpt-5.3-codex",
-        "--output-schema", str(WORK / "codex-output-schema.json"),
-        "-o", str(WORK / "codex-last-message.txt"),
-        "--add-dir", str(MAIN_GIT), "--add-dir", str(MAIN_GIT / "worktrees" / "7-fix-it"),
+        "codex",
+        "exec",
+        "--json",
+        "-C",
+        str(WT),
+        "--sandbox",
+        "workspace-write",
+        "--skip-git-repo-check",
+        "-m",
+        "gpt-5.3-codex",
+        "--output-schema",
+        str(WORK / "codex-output-schema.json"),
+        "-o",
+        str(WORK / "codex-last-message.txt"),
+        "--add-dir",
+        str(MAIN_GIT),
+        "--add-dir",
+        str(MAIN_GIT / "worktrees" / "7-fix-it"),
         "-",
     ]
     assert "--full-auto" not in inv.argv
@@ -150,23 +209,38 @@ def test_codex_run(config: Config) -> None:
     assert json.loads(inv.files[WORK / "codex-output-schema.json"]) == RESULT_SCHEMA
 
 
-def test_codex_reads_the_worktree_gitdir_from_its_dot_git_file(tmp_path: Path, config: Config) -> None:
+def test_codex_reads_the_worktree_gitdir_from_its_dot_git_file(
+    tmp_path: Path, config: Config
+) -> None:
     wt = tmp_path / "wt"
     wt.mkdir()
     (wt / ".git").write_text("gitdir: /home/u/widgets/.git/worktrees/wt3\n")
     inv = build(config, "codex", "run", cwd=wt)
     assert list(inv.argv[-5:]) == [
-        "--add-dir", str(MAIN_GIT), "--add-dir", "/home/u/widgets/.git/worktrees/wt3", "-",
+        "--add-dir",
+        str(MAIN_GIT),
+        "--add-dir",
+        "/home/u/widgets/.git/worktrees/wt3",
+        "-",
     ]
 
 
 def test_codex_route(config: Config) -> None:
     inv = build(config, "codex", "route", model=None)
     assert list(inv.argv) == [
-        "codex", "exec", "--json", "-C", str(WT), "--sandbox", "read-only",
+        "codex",
+        "exec",
+        "--json",
+        "-C",
+        str(WT),
+        "--sandbox",
+        "read-only",
         "--skip-git-repo-check",
-        "--output-schema", str(WORK / "codex-output-schema.json"),
-        "-o", str(WORK / "codex-last-message.txt"), "-",
+        "--output-schema",
+        str(WORK / "codex-output-schema.json"),
+        "-o",
+        str(WORK / "codex-last-message.txt"),
+        "-",
     ]
     assert json.loads(inv.files[WORK / "codex-output-schema.json"]) == ROUTE_SCHEMA
 
@@ -179,18 +253,35 @@ def test_codex_review(config: Config) -> None:
 
 def test_opencode_modes(config: Config) -> None:
     for mode, permission in (
-        ("run", {"bash": "allow", "edit": "allow", "webfetch": "allow", "external_directory": "allow"}),
-        ("route", {"bash": "deny", "edit": "deny", "webfetch": "deny", "external_directory": "deny"}),
-        ("review", {"bash": "allow", "edit": "deny", "webfetch": "deny", "external_directory": "deny"}),
+        (
+            "run",
+            {"bash": "allow", "edit": "allow", "webfetch": "allow", "external_directory": "allow"},
+        ),
+        (
+            "route",
+            {"bash": "deny", "edit": "deny", "webfetch": "deny", "external_directory": "deny"},
+        ),
+        (
+            "review",
+            {"bash": "allow", "edit": "deny", "webfetch": "deny", "external_directory": "deny"},
+        ),
     ):
         inv = build(config, "opencode", mode, model="fake/fake-model")
         assert list(inv.argv) == [
-            "opencode", "run", "--format", "json", "--dir", str(WT), "--model", "fake/fake-model",
+            "opencode",
+            "run",
+            "--format",
+            "json",
+            "--dir",
+            str(WT),
+            "--model",
+            "fake/fake-model",
         ]
         assert "OPENCODE_CONFIG" not in inv.env  # the user's own config file keeps working
         assert inv.files == {}
         assert json.loads(inv.env["OPENCODE_CONFIG_CONTENT"]) == {
-            "$schema": "https://opencode.ai/config.json", "permission": permission,
+            "$schema": "https://opencode.ai/config.json",
+            "permission": permission,
         }
         assert inv.stdin is not None
         assert inv.stdin.startswith("You are a careful engineer.\n\n---\n\nTask #7: fix it\n\n")
@@ -205,7 +296,12 @@ def test_opencode_user_permission_never_asks(tmp_path: Path) -> None:
     inv = build(config, "opencode", "run", model=None, schema=None)
     assert list(inv.argv) == ["opencode", "run", "--format", "json", "--dir", str(WT)]
     permission = json.loads(inv.env["OPENCODE_CONFIG_CONTENT"])["permission"]
-    assert permission == {"bash": "allow", "edit": "allow", "webfetch": "deny", "external_directory": "allow"}
+    assert permission == {
+        "bash": "allow",
+        "edit": "allow",
+        "webfetch": "deny",
+        "external_directory": "allow",
+    }
 
 
 def test_command_agents(config: Config) -> None:
@@ -275,10 +371,20 @@ def test_every_agent_starts_with_pwd_at_its_cwd(config: Config, name: str, mode:
 def test_opencode_keeps_the_users_config(config: Config) -> None:
     """The user's OPENCODE_CONFIG file stays in place (opencode merges the content var over
     it); a config the user already passes as content is kept, orch's permission wins."""
-    user = {"provider": {"corp": {"options": {"baseURL": "http://llm.corp"}}}, "permission": {"bash": "ask"}}
-    inv = build(config, "opencode", "run", env_base={
-        **BASE_ENV, "OPENCODE_CONFIG": "/home/u/opencode.json", "OPENCODE_CONFIG_CONTENT": json.dumps(user),
-    })
+    user = {
+        "provider": {"corp": {"options": {"baseURL": "http://llm.corp"}}},
+        "permission": {"bash": "ask"},
+    }
+    inv = build(
+        config,
+        "opencode",
+        "run",
+        env_base={
+            **BASE_ENV,
+            "OPENCODE_CONFIG": "/home/u/opencode.json",
+            "OPENCODE_CONFIG_CONTENT": json.dumps(user),
+        },
+    )
     assert inv.env["OPENCODE_CONFIG"] == "/home/u/opencode.json"
     content = json.loads(inv.env["OPENCODE_CONFIG_CONTENT"])
     assert content["provider"] == user["provider"]

@@ -38,7 +38,9 @@ def bin_env(tmp_path: Path, orch_env: dict[str, str]) -> tuple[Path, dict[str, s
     return bin_dir, env
 
 
-def test_orch_agents_lists_versions_and_missing(tmp_path: Path, bin_env: tuple[Path, dict[str, str]]) -> None:
+def test_orch_agents_lists_versions_and_missing(
+    tmp_path: Path, bin_env: tuple[Path, dict[str, str]]
+) -> None:
     _, env = bin_env
     r = run_orch("agents", cwd=tmp_path, env=env)
     assert (r.code, r.err) == (0, ""), r
@@ -49,12 +51,15 @@ def test_orch_agents_lists_versions_and_missing(tmp_path: Path, bin_env: tuple[P
     )
 
 
-def test_orch_agents_shows_cooldowns_and_json(tmp_path: Path, bin_env: tuple[Path, dict[str, str]]) -> None:
+def test_orch_agents_shows_cooldowns_and_json(
+    tmp_path: Path, bin_env: tuple[Path, dict[str, str]]
+) -> None:
     bin_dir, env = bin_env
     home = Path(env["ORCH_HOME"])
     until = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1, minutes=30, seconds=30)
     Cooldowns(Paths(config_dir=home, state_dir=home / "state"), Clock()).record(
-        "codex", None, error_class="usage_limit", reason="quota", reset_at=until)
+        "codex", None, error_class="usage_limit", reason="quota", reset_at=until
+    )
     r = run_orch("agents", cwd=tmp_path, env=env)
     line = r.out.splitlines()[1]
     assert line == (
@@ -65,20 +70,30 @@ def test_orch_agents_shows_cooldowns_and_json(tmp_path: Path, bin_env: tuple[Pat
     assert data["schema"] == 1
     by_name = {a["name"]: a for a in data["agents"]}
     assert by_name["claude"] == {
-        "name": "claude", "family": "claude", "command": ["claude"], "installed": True,
-        "path": str(bin_dir / "claude"), "version": "2.1.197", "error": None,
-        "disabled": False, "router": True, "cooldowns": [],
+        "name": "claude",
+        "family": "claude",
+        "command": ["claude"],
+        "installed": True,
+        "path": str(bin_dir / "claude"),
+        "version": "2.1.197",
+        "error": None,
+        "disabled": False,
+        "router": True,
+        "cooldowns": [],
     }
     assert by_name["opencode"]["installed"] is False
     assert by_name["opencode"]["version"] is None
     assert [c["key"] for c in by_name["codex"]["cooldowns"]] == ["codex"]
 
 
-def test_orch_agents_uses_the_project_config(repo: Repo, bin_env: tuple[Path, dict[str, str]]) -> None:
+def test_orch_agents_uses_the_project_config(
+    repo: Repo, bin_env: tuple[Path, dict[str, str]]
+) -> None:
     _, env = bin_env
     work = repo.work
     (work / ".orch.yml").write_text(
-        "router: {disabled_agents: [codex]}\nagents:\n  kimi: {command: kimi, like: claude}\n")
+        "router: {disabled_agents: [codex]}\nagents:\n  kimi: {command: kimi, like: claude}\n"
+    )
     r = run_orch("agents", cwd=work, env=env)
     assert r.out == (
         "claude\tclaude\t2.1.197\tready\n"
@@ -91,27 +106,60 @@ def test_orch_agents_uses_the_project_config(repo: Repo, bin_env: tuple[Path, di
 # --- the fakes themselves ----------------------------------------------------------------
 
 
-def fake(bin_dir: Path, name: str, *args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def fake(
+    bin_dir: Path, name: str, *args: str, stdin: str = "", cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run one fake in `cwd` with PWD = `cwd` (the fakes, like opencode, work in $PWD)."""
     env = {**os.environ, "PWD": str(cwd)} if cwd else None
-    return subprocess.run([str(bin_dir / name), *args], input=stdin, capture_output=True,
-                          text=True, cwd=cwd, env=env, check=False, timeout=30)
+    return subprocess.run(
+        [str(bin_dir / name), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=False,
+        timeout=30,
+    )
 
 
 def test_fakes_are_strict_and_replay_in_order(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     install_fake_agents(bin_dir)
     assert fake(bin_dir, "opencode", "--version").stdout == "1.18.33\n"
-    write_scenario(bin_dir / "scenario.json", {"codex": [
-        {"expect_argv_prefix": ["exec", "--json"], "record": "codex-{n}.json",
-         "steps": [{"write": "out.txt", "text": "hi"}, {"write_after_flag": "-o", "text": "last"},
-                   {"stdout_file": "codex-route.jsonl"}]},
-        {"expect_argv_contains": [["-m", "gpt-5.2"]], "steps": [{"stderr": "boom\n"}, {"exit": 3}]},
-    ]})
+    write_scenario(
+        bin_dir / "scenario.json",
+        {
+            "codex": [
+                {
+                    "expect_argv_prefix": ["exec", "--json"],
+                    "record": "codex-{n}.json",
+                    "steps": [
+                        {"write": "out.txt", "text": "hi"},
+                        {"write_after_flag": "-o", "text": "last"},
+                        {"stdout_file": "codex-route.jsonl"},
+                    ],
+                },
+                {
+                    "expect_argv_contains": [["-m", "gpt-5.2"]],
+                    "steps": [{"stderr": "boom\n"}, {"exit": 3}],
+                },
+            ]
+        },
+    )
     work = tmp_path / "wt"
     work.mkdir()
-    first = fake(bin_dir, "codex", "exec", "--json", "-o", str(tmp_path / "last.txt"), "-",
-                 stdin="the prompt", cwd=work)
+    first = fake(
+        bin_dir,
+        "codex",
+        "exec",
+        "--json",
+        "-o",
+        str(tmp_path / "last.txt"),
+        "-",
+        stdin="the prompt",
+        cwd=work,
+    )
     assert first.returncode == 0, first.stderr
     assert first.stderr == "Reading additional input from stdin...\n"
     assert '"thread.started"' in first.stdout
@@ -132,8 +180,13 @@ def test_fakes_refuse_what_the_real_clis_refuse(tmp_path: Path) -> None:
     install_fake_agents(bin_dir)
     write_scenario(bin_dir / "scenario.json", {"claude": {}, "codex": {}, "opencode": {}})
     full_auto = fake(bin_dir, "codex", "exec", "--full-auto", "-")
-    assert (full_auto.returncode, full_auto.stderr) == (2, "error: unexpected argument '--full-auto' found\n")
+    assert (full_auto.returncode, full_auto.stderr) == (
+        2,
+        "error: unexpected argument '--full-auto' found\n",
+    )
     stream = fake(bin_dir, "claude", "-p", "--output-format", "stream-json")
     assert (stream.returncode, stream.stderr) == (
-        1, "Error: When using --print, --output-format=stream-json requires --verbose\n")
+        1,
+        "Error: When using --print, --output-format=stream-json requires --verbose\n",
+    )
     assert fake(bin_dir, "opencode", "--format", "json").returncode == 97

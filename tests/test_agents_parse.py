@@ -15,8 +15,14 @@ from orch.config.model import Config, load_config
 FIX = Path(__file__).parent / "fixtures" / "agents"
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 RESULT = {
-    "status": "done", "summary": "Added NOTES.md", "reason": "", "accomplished": ["wrote NOTES.md"],
-    "remaining": [], "blockers": [], "files_changed": ["NOTES.md"], "needs_help": False,
+    "status": "done",
+    "summary": "Added NOTES.md",
+    "reason": "",
+    "accomplished": ["wrote NOTES.md"],
+    "remaining": [],
+    "blockers": [],
+    "files_changed": ["NOTES.md"],
+    "needs_help": False,
     "learnings": [],
 }
 ROUTE = {"executor": "codex", "complexity": "complex", "reason": "fake router"}
@@ -28,8 +34,16 @@ def config() -> Config:
     return load_config(None, None)
 
 
-def parse(config: Config, agent: str, fixture: str, code: int, *, mode: str = "run",
-          stderr: str = "", **kw: object) -> AgentOutcome:
+def parse(
+    config: Config,
+    agent: str,
+    fixture: str,
+    code: int,
+    *,
+    mode: str = "run",
+    stderr: str = "",
+    **kw: object,
+) -> AgentOutcome:
     adapter = adapter_for(config.agents[agent], config)
     return adapter.parse(code, (FIX / fixture).read_text(), stderr, mode=mode, now=NOW, **kw)  # type: ignore[arg-type]
 
@@ -71,7 +85,11 @@ def test_claude_permission_denials_are_reported(config: Config) -> None:
     out = parse(config, "claude", "claude-permission-denied.json", 0)
     assert out.result == RESULT
     assert out.permission_denials == (
-        {"tool_name": "Bash", "tool_use_id": "toolu_1", "tool_input": {"command": "git commit -qm x"}},
+        {
+            "tool_name": "Bash",
+            "tool_use_id": "toolu_1",
+            "tool_input": {"command": "git commit -qm x"},
+        },
     )
 
 
@@ -82,7 +100,8 @@ def test_claude_text_mode_failure_on_stdout(config: Config) -> None:
 
 def test_claude_needs_verbose_is_failed_with_the_message(config: Config) -> None:
     out = adapter_for(config.agents["claude"], config).parse(
-        1, "", (FIX / "claude-stream-verbose-required.stderr").read_text(), now=NOW)
+        1, "", (FIX / "claude-stream-verbose-required.stderr").read_text(), now=NOW
+    )
     assert out.error_class == "failed"
     assert out.error_detail == (
         "Error: When using --print, --output-format=stream-json requires --verbose"
@@ -90,8 +109,14 @@ def test_claude_needs_verbose_is_failed_with_the_message(config: Config) -> None
 
 
 def test_codex_run_with_output_file(config: Config) -> None:
-    out = parse(config, "codex", "codex-result.jsonl", 0, stderr=CODEX_STDERR,
-                output_file_text=(FIX / "codex-result.last-message.txt").read_text())
+    out = parse(
+        config,
+        "codex",
+        "codex-result.jsonl",
+        0,
+        stderr=CODEX_STDERR,
+        output_file_text=(FIX / "codex-result.last-message.txt").read_text(),
+    )
     assert out.error_class is None
     assert out.result == RESULT
     assert (out.usage.tokens_in, out.usage.tokens_out, out.usage.turns) == (2400, 310, 1)
@@ -133,8 +158,13 @@ def test_opencode_route(config: Config) -> None:
 
 
 def test_opencode_auto_reject_is_interactive_prompt(config: Config) -> None:
-    out = parse(config, "opencode", "opencode-auto-reject.jsonl", 0,
-                stderr=(FIX / "opencode-auto-reject.stderr").read_text())
+    out = parse(
+        config,
+        "opencode",
+        "opencode-auto-reject.jsonl",
+        0,
+        stderr=(FIX / "opencode-auto-reject.stderr").read_text(),
+    )
     assert out.error_class == "interactive_prompt"
     assert out.result is None
 
@@ -145,11 +175,15 @@ def test_command_agent_json_and_text(tmp_path: Path) -> None:
     )
     config = load_config(None, tmp_path)
     j = adapter_for(config.agents["j"], config).parse(
-        0, '{"result": ' + json.dumps(RESULT) + ', "usage": {"tokens_in": 5, "cost_usd": 0.5}}\n',
-        "", now=NOW)
+        0,
+        '{"result": ' + json.dumps(RESULT) + ', "usage": {"tokens_in": 5, "cost_usd": 0.5}}\n',
+        "",
+        now=NOW,
+    )
     assert (j.error_class, j.result, j.usage.tokens_in, j.usage.cost_usd) == (None, RESULT, 5, 0.5)
     t = adapter_for(config.agents["t"], config).parse(
-        0, "I did it.\n```json\n" + json.dumps(RESULT) + "\n```\n", "", now=NOW)
+        0, "I did it.\n```json\n" + json.dumps(RESULT) + "\n```\n", "", now=NOW
+    )
     assert (t.error_class, t.result) == (None, RESULT)
     bad = adapter_for(config.agents["t"], config).parse(0, '{"status": "finished"}', "", now=NOW)
     assert (bad.error_class, bad.result) == ("no_result", None)

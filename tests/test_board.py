@@ -40,11 +40,17 @@ def link(repo: Repo, env: dict[str, str], board: dict) -> None:  # type: ignore[
 def test_resolve_map_prefers_configured_ids_then_names_then_defaults() -> None:
     options = [("o1", "Todo"), ("o2", "Doing"), ("o3", "Waiting"), ("o4", "Done")]
     assert resolve_map(options, {"in_progress": "Doing", "review": ["Review", "waiting"]}, {}) == {
-        "backlog": "o1", "in_progress": "o2", "review": "o3", "done": "o4",
+        "backlog": "o1",
+        "in_progress": "o2",
+        "review": "o3",
+        "done": "o4",
     }
     # A configured id wins; an id the board does not have falls back to the names.
     assert resolve_map(options, {}, {"done": "o1", "backlog": "gone"}) == {
-        "backlog": "o1", "in_progress": "o2", "done": "o1"}
+        "backlog": "o1",
+        "in_progress": "o2",
+        "done": "o1",
+    }
 
 
 def test_set_nested_keeps_the_rest_of_the_file(tmp_path: Path) -> None:
@@ -61,7 +67,9 @@ def test_set_nested_keeps_the_rest_of_the_file(tmp_path: Path) -> None:
     assert text.startswith("# my settings\nstore: github\n")
     assert text.endswith("workflow:\n  max_attempts: 3  # keep\n")
     assert yaml.safe_load(text)["gh"] == {
-        "repo": "acme/widgets", "host": "example.com", "project_id": "PVT_1",
+        "repo": "acme/widgets",
+        "host": "example.com",
+        "project_id": "PVT_1",
         "project_status_map": {"done": "o4"},
     }
 
@@ -90,15 +98,19 @@ def test_list_link_info_and_sync(gh_repo: Repo, gh_env: dict[str, str], emulator
     assert gh["project_status_field_id"] == board["status_field_id"]
     options = board["options"]
     assert gh["project_status_map"] == {
-        "backlog": options["Todo"], "in_progress": options["In Progress"],
-        "review": options["In Review"], "done": options["Done"],
+        "backlog": options["Todo"],
+        "in_progress": options["In Progress"],
+        "review": options["In Review"],
+        "done": options["Done"],
     }
 
     info = orch(gh_repo, gh_env, "project", "board", "info")
     assert info.code == 0, info
     lines = info.out.splitlines()
     assert lines[0] == f"board #2 Roadmap ({board['id']})"
-    assert lines[1] == f"Status field {board['status_field_id']}: Todo, In Progress, In Review, Done"
+    assert (
+        lines[1] == f"Status field {board['status_field_id']}: Todo, In Progress, In Review, Done"
+    )
     assert [line.split()[0] for line in lines[2:]] == ["backlog", "in_progress", "review", "done"]
     assert lines[4].split("->")[1].strip() == "In Review"
     assert "needs_review" in lines[4] and "blocked" in lines[4]
@@ -134,8 +146,10 @@ def test_info_fix_fills_the_map_from_configured_names(
     board = emulator.add_project("Kanban", statuses=("Backlog", "Doing", "Waiting", "Shipped"))
     path = gh_repo.work / ".orch.yml"
     config = config_of(gh_repo)
-    config["gh"].update(project_id=board["id"], project_status_names={
-        "review": "Waiting", "done": ["Released", "Shipped"]})
+    config["gh"].update(
+        project_id=board["id"],
+        project_status_names={"review": "Waiting", "done": ["Released", "Shipped"]},
+    )
     path.write_text(yaml.safe_dump(config))
 
     shown = orch(gh_repo, gh_env, "project", "board", "info", "--json")
@@ -143,7 +157,11 @@ def test_info_fix_fills_the_map_from_configured_names(
     data = json.loads(shown.out)
     assert data["missing"] == [] and data["fixed"] is False
     assert {c: v["option"] for c, v in data["columns"].items()} == {
-        "backlog": "Backlog", "in_progress": "Doing", "review": "Waiting", "done": "Shipped"}
+        "backlog": "Backlog",
+        "in_progress": "Doing",
+        "review": "Waiting",
+        "done": "Shipped",
+    }
     assert "project_status_map" not in config_of(gh_repo)["gh"]
 
     fixed = orch(gh_repo, gh_env, "project", "board", "info", "--fix")
@@ -184,11 +202,21 @@ def test_status_changes_move_the_board_item_and_a_quiet_tick_stays_at_one_reques
 ) -> None:
     board = emulator.add_project("Roadmap")
     link(project.repo, project.env, board)
-    number = int(emulator.add_issue("Say hello", "Add hello.txt", [Status.NEW.label, "agent:claude"])["number"])
-    project.scenario({"claude": {"steps": [
-        {"write": "hello.txt", "text": "hello\n"},
-        {"stdout": claude_envelope(result_obj())},
-    ]}})
+    number = int(
+        emulator.add_issue("Say hello", "Add hello.txt", [Status.NEW.label, "agent:claude"])[
+            "number"
+        ]
+    )
+    project.scenario(
+        {
+            "claude": {
+                "steps": [
+                    {"write": "hello.txt", "text": "hello\n"},
+                    {"stdout": claude_envelope(result_obj())},
+                ]
+            }
+        }
+    )
     emulator.reset_log()
 
     done = project.orch("task", "run", str(number))
@@ -219,14 +247,24 @@ def test_status_changes_move_the_board_item_and_a_quiet_tick_stays_at_one_reques
 def test_a_board_failure_never_fails_the_status_change(
     project: RunProject, emulator: Emulator
 ) -> None:
-    project.configure(gh={"project_id": "PVT_gone", "project_status_field_id": "PVTSSF_x",
-                          "project_status_map": {"backlog": "a", "in_progress": "b",
-                                                 "review": "c", "done": "d"}})
+    project.configure(
+        gh={
+            "project_id": "PVT_gone",
+            "project_status_field_id": "PVTSSF_x",
+            "project_status_map": {"backlog": "a", "in_progress": "b", "review": "c", "done": "d"},
+        }
+    )
     number = int(emulator.add_issue("Say hello", "x", [Status.NEW.label, "agent:claude"])["number"])
-    project.scenario({"claude": {"steps": [
-        {"write": "hello.txt", "text": "hello\n"},
-        {"stdout": claude_envelope(result_obj())},
-    ]}})
+    project.scenario(
+        {
+            "claude": {
+                "steps": [
+                    {"write": "hello.txt", "text": "hello\n"},
+                    {"stdout": claude_envelope(result_obj())},
+                ]
+            }
+        }
+    )
 
     done = project.orch("task", "run", str(number))
 

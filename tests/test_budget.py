@@ -77,8 +77,14 @@ def test_task_run_refuses_a_task_at_its_cost_budget(project: RunProject) -> None
     store = LocalStore(project.repo.work / ".orch" / "local", REPO, SystemClock())
     store.create_comment(number, response_marker(0.03, 1))
     store.create_comment(number, response_marker(0.01, 2))
-    project.scenario({"claude": {"record": "calls/claude-{n}.json", "steps": [
-        {"stdout": claude_envelope(result_obj())}]}})
+    project.scenario(
+        {
+            "claude": {
+                "record": "calls/claude-{n}.json",
+                "steps": [{"stdout": claude_envelope(result_obj())}],
+            }
+        }
+    )
 
     done = project.orch("task", "run", str(number))
 
@@ -93,10 +99,16 @@ def test_task_run_refuses_a_task_at_its_cost_budget(project: RunProject) -> None
 
 def test_a_run_adds_its_cost_to_the_daily_ledger(project: RunProject) -> None:
     number = _add(project)
-    project.scenario({"claude": {"steps": [
-        {"write": "hello.txt", "text": "hello\n"},
-        {"stdout": claude_envelope(result_obj(), cost=0.0123)},
-    ]}})
+    project.scenario(
+        {
+            "claude": {
+                "steps": [
+                    {"write": "hello.txt", "text": "hello\n"},
+                    {"stdout": claude_envelope(result_obj(), cost=0.0123)},
+                ]
+            }
+        }
+    )
 
     assert project.orch("task", "run", str(number)).code == 0
 
@@ -118,14 +130,17 @@ def test_dispatch_sends_a_task_over_its_budget_to_needs_review(
     gh_repo: Repo, gh_env: dict[str, str], emulator: Emulator
 ) -> None:
     write_orch_config(gh_repo.work, emulator, extra={"workflow": {"max_cost_per_task_usd": 1.0}})
-    over = int(emulator.add_issue("Expensive", "x", [Status.ROUTED.label, "agent:claude"])["number"])
+    over = int(
+        emulator.add_issue("Expensive", "x", [Status.ROUTED.label, "agent:claude"])["number"]
+    )
     emulator.add_comment(over, response_marker(1.25))
 
     actions = tick_json(gh_repo, gh_env)
 
     mine = [a for a in actions if a["task"] == over]
     assert [(a["phase"], a["action"], a["detail"]) for a in mine] == [
-        ("dispatch", "marked needs_review", "cost budget reached ($1.25 of $1.00)")]
+        ("dispatch", "marked needs_review", "cost budget reached ($1.25 of $1.00)")
+    ]
     assert emulator.labels_of(over) == ["agent:claude", Status.NEEDS_REVIEW.label]
     bodies = [c["body"] for c in emulator.comments(over)]
     assert not any("orch:claim" in b for b in bodies)  # never claimed, never started
@@ -138,7 +153,9 @@ def test_daily_budget_stops_dispatch_and_tasks_stay_routed(
     write_orch_config(gh_repo.work, emulator, extra={"workflow": {"max_cost_per_day_usd": 2}})
     first = int(emulator.add_issue("One", "x", [Status.ROUTED.label, "agent:claude"])["number"])
     second = int(emulator.add_issue("Two", "x", [Status.ROUTED.label, "agent:claude"])["number"])
-    paths = Paths(config_dir=Path(gh_env["ORCH_HOME"]), state_dir=Path(gh_env["ORCH_HOME"]) / "state")
+    paths = Paths(
+        config_dir=Path(gh_env["ORCH_HOME"]), state_dir=Path(gh_env["ORCH_HOME"]) / "state"
+    )
     budget.record(paths, "acme/other", 4, 1, 2.5, datetime.now(UTC))
 
     actions = tick_json(gh_repo, gh_env)
@@ -146,7 +163,8 @@ def test_daily_budget_stops_dispatch_and_tasks_stay_routed(
     dispatch = [a for a in actions if a["phase"] == "dispatch"]
     assert [(a["action"], a["task"]) for a in dispatch] == [("daily budget reached", None)]
     assert dispatch[0]["detail"] == (
-        "daily budget reached ($2.50 of $2.00 spent today, UTC); 2 routed task(s) wait")
+        "daily budget reached ($2.50 of $2.00 spent today, UTC); 2 routed task(s) wait"
+    )
     for number in (first, second):
         assert emulator.labels_of(number) == ["agent:claude", Status.ROUTED.label]
         assert emulator.comments(number) == []

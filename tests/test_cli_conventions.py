@@ -47,7 +47,7 @@ def test_bare_orch_prints_help_on_stdout_and_exits_0(orch: Orch) -> None:
 def test_jq_filters_and_implies_json(project: Orch) -> None:
     numbers = project("task", "list", "--jq", ".tasks[].number")
     assert (numbers.code, numbers.out) == (0, "1\n2\n"), numbers
-    titles = project("task", "list", "--jq=.tasks[] | select(.agent == \"codex\") | .title")
+    titles = project("task", "list", '--jq=.tasks[] | select(.agent == "codex") | .title')
     assert titles.out == "Tidy [docs]\n", titles
     task = project("task", "get", "1", "--jq", ".task | {number, status}")
     assert json.loads(task.out) == {"number": 1, "status": "new"}, task
@@ -60,7 +60,9 @@ def test_jq_errors_are_one_line_usage_errors(project: Orch) -> None:
     assert bad.err.startswith("orch: --jq '.tasks[': ")
     nowhere = project("task", "attach", "1", "--jq", ".")
     assert (nowhere.code, nowhere.err) == (
-        2, "orch: --jq works only with commands that have --json\n"), nowhere
+        2,
+        "orch: --jq works only with commands that have --json\n",
+    ), nowhere
     missing = project("task", "list", "--jq")
     assert missing.code == 2 and "--jq needs an expression" in missing.err
 
@@ -93,12 +95,19 @@ def test_completion_scripts(orch: Orch, shell: str) -> None:
 
 
 def test_completion_answers_the_shell(orch: Orch, orch_env: dict[str, str], repo: Repo) -> None:
-    env = {**orch_env, "_ORCH_COMPLETE": "complete_bash", "COMP_WORDS": "orch task ro",
-           "COMP_CWORD": "2"}
+    env = {
+        **orch_env,
+        "_ORCH_COMPLETE": "complete_bash",
+        "COMP_WORDS": "orch task ro",
+        "COMP_CWORD": "2",
+    }
     done = run_orch(cwd=repo.work, env=env)
     assert (done.code, done.out) == (0, "route\n"), done
     unknown = orch("completion", "tcsh")
-    assert (unknown.code, unknown.err) == (2, "orch: completion 'tcsh': use one of bash, zsh, fish\n")
+    assert (unknown.code, unknown.err) == (
+        2,
+        "orch: completion 'tcsh': use one of bash, zsh, fish\n",
+    )
 
 
 def test_lists_are_tab_separated_without_header_in_a_pipe(project: Orch) -> None:
@@ -109,9 +118,13 @@ def test_lists_are_tab_separated_without_header_in_a_pipe(project: Orch) -> None
 def _on_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> str:
     """Run orch with stdout on a pseudo-terminal; what it printed there."""
     leader, follower = pty.openpty()
-    child = subprocess.Popen([sys.executable, "-m", "orch", *args], cwd=cwd,
-                             env={**env, "COLUMNS": "100", "NO_COLOR": "1"}, stdout=follower,
-                             stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "orch", *args],
+        cwd=cwd,
+        env={**env, "COLUMNS": "100", "NO_COLOR": "1"},
+        stdout=follower,
+        stderr=subprocess.PIPE,
+    )
     os.close(follower)
     chunks = []
     while True:
@@ -127,8 +140,9 @@ def _on_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> str:
     return b"".join(chunks).decode().replace("\r\n", "\n")
 
 
-def test_lists_have_a_header_row_on_a_terminal(project: Orch, repo: Repo,
-                                               orch_env: dict[str, str]) -> None:
+def test_lists_have_a_header_row_on_a_terminal(
+    project: Orch, repo: Repo, orch_env: dict[str, str]
+) -> None:
     shown = _on_terminal(["task", "list"], repo.work, orch_env)
     plain = re.sub(r"\x1b\[[0-9;]*m", "", shown)  # the header is bold
     lines = [line.rstrip() for line in plain.splitlines()]
@@ -139,8 +153,9 @@ def test_lists_have_a_header_row_on_a_terminal(project: Orch, repo: Repo,
     ], shown
 
 
-def test_global_options_work_after_the_subcommand(project: Orch, repo: Repo,
-                                                  tmp_path: Path) -> None:
+def test_global_options_work_after_the_subcommand(
+    project: Orch, repo: Repo, tmp_path: Path
+) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     done = project("task", "list", "--project", str(repo.work), "-q", cwd=elsewhere)
@@ -181,11 +196,13 @@ def test_choices_are_listed_in_help() -> None:
     page = _help("task list")
     assert "--status STATUS" in page
     assert "new, routed, in_progress, in_review, needs_review, blocked, done" in " ".join(
-        page.split())
+        page.split()
+    )
 
 
-def test_gh_host_is_the_default_host(repo: Repo, gh_env: dict[str, str],
-                                     emulator: Emulator) -> None:
+def test_gh_host_is_the_default_host(
+    repo: Repo, gh_env: dict[str, str], emulator: Emulator
+) -> None:
     # gh.repo only: the host comes from GH_HOST, as it does for gh itself.
     (repo.work / ".orch.yml").write_text(yaml.safe_dump({"gh": {"repo": "acme/widgets"}}))
     emulator.add_issue("From GH_HOST", labels=["status:new"])

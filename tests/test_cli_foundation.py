@@ -43,7 +43,10 @@ def test_init_local(orch: Orch, repo: Repo, orch_env: dict[str, str]) -> None:
     ]
     assert (root / ".orch.yml").read_text().splitlines()[-1] == "store: local"
     labels = json.loads((root / ".orch" / "local" / "labels.json").read_text())
-    assert labels["status:in_progress"] == {"color": "fbca04", "description": "orch: an agent is working on it"}
+    assert labels["status:in_progress"] == {
+        "color": "fbca04",
+        "description": "orch: an agent is working on it",
+    }
     assert "/.orch/" in (root / ".git" / "info" / "exclude").read_text().splitlines()
     # Idempotent: a second init changes nothing and says so.
     again = orch("init", "--local")
@@ -68,7 +71,11 @@ def test_add_list_get_assign_close(orch: Orch, project: Repo) -> None:
     assert data["schema"] == 1
     [task] = data["tasks"]
     assert (task["number"], task["title"], task["status"], task["labels"]) == (
-        1, "Fix login", "new", ["bug", "status:new"])
+        1,
+        "Fix login",
+        "new",
+        ["bug", "status:new"],
+    )
     assert orch("task", "list").out == "#1\tnew\t-\tFix login\n"
 
     assigned = orch("task", "assign", "1", "codex")
@@ -82,7 +89,9 @@ def test_add_list_get_assign_close(orch: Orch, project: Repo) -> None:
     assert record["state"] == "closed"
     assert record["labels"] == ["agent:codex", "bug", "status:done"]
     [comment] = record["comments"]
-    assert comment["body"].startswith('<!-- orch:status {"from":"routed","reason":"done","to":"done","v":1} -->')
+    assert comment["body"].startswith(
+        '<!-- orch:status {"from":"routed","reason":"done","to":"done","v":1} -->'
+    )
     assert comment["body"].endswith("closed by the owner: done")
 
     assert orch("task", "list").out == ""
@@ -91,12 +100,26 @@ def test_add_list_get_assign_close(orch: Orch, project: Repo) -> None:
     got = orch("task", "get", "1", "--json")
     detail = json.loads(got.out)["task"]
     assert (detail["status"], detail["attempts"], detail["agent"], detail["state"]) == (
-        "done", 0, "codex", "closed")
+        "done",
+        0,
+        "codex",
+        "closed",
+    )
 
 
 def test_add_reads_body_from_stdin_and_sets_choices(orch: Orch, project: Repo) -> None:
-    added = orch("task", "add", "Sub task", "--body-file", "-", "--agent", "claude",
-                 "--complexity", "simple", input="from stdin\n")
+    added = orch(
+        "task",
+        "add",
+        "Sub task",
+        "--body-file",
+        "-",
+        "--agent",
+        "claude",
+        "--complexity",
+        "simple",
+        input="from stdin\n",
+    )
     assert added.out == "1\n", added
     child = orch("task", "add", "Child", "--parent", "1", "--no-agent", "--json")
     task = json.loads(child.out)["task"]
@@ -113,14 +136,18 @@ def test_list_filters(orch: Orch, project: Repo) -> None:
     orch("task", "assign", "2", "codex")
     orch("task", "assign", "3", "claude")
     assert orch("task", "list", "--status", "routed").out == (
-        "#2\trouted\tcodex\tTwo\n#3\trouted\tclaude\tThree\n")
+        "#2\trouted\tcodex\tTwo\n#3\trouted\tclaude\tThree\n"
+    )
     assert orch("task", "list", "--agent", "claude").out == "#3\trouted\tclaude\tThree\n"
-    assert orch("task", "list", "--status", "new", "--status", "routed", "--agent", "codex").out == (
-        "#2\trouted\tcodex\tTwo\n")
+    assert orch(
+        "task", "list", "--status", "new", "--status", "routed", "--agent", "codex"
+    ).out == ("#2\trouted\tcodex\tTwo\n")
     bad = orch("task", "list", "--status", "finished")
     assert (bad.code, bad.err) == (
-        2, "orch: --status 'finished': use one of new, routed, in_progress, in_review, "
-           "needs_review, blocked, done\n")
+        2,
+        "orch: --status 'finished': use one of new, routed, in_progress, in_review, "
+        "needs_review, blocked, done\n",
+    )
 
 
 def test_retry_and_unblock(orch: Orch, project: Repo) -> None:
@@ -130,12 +157,18 @@ def test_retry_and_unblock(orch: Orch, project: Repo) -> None:
     retried = orch("task", "retry", "1")
     assert retried.out == "#1 done -> new\n", retried
     record = issue_file(project, 1)
-    assert (record["state"], record["labels"]) == ("open", ["status:new"])  # reopened, agent cleared
+    assert (record["state"], record["labels"]) == (
+        "open",
+        ["status:new"],
+    )  # reopened, agent cleared
     orch("task", "add", "Two", "--agent", "codex")
     unblocked = orch("task", "unblock", "all")
     assert unblocked.code == 0 and unblocked.out == "", unblocked  # nothing blocked
     bad = orch("task", "unblock", "soon")
-    assert (bad.code, bad.err) == (2, "orch: unblock takes a task id (7, i7) or 'all' (got 'soon')\n")
+    assert (bad.code, bad.err) == (
+        2,
+        "orch: unblock takes a task id (7, i7) or 'all' (got 'soon')\n",
+    )
 
 
 def test_dry_run_writes_nothing(orch: Orch, project: Repo) -> None:
@@ -149,22 +182,36 @@ def test_dry_run_writes_nothing(orch: Orch, project: Repo) -> None:
     assert issue_file(project, 1) == before
     added = orch("task", "add", "Two", "--dry-run")
     assert added.out == (
-        'would: POST repos/local/widgets/issues {"body": "", "labels": ["status:new"], "title": "Two"}\n')
+        'would: POST repos/local/widgets/issues {"body": "", "labels": ["status:new"], "title": "Two"}\n'
+    )
     assert not (project.work / ".orch" / "local" / "issues" / "2.json").exists()
 
 
 @pytest.mark.parametrize(
     ("args", "code", "err"),
     [
-        (("task", "get", "99999"), 1, "orch: issue #99999 not found in local/widgets (local store)\n"),
-        (("task", "assign", "1", "nope"), 2,
-         "orch: unknown agent 'nope'; configured agents: claude, codex, opencode "
-         "(add one under `agents:` in .orch.yml)\n"),
-        (("task", "add", "X", "--complexity", "huge"), 2,
-         "orch: unknown complexity 'huge'; use one of simple, medium, complex\n"),
+        (
+            ("task", "get", "99999"),
+            1,
+            "orch: issue #99999 not found in local/widgets (local store)\n",
+        ),
+        (
+            ("task", "assign", "1", "nope"),
+            2,
+            "orch: unknown agent 'nope'; configured agents: claude, codex, opencode "
+            "(add one under `agents:` in .orch.yml)\n",
+        ),
+        (
+            ("task", "add", "X", "--complexity", "huge"),
+            2,
+            "orch: unknown complexity 'huge'; use one of simple, medium, complex\n",
+        ),
         (("task", "add", "  "), 2, "orch: a task needs a non-empty TITLE\n"),
-        (("task", "add", "X", "--body-file", "/nonexistent/file"), 2,
-         "orch: --body-file /nonexistent/file: No such file or directory\n"),
+        (
+            ("task", "add", "X", "--body-file", "/nonexistent/file"),
+            2,
+            "orch: --body-file /nonexistent/file: No such file or directory\n",
+        ),
     ],
 )
 def test_bad_input_one_line_and_exit_code(
@@ -183,14 +230,18 @@ def test_running_task_refuses_owner_changes(orch: Orch, project: Repo) -> None:
     path.write_text(json.dumps(record))
     result = orch("task", "retry", "1")
     assert (result.code, result.err) == (
-        1, "orch: #1 is running; `orch task kill 1` first, then retry\n")
+        1,
+        "orch: #1 is running; `orch task kill 1` first, then retry\n",
+    )
 
 
 def test_broken_yaml(orch: Orch, project: Repo) -> None:
     (project.work / ".orch.yml").write_text("store: local\nworkflow: [unclosed\n")
     result = orch("task", "list")
     assert result.code == 2
-    assert result.err.startswith(f"orch: {project.work / '.orch.yml'}: line 3, column 1: invalid YAML")
+    assert result.err.startswith(
+        f"orch: {project.work / '.orch.yml'}: line 3, column 1: invalid YAML"
+    )
     assert len(result.err.splitlines()) == 1
     assert "Traceback" not in result.err
 
@@ -199,15 +250,19 @@ def test_wrong_type_in_config(orch: Orch, project: Repo) -> None:
     (project.work / ".orch.yml").write_text("store: local\nworkflow:\n  max_attempts: many\n")
     result = orch("task", "list")
     assert (result.code, result.err) == (
-        2, f"orch: {project.work / '.orch.yml'}: workflow.max_attempts: "
-           "must be a whole number >= 1 (got a string)\n")
+        2,
+        f"orch: {project.work / '.orch.yml'}: workflow.max_attempts: "
+        "must be a whole number >= 1 (got a string)\n",
+    )
 
 
 def test_unknown_key_is_a_warning(orch: Orch, project: Repo) -> None:
     (project.work / ".orch.yml").write_text("store: local\nworkflw: {}\n")
     result = orch("task", "list")
     assert result.code == 0
-    assert result.err.startswith(f"orch: warning: {project.work / '.orch.yml'}: unknown key 'workflw'")
+    assert result.err.startswith(
+        f"orch: warning: {project.work / '.orch.yml'}: unknown key 'workflw'"
+    )
 
 
 def test_outside_a_git_repository(orch: Orch, tmp_path: Path) -> None:
@@ -215,8 +270,10 @@ def test_outside_a_git_repository(orch: Orch, tmp_path: Path) -> None:
     outside.mkdir()
     result = orch("task", "list", cwd=outside)
     assert (result.code, result.err) == (
-        1, f"orch: {outside} is not inside a git repository: run orch in your project's "
-           "checkout or pass --project PATH|OWNER/REPO\n")
+        1,
+        f"orch: {outside} is not inside a git repository: run orch in your project's "
+        "checkout or pass --project PATH|OWNER/REPO\n",
+    )
 
 
 def test_no_gh_on_path(orch_env: dict[str, str], repo: Repo, tmp_path: Path) -> None:
@@ -241,10 +298,13 @@ def test_config_commands(orch: Orch, project: Repo, orch_env: dict[str, str]) ->
     assert orch("config", "get", "workflow.max_parallel").out == "4\n"
     assert orch("config", "get", "store").out == "local\n"
     assert orch("config", "get", "model_map.complex").out == (
-        '{"claude": "opus", "codex": "gpt-5.3-codex"}\n')
+        '{"claude": "opus", "codex": "gpt-5.3-codex"}\n'
+    )
     missing = orch("config", "get", "workflow.nope")
     assert (missing.code, missing.err) == (
-        2, "orch: unknown config key 'workflow.nope'; see `orch config show`\n")
+        2,
+        "orch: unknown config key 'workflow.nope'; see `orch config show`\n",
+    )
     shown = json.loads(orch("config", "show", "--json").out)
     assert shown["config"]["store"] == "local"
     assert shown["files"]["project"] == str(project.work / ".orch.yml")

@@ -10,7 +10,9 @@ from tests.emulator.server import Emulator
 from tests.helpers import Repo, run_orch
 
 
-def test_init_add_list_assign_close(gh_repo: Repo, gh_env: dict[str, str], emulator: Emulator) -> None:
+def test_init_add_list_assign_close(
+    gh_repo: Repo, gh_env: dict[str, str], emulator: Emulator
+) -> None:
     def orch(*args: str):  # type: ignore[no-untyped-def]
         emulator.reset_log()
         return run_orch(*args, cwd=gh_repo.work, env=gh_env)
@@ -21,7 +23,8 @@ def test_init_add_list_assign_close(gh_repo: Repo, gh_env: dict[str, str], emula
     # (created once here, so routing and running never list or create labels).
     assert len(emulator.label_names()) == 22
     assert {"agent:claude", "agent:codex", "model:haiku", "model:opus"} <= set(
-        emulator.label_names())
+        emulator.label_names()
+    )
     # one access check (gh, login, write permission: before anything is written), one
     # label list, one create per label
     assert emulator.count() == 24
@@ -43,7 +46,8 @@ def test_init_add_list_assign_close(gh_repo: Repo, gh_env: dict[str, str], emula
     assert assigned.out == "#1 new -> routed\n", assigned
     assert emulator.labels_of(1) == ["agent:codex", "bug", "status:routed"]
     label_writes = emulator.count("PATCH", "/repos/acme/widgets/issues/1") + emulator.count(
-        "PUT", "/repos/acme/widgets/issues/1/labels")
+        "PUT", "/repos/acme/widgets/issues/1/labels"
+    )
     assert label_writes == 1  # status and agent change together, in one write
     assert emulator.count("DELETE") == 0  # never remove-then-add
 
@@ -77,7 +81,9 @@ def test_rate_limited_skip_mode_exits_75_and_changes_nothing(
 ) -> None:
     from tests.emulator.fixtures import write_orch_config
 
-    write_orch_config(gh_repo.work, emulator, backoff={"mode": "skip", "base_seconds": 0.3, "max_seconds": 3})
+    write_orch_config(
+        gh_repo.work, emulator, backoff={"mode": "skip", "base_seconds": 0.3, "max_seconds": 3}
+    )
     emulator.rate_limit(100, reset_in=600)
     result = run_orch("task", "add", "Never", cwd=gh_repo.work, env=gh_env)
     assert result.code == 75, result

@@ -37,10 +37,16 @@ def test_defaults_without_files(files: tuple[Path, Path]) -> None:
 
 def test_project_over_global_mappings_merge_lists_replace(files: tuple[Path, Path]) -> None:
     global_file, root = files
-    write(global_file, "workflow:\n  max_parallel: 2\n  allowed_users: [alice, bob]\n"
-          "gh: {backoff: {mode: skip}}\n")
-    write(root / ".orch.yml", "workflow:\n  allowed_users: [carol]\n  auto_close: false\n"
-          "agents:\n  kimi: {command: kimi, like: claude}\n")
+    write(
+        global_file,
+        "workflow:\n  max_parallel: 2\n  allowed_users: [alice, bob]\n"
+        "gh: {backoff: {mode: skip}}\n",
+    )
+    write(
+        root / ".orch.yml",
+        "workflow:\n  allowed_users: [carol]\n  auto_close: false\n"
+        "agents:\n  kimi: {command: kimi, like: claude}\n",
+    )
     config = load_config(global_file, root)
     assert config.workflow.max_parallel == 2  # from global
     assert config.workflow.allowed_users == ("carol",)  # list replaced by project
@@ -62,18 +68,39 @@ def test_deep_merge_does_not_mutate_inputs() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("workflow:\n  max_parallel: lots\n", "workflow.max_parallel: must be a whole number >= 1 (got a string)"),
+        (
+            "workflow:\n  max_parallel: lots\n",
+            "workflow.max_parallel: must be a whole number >= 1 (got a string)",
+        ),
         ("workflow:\n  max_parallel: 0\n", "workflow.max_parallel: must be >= 1 (got 0)"),
-        ("workflow:\n  intake: everyone\n", "workflow.intake: must be one of labeled, authored (got 'everyone')"),
+        (
+            "workflow:\n  intake: everyone\n",
+            "workflow.intake: must be one of labeled, authored (got 'everyone')",
+        ),
         ("store: s3\n", "store: must be one of github, local (got 's3')"),
         ("gh:\n  repo: not-a-repo\n", "gh.repo: must be OWNER/REPO (got 'not-a-repo')"),
-        ("workflow:\n  auto_close: maybe\n", "workflow.auto_close: must be true or false (got a string)"),
-        ("router:\n  mode: magic\n", "router.mode: must be one of llm, round_robin, fixed (got 'magic')"),
-        ("router:\n  agent: nobody\n", "router.agent: unknown agent 'nobody'; configured: claude, codex, opencode"),
+        (
+            "workflow:\n  auto_close: maybe\n",
+            "workflow.auto_close: must be true or false (got a string)",
+        ),
+        (
+            "router:\n  mode: magic\n",
+            "router.mode: must be one of llm, round_robin, fixed (got 'magic')",
+        ),
+        (
+            "router:\n  agent: nobody\n",
+            "router.agent: unknown agent 'nobody'; configured: claude, codex, opencode",
+        ),
         ("jobs:\n  - {id: j1, schedule: '61 * * * *'}\n", "jobs.0.schedule: invalid cron line"),
         ("jobs:\n  - {id: j1, schedule: '* * *'}\n", "jobs.0.schedule: '* * *' has 3 fields"),
-        ("jobs:\n  - {id: j1, schedule: '@daily', timezone: Mars/Base}\n", "jobs.0.timezone: unknown time zone 'Mars/Base'"),
-        ("jobs:\n  - {id: j1, schedule: '@daily', type: bash}\n", "jobs.0.command: a bash job needs a command"),
+        (
+            "jobs:\n  - {id: j1, schedule: '@daily', timezone: Mars/Base}\n",
+            "jobs.0.timezone: unknown time zone 'Mars/Base'",
+        ),
+        (
+            "jobs:\n  - {id: j1, schedule: '@daily', type: bash}\n",
+            "jobs.0.command: a bash job needs a command",
+        ),
         ("workflow: [1, 2]\n", "workflow: must be a mapping (got a list)"),
     ],
 )
@@ -89,10 +116,14 @@ def test_invalid_values_name_file_key_and_valid_values(
     assert info.value.exit_code == 2
 
 
-def test_error_names_the_global_file_when_the_value_comes_from_there(files: tuple[Path, Path]) -> None:
+def test_error_names_the_global_file_when_the_value_comes_from_there(
+    files: tuple[Path, Path],
+) -> None:
     global_file, root = files
     write(global_file, "workflow:\n  timeout_seconds: -5\n")
-    with pytest.raises(ConfigError, match=rf"^{global_file}: workflow.timeout_seconds: must be >= 1"):
+    with pytest.raises(
+        ConfigError, match=rf"^{global_file}: workflow.timeout_seconds: must be >= 1"
+    ):
         load_config(global_file, root)
 
 
@@ -130,12 +161,19 @@ def test_projects_key_belongs_in_the_global_file(files: tuple[Path, Path]) -> No
 
 def test_custom_command_agent(files: tuple[Path, Path]) -> None:
     global_file, root = files
-    write(root / ".orch.yml", "agents:\n  mytool: {command: [my-agent, --json], input: arg, output: json}\n"
-          "  opencode: null\n")
+    write(
+        root / ".orch.yml",
+        "agents:\n  mytool: {command: [my-agent, --json], input: arg, output: json}\n"
+        "  opencode: null\n",
+    )
     config = load_config(global_file, root)
     agent = config.agents["mytool"]
     assert (agent.family, agent.command, agent.input, agent.output) == (
-        "command", ("my-agent", "--json"), "arg", "json")
+        "command",
+        ("my-agent", "--json"),
+        "arg",
+        "json",
+    )
     assert "opencode" not in config.agents
 
 
@@ -159,8 +197,15 @@ def test_get_dotted_keys(files: tuple[Path, Path]) -> None:
 
 @pytest.mark.parametrize(
     ("schedule", "ok"),
-    [("*/5 * * * *", True), ("@daily", True), ("@hourly", True), ("0 9 * * 1-5", True),
-     ("@sometimes", False), ("* * * * * *", False), ("60 * * * *", False)],
+    [
+        ("*/5 * * * *", True),
+        ("@daily", True),
+        ("@hourly", True),
+        ("0 9 * * 1-5", True),
+        ("@sometimes", False),
+        ("* * * * * *", False),
+        ("60 * * * *", False),
+    ],
 )
 def test_schedule_validation(schedule: str, ok: bool) -> None:
     assert (schedule_problem(schedule) is None) is ok

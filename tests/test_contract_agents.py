@@ -31,6 +31,7 @@ from tests.helpers import git
 
 pytestmark = pytest.mark.contract
 
+
 @pytest.fixture(scope="module")
 def model() -> Iterator[FakeModel]:
     server = FakeModel().start()
@@ -65,8 +66,9 @@ def config() -> Config:
     return load_config(None, None)
 
 
-def run(name: str, mode: str, place: Path, model: FakeModel, *, with_main_git: bool = True
-        ) -> tuple[AgentOutcome, Path, Any]:
+def run(
+    name: str, mode: str, place: Path, model: FakeModel, *, with_main_git: bool = True
+) -> tuple[AgentOutcome, Path, Any]:
     need(name)
     cfg = config()
     wt, main_git = worktree(place)
@@ -74,28 +76,46 @@ def run(name: str, mode: str, place: Path, model: FakeModel, *, with_main_git: b
     work_dir.mkdir()
     models = {"claude": "sonnet", "codex": "gpt-5.2", "opencode": "fake/fake-model"}
     adapter = adapter_for(cfg.agents[name], cfg)
-    invocation = adapter.build(BuildRequest(
-        mode=mode,  # type: ignore[arg-type]
-        prompt=("You are the router of orch. Route task #1." if mode == "route"
-                else "Task #1: append a line to NOTES.md and commit."),
-        system_prompt="" if mode == "route" else "You are a careful engineer.",
-        model=models[name],
-        cwd=wt,
-        work_dir=work_dir,
-        main_git_dir=main_git if mode == "run" and with_main_git else None,
-        schema=schema_for(mode),
-        env_base=cli_env(place, model, name),
-    ))
+    invocation = adapter.build(
+        BuildRequest(
+            mode=mode,  # type: ignore[arg-type]
+            prompt=(
+                "You are the router of orch. Route task #1."
+                if mode == "route"
+                else "Task #1: append a line to NOTES.md and commit."
+            ),
+            system_prompt="" if mode == "route" else "You are a careful engineer.",
+            model=models[name],
+            cwd=wt,
+            work_dir=work_dir,
+            main_git_dir=main_git if mode == "run" and with_main_git else None,
+            schema=schema_for(mode),
+            env_base=cli_env(place, model, name),
+        )
+    )
     assert "GH_TOKEN" not in invocation.env
     for path, text in invocation.files.items():
         path.write_text(text)
     argv = list(invocation.argv)
     argv[0] = need(argv[0])
-    done = subprocess.run(argv, input=invocation.stdin, cwd=invocation.cwd, env=dict(invocation.env),
-                          capture_output=True, text=True, timeout=180, check=False)
-    output = invocation.output_file.read_text() if invocation.output_file and invocation.output_file.exists() else None
-    outcome = adapter.parse(done.returncode, done.stdout, done.stderr, output_file_text=output,
-                            mode=mode)  # type: ignore[arg-type]
+    done = subprocess.run(
+        argv,
+        input=invocation.stdin,
+        cwd=invocation.cwd,
+        env=dict(invocation.env),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    output = (
+        invocation.output_file.read_text()
+        if invocation.output_file and invocation.output_file.exists()
+        else None
+    )
+    outcome = adapter.parse(
+        done.returncode, done.stdout, done.stderr, output_file_text=output, mode=mode
+    )  # type: ignore[arg-type]
     return outcome, wt, done
 
 
@@ -103,7 +123,8 @@ def run(name: str, mode: str, place: Path, model: FakeModel, *, with_main_git: b
 def test_route_mode(name: str, place: Path, model: FakeModel) -> None:
     outcome, _, done = run(name, "route", place, model)
     assert (outcome.error_class, outcome.result) == (None, ROUTE_ANSWER), (
-        f"exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        f"exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
     assert outcome.session_id
 
 
@@ -136,11 +157,24 @@ def test_codex_cannot_commit_in_a_worktree_without_add_dir(place: Path, model: F
 
 
 AUTH_ERRORS = {
-    "claude": {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}},
-    "codex": {"error": {"message": "Incorrect API key provided: sk-fake.", "type": "invalid_request_error",
-                        "code": "invalid_api_key"}},
-    "opencode": {"error": {"message": "Incorrect API key provided: sk-fake.", "type": "invalid_request_error",
-                           "code": "invalid_api_key"}},
+    "claude": {
+        "type": "error",
+        "error": {"type": "authentication_error", "message": "invalid x-api-key"},
+    },
+    "codex": {
+        "error": {
+            "message": "Incorrect API key provided: sk-fake.",
+            "type": "invalid_request_error",
+            "code": "invalid_api_key",
+        }
+    },
+    "opencode": {
+        "error": {
+            "message": "Incorrect API key provided: sk-fake.",
+            "type": "invalid_request_error",
+            "code": "invalid_api_key",
+        }
+    },
 }
 
 
@@ -158,26 +192,84 @@ def test_rejected_key_classifies_as_auth(name: str, place: Path, model: FakeMode
 
 FAILURES = [
     # cli, HTTP status, error body, expected class
-    ("claude", 429, {"type": "error", "error": {"type": "rate_limit_error", "message":
-        "This request would exceed the rate limit for your organization."}}, "rate_limit"),
-    ("claude", 400, {"type": "error", "error": {"type": "invalid_request_error", "message":
-        "Your credit balance is too low to access the Anthropic API."}}, "usage_limit"),
-    ("claude", 529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
-     "overloaded"),
-    ("codex", 429, {"error": {"message": "Rate limit reached", "type": "requests",
-                              "code": "rate_limit_exceeded"}}, "rate_limit"),
-    ("codex", 429, {"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota",
-                              "code": "insufficient_quota"}}, "usage_limit"),
-    ("opencode", 429, {"error": {"message": "You exceeded your current quota, please check your plan "
-                                 "and billing details.", "type": "insufficient_quota",
-                                 "code": "insufficient_quota"}}, "usage_limit"),
+    (
+        "claude",
+        429,
+        {
+            "type": "error",
+            "error": {
+                "type": "rate_limit_error",
+                "message": "This request would exceed the rate limit for your organization.",
+            },
+        },
+        "rate_limit",
+    ),
+    (
+        "claude",
+        400,
+        {
+            "type": "error",
+            "error": {
+                "type": "invalid_request_error",
+                "message": "Your credit balance is too low to access the Anthropic API.",
+            },
+        },
+        "usage_limit",
+    ),
+    (
+        "claude",
+        529,
+        {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+        "overloaded",
+    ),
+    (
+        "codex",
+        429,
+        {
+            "error": {
+                "message": "Rate limit reached",
+                "type": "requests",
+                "code": "rate_limit_exceeded",
+            }
+        },
+        "rate_limit",
+    ),
+    (
+        "codex",
+        429,
+        {
+            "error": {
+                "message": "You exceeded your current quota.",
+                "type": "insufficient_quota",
+                "code": "insufficient_quota",
+            }
+        },
+        "usage_limit",
+    ),
+    (
+        "opencode",
+        429,
+        {
+            "error": {
+                "message": "You exceeded your current quota, please check your plan "
+                "and billing details.",
+                "type": "insufficient_quota",
+                "code": "insufficient_quota",
+            }
+        },
+        "usage_limit",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "status", "body", "expected"), FAILURES,
-                         ids=[f"{f[0]}-{f[1]}-{f[3]}" for f in FAILURES])
-def test_api_failures_classify(name: str, status: int, body: dict[str, Any], expected: str,
-                               place: Path, model: FakeModel) -> None:
+@pytest.mark.parametrize(
+    ("name", "status", "body", "expected"),
+    FAILURES,
+    ids=[f"{f[0]}-{f[1]}-{f[3]}" for f in FAILURES],
+)
+def test_api_failures_classify(
+    name: str, status: int, body: dict[str, Any], expected: str, place: Path, model: FakeModel
+) -> None:
     model.fault = (status, body)
     try:
         outcome, _, done = run(name, "route", place, model)

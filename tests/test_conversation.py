@@ -93,8 +93,14 @@ def test_pending_skips_what_an_ack_names_or_its_watermark_covers() -> None:
     same_second = comment(62, "same second, not acked", T0 + timedelta(seconds=5))
     acked = comment(63, "acked", T0 + timedelta(seconds=5))
     newer = comment(64, "newer", T0 + timedelta(seconds=9))
-    ack = markers.render("ack", convo.ack_data(convo.feedback_items(
-        PullThread(pull(), "o", comments=(acked,)), trusted)[0], 7, "feedback"))
+    ack = markers.render(
+        "ack",
+        convo.ack_data(
+            convo.feedback_items(PullThread(pull(), "o", comments=(acked,)), trusted)[0],
+            7,
+            "feedback",
+        ),
+    )
     orch_ack = comment(70, ack, T0 + timedelta(seconds=6), "owner")
     thread = PullThread(pull(), "o", comments=(old, same_second, acked, orch_ack, newer))
     assert [i.id for i in convo.pending(thread, trusted)] == [62, 64]
@@ -169,8 +175,14 @@ def test_local_store_snapshot_finds_mentions_on_plain_issues(tmp_path: Path) -> 
         ("comment", "/context Use tabs", Status.IN_REVIEW, "context", Status.ROUTED, "context"),
         ("comment", "/stop", Status.IN_REVIEW, "invalid", None, "stop"),
         ("comment", "@orch review", Status.IN_REVIEW, "review", None, ""),
-        ("review", "/context not a command in a review", Status.IN_REVIEW, "feedback",
-         Status.ROUTED, ""),
+        (
+            "review",
+            "/context not a command in a review",
+            Status.IN_REVIEW,
+            "feedback",
+            Status.ROUTED,
+            "",
+        ),
         ("comment", "Nice", Status.DONE, "feedback", Status.ROUTED, ""),
     ],
 )

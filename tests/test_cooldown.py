@@ -89,9 +89,18 @@ def test_file_is_versioned_and_survives_damage(paths: Paths) -> None:
     cd = Cooldowns(paths, Clock())
     cd.record("codex", None, error_class="auth", reason="401")
     data = json.loads(paths.cooldowns_file.read_text())
-    assert data == {"schema": 1, "cooldowns": {"codex": {
-        "until": "2026-11-21T08:05:00Z", "since": "2026-11-21T08:00:00Z", "reason": "401",
-        "error_class": "auth", "strikes": 1}}}
+    assert data == {
+        "schema": 1,
+        "cooldowns": {
+            "codex": {
+                "until": "2026-11-21T08:05:00Z",
+                "since": "2026-11-21T08:00:00Z",
+                "reason": "401",
+                "error_class": "auth",
+                "strikes": 1,
+            }
+        },
+    }
     paths.cooldowns_file.write_text("{broken")
     assert cd.all() == []
 
@@ -118,8 +127,9 @@ def test_cli_list_and_clear(tmp_path: Path, orch_env: dict[str, str]) -> None:
     paths = Paths(config_dir=home, state_dir=home / "state")
     future = datetime.now(UTC) + timedelta(hours=2, minutes=30)  # the CLI runs on the real clock
     cd = Cooldowns(paths, Clock(datetime.now(UTC)))
-    cd.record("claude", "opus", error_class="usage_limit", reason="You've hit your limit",
-              reset_at=future)
+    cd.record(
+        "claude", "opus", error_class="usage_limit", reason="You've hit your limit", reset_at=future
+    )
     listed = run_orch("cooldown", "list", cwd=tmp_path, env=orch_env)
     assert listed.code == 0
     key, until, left, cls, *reason = listed.out.split()

@@ -29,7 +29,9 @@ def test_readme_exit_codes_match_the_code() -> None:
 def test_readme_quick_start_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "pip install . && orch demo" in readme
-    assert "<!-- test-command -->\n```sh\npip install -e '.[test]' && python -m pytest\n```" in readme
+    assert (
+        "<!-- test-command -->\n```sh\npip install -e '.[test]' && python -m pytest\n```" in readme
+    )
 
 
 def test_readme_lists_every_environment_variable_orch_reads() -> None:

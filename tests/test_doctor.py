@@ -31,7 +31,11 @@ class Setup:
         self.emulator = emulator
         self.stubs = tmp_path / "stubs"
         self.stubs.mkdir()
-        for name, text in (("claude", CLAUDE), ("systemctl", SYSTEMCTL), ("loginctl", "#!/bin/sh\n")):
+        for name, text in (
+            ("claude", CLAUDE),
+            ("systemctl", SYSTEMCTL),
+            ("loginctl", "#!/bin/sh\n"),
+        ):
             (self.stubs / name).write_text(text)
             (self.stubs / name).chmod(0o755)
         home = tmp_path / "home"
@@ -188,7 +192,15 @@ def test_bad_config(setup: Setup) -> None:
 
 
 def test_missing_agent_and_timer_and_drift(setup: Setup) -> None:
-    setup.config(extra={"agents": {"codex": None, "opencode": None, "kimi": {"command": "kimi-cli", "like": "claude"}}})
+    setup.config(
+        extra={
+            "agents": {
+                "codex": None,
+                "opencode": None,
+                "kimi": {"command": "kimi-cli", "like": "claude"},
+            }
+        }
+    )
     for spec in project_labels(load_config(None, setup.repo.work)):  # as `orch init` would
         setup.emulator.add_label(spec.name, spec.color, spec.description)
     issue = setup.emulator.add_issue("Stuck", labels=["status:in_progress"])
@@ -211,7 +223,10 @@ def test_missing_agent_and_timer_and_drift(setup: Setup) -> None:
         f"`orch tick` will not see it; run `orch project add {setup.repo.work}` (or `orch init` here)"
     ) in lines
     env_file = setup.orch_home / "env"
-    assert f"warn  env file      {env_file} is readable by other users; run `chmod 600 '{env_file}'`" in lines
+    assert (
+        f"warn  env file      {env_file} is readable by other users; run `chmod 600 '{env_file}'`"
+        in lines
+    )
     assert lines[-1] == (
         f"warn  drift         #{issue['number']} is in_progress with no live supervisor here; "
         f"worktree {worktrees / '99-gone'} has no open task; the next `orch tick` recovers "
@@ -241,7 +256,10 @@ def test_doctor_outside_a_checkout_checks_every_registered_project(
     result = run_orch("doctor", cwd=outside, env=setup.env)
     lines = result.out.splitlines()
     assert lines[0].startswith("ok    acme/widgets: config"), result
-    assert any(line.startswith("ok    acme/widgets: labels") and
-               f"all {len(setup.labels)} orch labels present" in line for line in lines), result
+    assert any(
+        line.startswith("ok    acme/widgets: labels")
+        and f"all {len(setup.labels)} orch labels present" in line
+        for line in lines
+    ), result
     assert sum(line.split()[1] == "gh" for line in lines) == 1  # machine checks once
     assert "fail" not in {line.split()[0] for line in lines if "timer" not in line}, result

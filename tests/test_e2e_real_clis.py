@@ -64,7 +64,11 @@ def responses(emulator: Emulator, number: int) -> list[markers.Marker]:
 
 @pytest.mark.parametrize("name", CLIS)
 def test_tick_runs_the_real_cli_to_a_pull_request(
-    name: str, model: FakeModel, gh_repo: Repo, gh_env: dict[str, str], emulator: Emulator,
+    name: str,
+    model: FakeModel,
+    gh_repo: Repo,
+    gh_env: dict[str, str],
+    emulator: Emulator,
     tmp_path: Path,
 ) -> None:
     need(name)
@@ -96,8 +100,13 @@ def test_tick_runs_the_real_cli_to_a_pull_request(
     assert f"Closes #{number}" in pulls[0]["body"].splitlines()
     (response,) = responses(emulator, number)
     assert (response.data["agent"], response.data["status"], response.data["pr"]) == (
-        name, "done", pulls[0]["number"])
-    assert [n for n in emulator.labels_of(number) if n.startswith("status:")] == [Status.IN_REVIEW.label]
+        name,
+        "done",
+        pulls[0]["number"],
+    )
+    assert [n for n in emulator.labels_of(number) if n.startswith("status:")] == [
+        Status.IN_REVIEW.label
+    ]
     # The user's checkout: same commit, same files.
     assert git("rev-parse", "HEAD", cwd=work) == head
     assert git("status", "--porcelain", cwd=work) == before

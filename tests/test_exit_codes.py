@@ -77,13 +77,18 @@ def test_ctrl_c_exits_130_records_the_attempt_and_routes_the_task_again(
     project.scenario({"claude": {"steps": [{"stdout": "working\n"}, {"hang": True}]}})
     child = subprocess.Popen(
         [sys.executable, "-m", "orch", "task", "run", str(number)],
-        cwd=project.repo.work, env=project.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=project.repo.work,
+        env=project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
     try:
         # The agent is running once the sidecar names its pid.
         assert wait_for(lambda: project.sidecar("local/widgets", number).get("agent_pid")), (
-            child.poll(), project.sidecar("local/widgets", number))
+            child.poll(),
+            project.sidecar("local/widgets", number),
+        )
         agent_pid = project.sidecar("local/widgets", number)["agent_pid"]
         child.send_signal(signal.SIGINT)
         out, err = child.communicate(timeout=60)
@@ -93,7 +98,8 @@ def test_ctrl_c_exits_130_records_the_attempt_and_routes_the_task_again(
 
     assert child.returncode == 130, (out, err)
     assert err.splitlines()[-1] == (
-        f"orch: task #{number}: attempt 1 interrupted; the task is routed again")
+        f"orch: task #{number}: attempt 1 interrupted; the task is routed again"
+    )
     assert _issue(project, number)["labels"] == ["agent:claude", "model:sonnet", "status:routed"]
     with pytest.raises(ProcessLookupError):
         os.kill(int(agent_pid), 0)  # the agent's process group was stopped
@@ -125,8 +131,9 @@ def test_init_not_logged_in_exits_4_and_writes_nothing(
     repo: Repo, gh_env: dict[str, str], emulator: Emulator
 ) -> None:
     env = _init_env(gh_env, None)
-    done = run_orch("init", "--repo", "acme/widgets", "--host", emulator.host, cwd=repo.work,
-                    env=env)
+    done = run_orch(
+        "init", "--repo", "acme/widgets", "--host", emulator.host, cwd=repo.work, env=env
+    )
     assert done.code == 4, done
     assert done.err.startswith(f"orch: not logged in to GitHub at {emulator.host}"), done
     _assert_nothing_written(repo, env)
@@ -137,12 +144,14 @@ def test_init_without_write_access_exits_1_and_writes_nothing(
     repo: Repo, gh_env: dict[str, str], emulator: Emulator
 ) -> None:
     env = _init_env(gh_env, emulator.add_user("reader", permission="read"))
-    done = run_orch("init", "--repo", "acme/widgets", "--host", emulator.host, cwd=repo.work,
-                    env=env)
+    done = run_orch(
+        "init", "--repo", "acme/widgets", "--host", emulator.host, cwd=repo.work, env=env
+    )
     assert done.code == 1, done
     assert done.err == (
         f"orch: acme/widgets on {emulator.host}: this token has pull access and orch needs "
-        "write; use an account or token with write access (nothing was written)\n")
+        "write; use an account or token with write access (nothing was written)\n"
+    )
     _assert_nothing_written(repo, env)
 
 
@@ -153,8 +162,9 @@ def test_init_without_gh_exits_1_and_writes_nothing(
     bin_dir.mkdir()
     (bin_dir / "git").symlink_to(str(shutil.which("git")))
     env = dict(gh_env, PATH=f"{Path(sys.executable).parent}:{bin_dir}")
-    done = run_orch("init", "--repo", "acme/widgets", "--host", emulator.host, cwd=repo.work,
-                    env=env)
+    done = run_orch(
+        "init", "--repo", "acme/widgets", "--host", emulator.host, cwd=repo.work, env=env
+    )
     assert done.code == 1, done
     assert "gh is not installed" in done.err, done
     _assert_nothing_written(repo, env)

@@ -83,11 +83,22 @@ def _cache_file(project: RunProject, emulator: Emulator) -> Path:
 def test_a_run_uses_the_installation_token_everywhere_and_hands_it_to_nobody(
     project: RunProject, emulator: Emulator
 ) -> None:
-    number = int(emulator.add_issue("Say hello", "Add hello.txt", [Status.NEW.label, "agent:claude"])["number"])
-    project.scenario({"claude": {"record": "calls/claude-{n}.json", "steps": [
-        {"write": "hello.txt", "text": "hello\n"},
-        {"stdout": claude_envelope(result_obj())},
-    ]}})
+    number = int(
+        emulator.add_issue("Say hello", "Add hello.txt", [Status.NEW.label, "agent:claude"])[
+            "number"
+        ]
+    )
+    project.scenario(
+        {
+            "claude": {
+                "record": "calls/claude-{n}.json",
+                "steps": [
+                    {"write": "hello.txt", "text": "hello\n"},
+                    {"stdout": claude_envelope(result_obj())},
+                ],
+            }
+        }
+    )
     emulator.reset_log()
 
     done = project.orch("task", "run", str(number))
@@ -99,14 +110,18 @@ def test_a_run_uses_the_installation_token_everywhere_and_hands_it_to_nobody(
     (token,) = _minted(emulator)
     # Every API request after setup carried the installation token (as the App's bot).
     others = [
-        r for r in emulator.matching()
+        r
+        for r in emulator.matching()
         if not any(fnmatch.fnmatchcase(r.path, p) for p in APP_ROUTES)
     ]
     assert others and all(r.token == token for r in others), _api_requests(emulator)
     assert {r.login for r in others} == {"orch-test[bot]"}
     (pr,) = emulator.pulls()
     assert pr["user"]["login"] == "orch-test[bot]"
-    assert f"orch/{number}-say-hello" in git("branch", "--format=%(refname:short)", cwd=project.repo.origin).split()
+    assert (
+        f"orch/{number}-say-hello"
+        in git("branch", "--format=%(refname:short)", cwd=project.repo.origin).split()
+    )
     # Cached with mode 600 in a 700 folder.
     cache = _cache_file(project, emulator)
     assert stat.S_IMODE(cache.stat().st_mode) == 0o600
@@ -115,10 +130,15 @@ def test_a_run_uses_the_installation_token_everywhere_and_hands_it_to_nobody(
     # The agent saw no token of any kind and no git config carrying one.
     (call,) = project.calls()
     assert token not in json.dumps(call["env"])
-    assert not [k for k in call["env"] if k.startswith(("GIT_CONFIG_COUNT", "GIT_CONFIG_KEY")) or k.endswith("_TOKEN")]
+    assert not [
+        k
+        for k in call["env"]
+        if k.startswith(("GIT_CONFIG_COUNT", "GIT_CONFIG_KEY")) or k.endswith("_TOKEN")
+    ]
     # No file orch wrote holds the token, except its cache.
     leaks = [
-        p for p in project.state.rglob("*")
+        p
+        for p in project.state.rglob("*")
         if p.is_file() and p != cache and token.encode() in p.read_bytes()
     ]
     assert leaks == []
@@ -192,7 +212,10 @@ def test_a_key_of_another_app_is_refused_with_a_clear_line(
 
 
 def test_an_app_not_installed_on_the_repository_says_so(
-    gh_repo: Repo, gh_env: dict[str, str], tmp_path: Path, emulator: Emulator,
+    gh_repo: Repo,
+    gh_env: dict[str, str],
+    tmp_path: Path,
+    emulator: Emulator,
     keys: tuple[Path, str],
 ) -> None:
     emulator.add_app(APP_ID, "orch-test", keys[1], repo=None)
@@ -226,15 +249,23 @@ def test_the_bot_login_is_exposed_for_marker_trust(project: RunProject, emulator
     paths = Paths(config_dir=project.home / "config", state_dir=project.state)
     assert ghapp.trusted_logins(config.app, config.gh.host, "acme/widgets", paths) == ()
     assert project.orch("task", "list").code == 0
-    assert ghapp.trusted_logins(config.app, config.gh.host, "acme/widgets", paths) == ("orch-test[bot]",)
+    assert ghapp.trusted_logins(config.app, config.gh.host, "acme/widgets", paths) == (
+        "orch-test[bot]",
+    )
 
 
 def test_git_push_gets_a_header_scoped_to_the_host_only(tmp_path: Path) -> None:
     env = {**os.environ, **ghapp.extraheader_env("ghe.example.com", "ghs_secret", {})}
 
     def urlmatch(url: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["git", "config", "--get-urlmatch", "http.extraheader", url],
-                              cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+        return subprocess.run(
+            ["git", "config", "--get-urlmatch", "http.extraheader", url],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
     inside = urlmatch("https://ghe.example.com/acme/widgets.git")
     assert inside.stdout.strip().startswith("AUTHORIZATION: basic ")
@@ -246,7 +277,11 @@ def test_git_push_gets_a_header_scoped_to_the_host_only(tmp_path: Path) -> None:
 
 
 def test_gh_cannot_carry_the_jwt_so_orch_calls_the_app_endpoints_itself(
-    emulator: Emulator, app: App, keys: tuple[Path, str], gh_env: dict[str, str], tmp_path: Path,
+    emulator: Emulator,
+    app: App,
+    keys: tuple[Path, str],
+    gh_env: dict[str, str],
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """gh sends its token as `Authorization: token …`; GitHub (and the emulator) take a
@@ -258,10 +293,14 @@ def test_gh_cannot_carry_the_jwt_so_orch_calls_the_app_endpoints_itself(
     config = AppConfig(str(APP_ID), keys[0], None)
     bearer = ghapp.sign_jwt(config, SystemClock().now())
     env = {**gh_env, "GH_ENTERPRISE_TOKEN": bearer, "GH_HOST": emulator.host}
-    via_gh = subprocess.run(["gh", "api", "/app"], env=env, capture_output=True, text=True, check=False)
+    via_gh = subprocess.run(
+        ["gh", "api", "/app"], env=env, capture_output=True, text=True, check=False
+    )
     assert via_gh.returncode != 0 and "JSON web token" in via_gh.stdout + via_gh.stderr
 
     monkeypatch.setenv("SSL_CERT_FILE", gh_env["SSL_CERT_FILE"])  # the emulator's throw-away CA
-    auth = ghapp.AppAuth(config, emulator.host, "acme/widgets", Paths(tmp_path, tmp_path), SystemClock())
+    auth = ghapp.AppAuth(
+        config, emulator.host, "acme/widgets", Paths(tmp_path, tmp_path), SystemClock()
+    )
     assert auth.verify() == ("orch-test[bot]", 4242)
     assert emulator.count("POST", "/app/installations/*/access_tokens") == 0

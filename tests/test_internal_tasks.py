@@ -20,10 +20,17 @@ from tests.run_helpers import RunProject, claude_envelope, make_run_project, res
 @pytest.fixture
 def project(gh_repo: Repo, gh_env: dict[str, str], tmp_path: Path) -> RunProject:
     p = make_run_project(gh_repo, gh_env, tmp_path, "--repo", "acme/widgets")
-    p.scenario({"claude": {"record": "calls/claude-{n}.json", "steps": [
-        {"write": "hello.txt", "text": "hello\n"},
-        {"stdout": claude_envelope(result_obj())},
-    ]}})
+    p.scenario(
+        {
+            "claude": {
+                "record": "calls/claude-{n}.json",
+                "steps": [
+                    {"write": "hello.txt", "text": "hello\n"},
+                    {"stdout": claude_envelope(result_obj())},
+                ],
+            }
+        }
+    )
     return p
 
 
@@ -61,7 +68,9 @@ def test_adding_and_reading_an_internal_task_makes_no_github_request(
     assert emulator.count() == 1
 
 
-def test_every_task_subcommand_takes_an_internal_id(project: RunProject, emulator: Emulator) -> None:
+def test_every_task_subcommand_takes_an_internal_id(
+    project: RunProject, emulator: Emulator
+) -> None:
     assert project.orch("task", "add", "Later", "--internal").code == 0
     emulator.reset_log()
 
@@ -122,7 +131,10 @@ def test_the_tick_runs_an_internal_task_pushes_its_branch_and_opens_a_pr(
 def test_publish_promotes_an_internal_task_to_exactly_one_issue(
     project: RunProject, emulator: Emulator
 ) -> None:
-    assert project.orch("task", "add", "Write the FAQ", "--internal", "--body", "Five questions").code == 0
+    assert (
+        project.orch("task", "add", "Write the FAQ", "--internal", "--body", "Five questions").code
+        == 0
+    )
     assert project.orch("task", "assign", "i1", "claude").code == 0
     emulator.reset_log()
 
@@ -138,7 +150,9 @@ def test_publish_promotes_an_internal_task_to_exactly_one_issue(
     record = internal_record(project, 1)
     assert record["state"] == "closed"
     published = [markers.parse(c["body"]) for c in record["comments"]]
-    assert any(m and m.kind == "published" and m.data["issue"] == issue["number"] for m in published)
+    assert any(
+        m and m.kind == "published" and m.data["issue"] == issue["number"] for m in published
+    )
     # Publishing again is refused, and creates nothing.
     again = project.orch("task", "publish", "i1")
     assert again.code == 1 and f"#{issue['number']}" in again.err
@@ -148,7 +162,9 @@ def test_publish_promotes_an_internal_task_to_exactly_one_issue(
 def test_an_internal_job_makes_internal_tasks_without_a_github_request(
     project: RunProject, emulator: Emulator
 ) -> None:
-    added = project.orch("job", "add", "*/5 * * * *", "Nightly tidy", "--internal", "--agent", "claude")
+    added = project.orch(
+        "job", "add", "*/5 * * * *", "Nightly tidy", "--internal", "--agent", "claude"
+    )
     assert added.code == 0, added
     config = project.repo.work / ".orch.yml"
     text = config.read_text()
@@ -160,7 +176,9 @@ def test_an_internal_job_makes_internal_tasks_without_a_github_request(
     first = project.orch("job", "tick")
     second = project.orch("job", "tick")
 
-    assert first.code == 0 and first.out.startswith("acme/widgets jobs i1 created task: job nightly-tidy"), first
+    assert first.code == 0 and first.out.startswith(
+        "acme/widgets jobs i1 created task: job nightly-tidy"
+    ), first
     assert (second.code, second.out) == (0, ""), second
     assert emulator.count() == 0, emulator.log_lines()
     record = internal_record(project, 1)

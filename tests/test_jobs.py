@@ -179,8 +179,12 @@ def test_one_issue_per_slot_with_labels(tmp_path: Path, local_repo: Repo) -> Non
     ]
     assert tick(tmp_path, work, "2026-11-21T07:27:00+00:00") == []  # same slot: nothing
     assert issues(tmp_path, work) == [
-        (1, "Nightly check (2026-11-21)",
-         ["agent:codex", "job:nightly", "ops", "scheduled", "status:new"], "open"),
+        (
+            1,
+            "Nightly check (2026-11-21)",
+            ["agent:codex", "job:nightly", "ops", "scheduled", "status:new"],
+            "open",
+        ),
     ]
     # Next slot while the task is still new: skipped (and the slot is used up).
     assert tick(tmp_path, work, "2026-11-21T07:30:05+00:00") == [
@@ -214,7 +218,9 @@ def test_catch_up_fires_once(tmp_path: Path, local_repo: Repo) -> None:
     ]
     set_status(tmp_path, work, 1, "done")
     assert tick(tmp_path, work, "2026-11-21T11:49:00+00:00") == []
-    assert tick(tmp_path, work, "2026-11-21T11:50:00+00:00")[0].startswith("local/widgets jobs #2 created")
+    assert tick(tmp_path, work, "2026-11-21T11:50:00+00:00")[0].startswith(
+        "local/widgets jobs #2 created"
+    )
 
 
 def test_state_dir_deleted_guard_still_holds(tmp_path: Path, local_repo: Repo) -> None:
@@ -235,7 +241,9 @@ def test_state_dir_deleted_no_refire_of_a_finished_slot(tmp_path: Path, local_re
     shutil.rmtree(tmp_path / "orch-home" / "state")
     # The job's newest issue (created 07:25) stands in for the lost last_run.
     assert tick(tmp_path, work, "2026-11-21T07:26:00+00:00") == []
-    assert tick(tmp_path, work, "2026-11-21T07:30:00+00:00")[0].startswith("local/widgets jobs #2 created")
+    assert tick(tmp_path, work, "2026-11-21T07:30:00+00:00")[0].startswith(
+        "local/widgets jobs #2 created"
+    )
 
 
 def test_enable_after_disable_really_fires(tmp_path: Path, local_repo: Repo) -> None:
@@ -299,16 +307,21 @@ def test_jobs_file_keyed_by_repo_and_job(tmp_path: Path, local_repo: Repo) -> No
 
 def test_bash_job_runs_in_project_dir_and_logs_tail(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    write_config(repo.work, """\
+    write_config(
+        repo.work,
+        """\
   - id: report
     type: bash
     schedule: "* * * * *"
     command: "pwd > where.txt; for i in $(seq 1 30); do echo line $i; done; exit 3"
     created_at: "2020-01-01T00:00:00Z"
-""")
+""",
+    )
     result = run_orch("job", "tick", cwd=repo.work, env=cli_env(tmp_path))
     assert (result.code, result.out, result.err) == (
-        0, "local/widgets jobs - failed: job report: exit 3: line 30\n", ""
+        0,
+        "local/widgets jobs - failed: job report: exit 3: line 30\n",
+        "",
     ), result
     assert (repo.work / "where.txt").read_text().strip() == str(repo.work)
     log = (tmp_path / "orch-home" / "state" / "logs" / "orch.log").read_text()
@@ -318,14 +331,17 @@ def test_bash_job_runs_in_project_dir_and_logs_tail(tmp_path: Path) -> None:
 
 def test_bash_job_timeout(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    write_config(repo.work, """\
+    write_config(
+        repo.work,
+        """\
   - id: slow
     type: bash
     schedule: "@hourly"
     command: "sleep 30"
     timeout_seconds: 1
     created_at: "2026-11-21T06:59:00Z"
-""")
+""",
+    )
     assert tick(tmp_path, repo.work, "2026-11-21T07:00:10+00:00") == [
         "local/widgets jobs - failed: job slow: timed out after 1s"
     ]
@@ -338,7 +354,9 @@ def test_bash_job_timeout(tmp_path: Path) -> None:
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     from tests.helpers import GIT_IDENTITY
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_", "ORCH_", "XDG_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GH_", "GITHUB_", "ORCH_", "XDG_"))
+    }
     env.update(GIT_IDENTITY)
     env["ORCH_HOME"] = str(tmp_path / "orch-home")
     env["GIT_CONFIG_NOSYSTEM"] = "1"
@@ -348,13 +366,16 @@ def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def test_bash_job_that_kills_its_tick_runs_once(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    write_config(repo.work, """\
+    write_config(
+        repo.work,
+        """\
   - id: restart
     type: bash
     schedule: "* * * * *"
     command: "echo ran >> runs.txt; kill -9 $PPID"
     created_at: "2020-01-01T00:00:00Z"
-""")
+""",
+    )
     env = cli_env(tmp_path)
     first = run_orch("job", "tick", cwd=repo.work, env=env)
     assert first.code == -9, first
@@ -374,17 +395,24 @@ def test_cli_add_then_tick_creates_one_issue_in_any_tz(tmp_path: Path, tz: str) 
     repo = make_repo(tmp_path)
     (repo.work / ".orch.yml").write_text("# project config\nstore: local\n")
     env = cli_env(tmp_path, TZ=tz)
-    added = run_orch("job", "add", "*/5 * * * *", "Nightly check", "--label", "ops", cwd=repo.work, env=env)
+    added = run_orch(
+        "job", "add", "*/5 * * * *", "Nightly check", "--label", "ops", cwd=repo.work, env=env
+    )
     assert (added.code, added.out, added.err) == (0, "nightly-check\n", ""), added
     # Pretend it was added an hour ago, so a slot has passed.
     text = (repo.work / ".orch.yml").read_text()
     created = text.split("created_at: '")[1].split("'")[0]
-    earlier = (utc(created.replace("Z", "+00:00")) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    earlier = (utc(created.replace("Z", "+00:00")) - timedelta(hours=1)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     (repo.work / ".orch.yml").write_text(text.replace(created, earlier))
     first = run_orch("job", "tick", cwd=repo.work, env=env)
     assert first.code == 0, first
     today = first.out.split("(")[1].split(")")[0]
-    assert first.out == f"local/widgets jobs #1 created task: job nightly-check: Nightly check ({today})\n"
+    assert (
+        first.out
+        == f"local/widgets jobs #1 created task: job nightly-check: Nightly check ({today})\n"
+    )
     second = run_orch("job", "tick", cwd=repo.work, env=env)
     assert second.code == 0 and second.out == "", second
     listed = run_orch("task", "list", "--json", cwd=repo.work, env=env)
@@ -408,7 +436,9 @@ def test_cli_add_refuses_a_bad_schedule(tmp_path: Path) -> None:
         "orch: schedule: unknown schedule '@sometimes'; use 5-field cron or one of "
         "@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly\n",
     )
-    bad = run_orch("job", "add", "@daily", "Zone", "--timezone", "Mars/Base", cwd=repo.work, env=env)
+    bad = run_orch(
+        "job", "add", "@daily", "Zone", "--timezone", "Mars/Base", cwd=repo.work, env=env
+    )
     assert bad.code == 2 and "unknown time zone 'Mars/Base'" in bad.err
     bad = run_orch("job", "add", "@daily", "B", "--type", "bash", cwd=repo.work, env=env)
     assert (bad.code, bad.err) == (2, "orch: a bash job needs --command CMD\n")
@@ -424,28 +454,36 @@ def test_cli_list_info_disable_remove(tmp_path: Path) -> None:
         r = run_orch(*args, cwd=repo.work, env=env)
         return r.code, r.out, r.err
 
-    assert orch("job", "add", "@daily", "Backup", "--type", "bash", "--command", "true", "--id", "bk")[:2] == (0, "bk\n")
+    assert orch(
+        "job", "add", "@daily", "Backup", "--type", "bash", "--command", "true", "--id", "bk"
+    )[:2] == (0, "bk\n")
     _, out, _ = orch("job", "list", "--json")
     data = json.loads(out)
     assert data["schema"] == 1
-    assert [(j["id"], j["type"], j["schedule"], j["enabled"], j["command"]) for j in data["jobs"]] == [
-        ("bk", "bash", "@daily", True, "true")
-    ]
+    assert [
+        (j["id"], j["type"], j["schedule"], j["enabled"], j["command"]) for j in data["jobs"]
+    ] == [("bk", "bash", "@daily", True, "true")]
     assert orch("job", "disable", "bk") == (0, "disabled bk\n", "")
     assert orch("job", "disable", "bk") == (0, "", "job bk is already disabled\n")
     assert json.loads(orch("job", "info", "bk", "--json")[1])["job"]["enabled"] is False
     assert orch("job", "enable", "bk") == (0, "enabled bk\n", "")
     assert orch("job", "remove", "bk", "--dry-run") == (
-        0, "jobs: []\n", f"would write {repo.work / '.orch.yml'} (removed job bk); its jobs: block:\n"
+        0,
+        "jobs: []\n",
+        f"would write {repo.work / '.orch.yml'} (removed job bk); its jobs: block:\n",
     )
     assert orch("job", "remove", "bk") == (0, "removed bk\n", "")
     assert (repo.work / ".orch.yml").read_text() == "store: local\njobs: []\n"
     assert orch("job", "remove", "bk") == (
-        1, "", f"orch: no job 'bk' in {repo.work / '.orch.yml'} (jobs there: none); see `orch job list`\n"
+        1,
+        "",
+        f"orch: no job 'bk' in {repo.work / '.orch.yml'} (jobs there: none); see `orch job list`\n",
     )
 
 
-def test_task_job_against_github_emulator(gh_repo: Repo, gh_env: dict[str, str], emulator: object) -> None:
+def test_task_job_against_github_emulator(
+    gh_repo: Repo, gh_env: dict[str, str], emulator: object
+) -> None:
     from tests.emulator.server import Emulator
 
     assert isinstance(emulator, Emulator)
@@ -455,7 +493,9 @@ def test_task_job_against_github_emulator(gh_repo: Repo, gh_env: dict[str, str],
         emulator.add_label(spec.name, spec.color, spec.description)
     work = gh_repo.work
     env = {**gh_env, "TZ": "America/Sao_Paulo"}
-    added = run_orch("job", "add", "*/5 * * * *", "Nightly check", "--label", "ops", cwd=work, env=env)
+    added = run_orch(
+        "job", "add", "*/5 * * * *", "Nightly check", "--label", "ops", cwd=work, env=env
+    )
     assert added.code == 0, added
     text = (work / ".orch.yml").read_text()
     created = text.split("created_at: '")[1].split("'")[0]
@@ -463,10 +503,15 @@ def test_task_job_against_github_emulator(gh_repo: Repo, gh_env: dict[str, str],
     emulator.reset_log()
     first = run_orch("job", "tick", cwd=work, env=env)
     assert first.code == 0, first
-    assert first.out.startswith("acme/widgets jobs #1 created task: job nightly-check: Nightly check (")
+    assert first.out.startswith(
+        "acme/widgets jobs #1 created task: job nightly-check: Nightly check ("
+    )
     issue = emulator.issue(1)
     assert sorted(label["name"] for label in issue["labels"]) == [
-        "job:nightly-check", "ops", "scheduled", "status:new"
+        "job:nightly-check",
+        "ops",
+        "scheduled",
+        "status:new",
     ]
     fire_log = emulator.log_lines()
     emulator.reset_log()

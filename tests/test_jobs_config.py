@@ -46,7 +46,9 @@ def test_add_keeps_everything_outside_the_block(tmp_path: Path) -> None:
     path.write_text(USER_FILE)
     edit = plan_add(path, NewJob("*/5 * * * *", "Nightly check", labels=("ops",)), NOW)
     apply(edit)
-    assert path.read_text() == """\
+    assert (
+        path.read_text()
+        == """\
 # orch config for widgets — hand written
 store: local   # files, not GitHub
 
@@ -70,6 +72,7 @@ git:
   name: "Widget Bot"
   email: bot@example.com
 """
+    )
 
 
 def test_no_jobs_key_appends_a_block(tmp_path: Path) -> None:
@@ -79,9 +82,15 @@ def test_no_jobs_key_appends_a_block(tmp_path: Path) -> None:
     text = path.read_text()
     assert text.startswith("store: local\n# last line comment\njobs:\n  - id: backup\n")
     assert yaml.safe_load(text)["jobs"][0] == {
-        "id": "backup", "type": "bash", "schedule": "@daily", "timezone": "UTC",
-        "title": "Backup", "command": "make backup", "timeout_seconds": 600,
-        "enabled": True, "created_at": "2026-11-21T07:30:00Z",
+        "id": "backup",
+        "type": "bash",
+        "schedule": "@daily",
+        "timezone": "UTC",
+        "title": "Backup",
+        "command": "make backup",
+        "timeout_seconds": 600,
+        "enabled": True,
+        "created_at": "2026-11-21T07:30:00Z",
     }
 
 
@@ -98,7 +107,9 @@ def test_remove_last_job_leaves_empty_list(tmp_path: Path) -> None:
     assert edit.job["id"] == "morning"
     apply(edit)
     assert jobs_block(path.read_text()) == "jobs: []\n"
-    assert path.read_text().endswith('# Git identity (keep!)\ngit:\n  name: "Widget Bot"\n  email: bot@example.com\n')
+    assert path.read_text().endswith(
+        '# Git identity (keep!)\ngit:\n  name: "Widget Bot"\n  email: bot@example.com\n'
+    )
 
 
 def test_enable_disable_write_booleans(tmp_path: Path) -> None:

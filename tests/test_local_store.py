@@ -67,8 +67,15 @@ def test_comments_from_other_users_and_permissions(tmp_path: Path) -> None:
     store.add_comment(issue.number, "hello", author="ci-bot", author_type="Bot")
     store.set_permission("helper", "write")
     comments = store.list_comments(issue.number)
-    assert [(c.author, c.author_type) for c in comments] == [("stranger", "User"), ("ci-bot", "Bot")]
-    assert [store.permission(u) for u in ("owner", "helper", "stranger")] == ["admin", "write", "none"]
+    assert [(c.author, c.author_type) for c in comments] == [
+        ("stranger", "User"),
+        ("ci-bot", "Bot"),
+    ]
+    assert [store.permission(u) for u in ("owner", "helper", "stranger")] == [
+        "admin",
+        "write",
+        "none",
+    ]
 
 
 def test_snapshot_returns_comments_only_for_changed_issues(tmp_path: Path) -> None:

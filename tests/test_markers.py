@@ -41,7 +41,7 @@ def test_comment_closing_sequence_in_data_cannot_break_the_marker() -> None:
         "<!-- orch:unknown {} -->",  # unknown kind
         "<!-- orch:ack not-json -->",
         "<!-- orch:ack [1, 2] -->",  # not an object
-        "text first\n<!-- orch:ack {\"v\":1} -->",  # marker not on the first line
+        'text first\n<!-- orch:ack {"v":1} -->',  # marker not on the first line
     ],
 )
 def test_not_a_marker(body: str | None) -> None:
@@ -73,8 +73,14 @@ def test_only_orchs_own_logins_write_markers() -> None:
     assert logins == frozenset({"owner", "orch-host-b", "my-app[bot]"})
     body = markers.render("claim", {"host": "h"})
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    for author, mine in (("owner", True), ("OWNER", True), ("my-app[bot]", True),
-                         ("my-app", False), ("mallory", False), ("", False)):
+    for author, mine in (
+        ("owner", True),
+        ("OWNER", True),
+        ("my-app[bot]", True),
+        ("my-app", False),
+        ("mallory", False),
+        ("", False),
+    ):
         comment = Comment(1, 1, author, body, now, now)
         assert markers.written_by_orch(author, logins) is mine
         assert (markers.orch_marker(comment, logins) is not None) is mine

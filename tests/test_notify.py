@@ -33,8 +33,15 @@ def events(path: Path) -> list[dict]:  # type: ignore[type-arg]
 
 def test_status_event_only_for_the_statuses_a_human_cares_about() -> None:
     assert notify.status_event("a/b", 3, "T", Status.IN_PROGRESS, Status.IN_REVIEW, "", "u") == {
-        "schema": 1, "event": "status", "repo": "a/b", "task": 3, "title": "T",
-        "from": "in_progress", "to": "in_review", "reason": "", "url": "u",
+        "schema": 1,
+        "event": "status",
+        "repo": "a/b",
+        "task": 3,
+        "title": "T",
+        "from": "in_progress",
+        "to": "in_review",
+        "reason": "",
+        "url": "u",
     }
     for quiet in (Status.NEW, Status.ROUTED, Status.IN_PROGRESS):
         assert notify.status_event("a/b", 3, "T", Status.NEW, quiet) is None
@@ -51,7 +58,10 @@ def test_send_writes_the_event_on_stdin_of_a_shell_string_or_argv(tmp_path: Path
     assert event is not None
 
     assert notify.send(f"cat >> '{out}'", event) is True
-    assert notify.send([sys.executable, "-c", f"import sys; open({str(out)!r}, 'a').write(sys.stdin.read())"], event)
+    assert notify.send(
+        [sys.executable, "-c", f"import sys; open({str(out)!r}, 'a').write(sys.stdin.read())"],
+        event,
+    )
 
     assert events(out) == [event, event]
 
@@ -92,7 +102,8 @@ def test_a_hanging_or_failing_notify_never_breaks_a_status_change(
     assert Status.BLOCKED.label in updated.labels
     assert Status.BLOCKED.label in store.get_issue(issue.number).labels
     assert [(e["from"], e["to"], e["reason"]) for e in events(out)] == [
-        ("in_progress", "blocked", "waiting")]
+        ("in_progress", "blocked", "waiting")
+    ]
 
 
 # ---------------------------------------------------------------------------- end to end
@@ -109,19 +120,34 @@ def test_a_run_notifies_in_review_once(project: RunProject, tmp_path: Path) -> N
     added = project.orch("task", "add", "Add a greeting", "--agent", "claude")
     assert added.code == 0, added
     number = int(added.out.strip())
-    project.scenario({"claude": {"steps": [
-        {"write": "hello.txt", "text": "hello\n"},
-        {"stdout": claude_envelope(result_obj())},
-    ]}})
+    project.scenario(
+        {
+            "claude": {
+                "steps": [
+                    {"write": "hello.txt", "text": "hello\n"},
+                    {"stdout": claude_envelope(result_obj())},
+                ]
+            }
+        }
+    )
 
     done = project.orch("task", "run", str(number))
 
     assert done.code == 0, done
     # new -> in_progress is not notified; in_progress -> in_review is, once.
-    assert events(out) == [{
-        "schema": 1, "event": "status", "repo": REPO, "task": number, "title": "Add a greeting",
-        "from": "in_progress", "to": "in_review", "reason": "", "url": f"local:{REPO}#{number}",
-    }]
+    assert events(out) == [
+        {
+            "schema": 1,
+            "event": "status",
+            "repo": REPO,
+            "task": number,
+            "title": "Add a greeting",
+            "from": "in_progress",
+            "to": "in_review",
+            "reason": "",
+            "url": f"local:{REPO}#{number}",
+        }
+    ]
     assert project.orch("task", "close", str(number)).code == 0
     assert [e["to"] for e in events(out)] == ["in_review", "done"]
 
@@ -135,8 +161,13 @@ def test_tick_errors_are_notified(
     write_orch_config(gh_repo.work, emulator, extra={"notify": {"command": f"cat >> '{out}'"}})
     number = int(emulator.add_issue("Go", "x", [Status.ROUTED.label, "agent:claude"])["number"])
     # Every comment write is refused: the dispatch claim fails.
-    emulator.server_error(None, status=422, until=time.time() + 3600, method="POST",
-                          path=f"/repos/acme/widgets/issues/{number}/comments")
+    emulator.server_error(
+        None,
+        status=422,
+        until=time.time() + 3600,
+        method="POST",
+        path=f"/repos/acme/widgets/issues/{number}/comments",
+    )
     from tests.helpers import run_orch
 
     done = run_orch("tick", cwd=gh_repo.work, env=gh_env)

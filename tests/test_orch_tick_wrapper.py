@@ -36,8 +36,12 @@ def stub(directory: Path, text: str = STUB, name: str = "orch") -> Path:
 def run(shell: str, home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LC_ALL": "C"}
     return subprocess.run(
-        [shell, str(WRAPPER), *args], env={**base, **env}, capture_output=True, text=True,
-        timeout=30, check=False,
+        [shell, str(WRAPPER), *args],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
 
 
@@ -106,7 +110,7 @@ def test_readable_env_file_warns(tmp_path: Path) -> None:
 def test_orch_bin_overrides_path(tmp_path: Path) -> None:
     home = tmp_path / "home"
     stub(home / ".local" / "bin", "#!/bin/sh\necho wrong one\n")
-    chosen = stub(tmp_path / "venv" / "bin", "#!/bin/sh\necho chosen \"$@\"\n")
+    chosen = stub(tmp_path / "venv" / "bin", '#!/bin/sh\necho chosen "$@"\n')
     done = run(SHELLS[0], home, ORCH_BIN=str(chosen))
     assert (done.returncode, done.stdout) == (0, "chosen tick\n")
 
@@ -124,14 +128,19 @@ def test_missing_orch_says_what_to_do(tmp_path: Path) -> None:
 def test_term_is_passed_to_orch(tmp_path: Path) -> None:
     home = tmp_path / "home"
     marker = tmp_path / "got-term"
-    stub(home / ".local" / "bin", f"""#!/bin/sh
+    stub(
+        home / ".local" / "bin",
+        f"""#!/bin/sh
 trap 'echo term > "{marker}"; exit 143' TERM
 echo started
 while :; do sleep 0.1; done
-""")
+""",
+    )
     proc = subprocess.Popen(
-        [SHELLS[0], str(WRAPPER)], env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.PIPE, text=True,
+        [SHELLS[0], str(WRAPPER)],
+        env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     assert proc.stdout.readline() == "started\n"  # the wrapper's trap is set before this

@@ -39,15 +39,21 @@ def test_result_contract_gains_optional_children() -> None:
         {"title": "Write docs", "body": "", "complexity": None},
     ]
     schema = schema_for("plan")
-    assert schema["required"][-1] == "children" and "children" not in schema_for("run")["properties"]
+    assert (
+        schema["required"][-1] == "children" and "children" not in schema_for("run")["properties"]
+    )
 
 
 def test_decision_for_plan_results() -> None:
     done = result_obj(children=CHILDREN)
-    blocked = decide(Facts(attempt=1, agent="claude", result=done, error_class=None, plan=True, children=2))
+    blocked = decide(
+        Facts(attempt=1, agent="claude", result=done, error_class=None, plan=True, children=2)
+    )
     assert (blocked.status, blocked.trigger, blocked.wants_pr) == (Status.BLOCKED, "plan", False)
     assert blocked.warnings == ()
-    empty = decide(Facts(attempt=1, agent="claude", result=result_obj(), error_class=None, plan=True))
+    empty = decide(
+        Facts(attempt=1, agent="claude", result=result_obj(), error_class=None, plan=True)
+    )
     assert empty.status is Status.NEEDS_REVIEW and "no sub-issues" in empty.reason
 
 
@@ -64,8 +70,17 @@ def store(project: RunProject) -> LocalStore:
 
 
 def add_plan_task(project: RunProject) -> int:
-    done = project.orch("task", "add", "Config support", "--body", "Read settings from a file.",
-                        "--label", "plan", "--agent", "claude")
+    done = project.orch(
+        "task",
+        "add",
+        "Config support",
+        "--body",
+        "Read settings from a file.",
+        "--label",
+        "plan",
+        "--agent",
+        "claude",
+    )
     assert done.code == 0, done
     return int(done.out.strip())
 
@@ -74,27 +89,54 @@ def test_plan_creates_children_blocks_the_parent_and_rejoins_when_they_are_done(
     project: RunProject,
 ) -> None:
     parent = add_plan_task(project)
-    project.scenario({"claude": [
-        {"expect_stdin_contains": ["do not write code", "Read settings from a file."],
-         "record": "calls/claude-{n}.json",
-         "steps": [{"stdout": claude_envelope(result_obj(summary="Two steps", files_changed=[],
-                                                         children=CHILDREN))}]},
-        {"expect_stdin_contains": ["Do the work in the worktree"],
-         "record": "calls/claude-{n}.json",
-         "steps": [{"write": "config.py", "text": "x = 1\n"},
-                   {"stdout": claude_envelope(result_obj())}]},
-    ]})
+    project.scenario(
+        {
+            "claude": [
+                {
+                    "expect_stdin_contains": ["do not write code", "Read settings from a file."],
+                    "record": "calls/claude-{n}.json",
+                    "steps": [
+                        {
+                            "stdout": claude_envelope(
+                                result_obj(summary="Two steps", files_changed=[], children=CHILDREN)
+                            )
+                        }
+                    ],
+                },
+                {
+                    "expect_stdin_contains": ["Do the work in the worktree"],
+                    "record": "calls/claude-{n}.json",
+                    "steps": [
+                        {"write": "config.py", "text": "x = 1\n"},
+                        {"stdout": claude_envelope(result_obj())},
+                    ],
+                },
+            ]
+        }
+    )
 
     done = project.orch("task", "run", str(parent))
 
     assert done.code == 0, done
     s = store(project)
-    assert sorted(s.get_issue(parent).labels) == ["agent:claude", "model:sonnet", "plan", "status:blocked"]
+    assert sorted(s.get_issue(parent).labels) == [
+        "agent:claude",
+        "model:sonnet",
+        "plan",
+        "status:blocked",
+    ]
     children = [i for i in s.list_issues() if i.number != parent]
     assert [(c.title, c.body, sorted(c.labels)) for c in children] == [
-        ("Add the parser", f"Parse the config file.\n\nParent: #{parent}\n",
-         ["complexity:simple", "status:new"]),
-        ("Wire it into the CLI", f"Call the parser from main.\n\nParent: #{parent}\n", ["status:new"]),
+        (
+            "Add the parser",
+            f"Parse the config file.\n\nParent: #{parent}\n",
+            ["complexity:simple", "status:new"],
+        ),
+        (
+            "Wire it into the CLI",
+            f"Call the parser from main.\n\nParent: #{parent}\n",
+            ["status:new"],
+        ),
     ]
     first, second = (c.number for c in children)
     posted = [markers.parse(c.body) for c in s.list_comments(parent)]
@@ -128,8 +170,13 @@ def test_plan_creates_children_blocks_the_parent_and_rejoins_when_they_are_done(
 
 def test_plan_without_children_goes_to_needs_review(project: RunProject) -> None:
     parent = add_plan_task(project)
-    project.scenario({"claude": {"steps": [
-        {"stdout": claude_envelope(result_obj(files_changed=[], children=[]))}]}})
+    project.scenario(
+        {
+            "claude": {
+                "steps": [{"stdout": claude_envelope(result_obj(files_changed=[], children=[]))}]
+            }
+        }
+    )
 
     done = project.orch("task", "run", str(parent))
 
@@ -144,10 +191,20 @@ def test_plan_on_github_children_then_a_tick_rejoins_the_parent(
     gh_repo: Repo, gh_env: dict[str, str], tmp_path: Path, emulator: Emulator
 ) -> None:
     project = make_run_project(gh_repo, gh_env, tmp_path, "--repo", "acme/widgets")
-    parent = int(emulator.add_issue("Config support", "Read settings.",
-                                    [Status.NEW.label, "agent:claude", "plan"])["number"])
-    project.scenario({"claude": {"steps": [
-        {"stdout": claude_envelope(result_obj(files_changed=[], children=CHILDREN))}]}})
+    parent = int(
+        emulator.add_issue(
+            "Config support", "Read settings.", [Status.NEW.label, "agent:claude", "plan"]
+        )["number"]
+    )
+    project.scenario(
+        {
+            "claude": {
+                "steps": [
+                    {"stdout": claude_envelope(result_obj(files_changed=[], children=CHILDREN))}
+                ]
+            }
+        }
+    )
     emulator.reset_log()
 
     done = project.orch("task", "run", str(parent))
@@ -155,10 +212,17 @@ def test_plan_on_github_children_then_a_tick_rejoins_the_parent(
     assert done.code == 0, done
     print("requests for a plan run with 2 children:", emulator.count())
     assert emulator.count(method="POST", path="/repos/acme/widgets/issues") == 2
-    assert sorted(emulator.labels_of(parent)) == ["agent:claude", "model:sonnet", "plan", "status:blocked"]
+    assert sorted(emulator.labels_of(parent)) == [
+        "agent:claude",
+        "model:sonnet",
+        "plan",
+        "status:blocked",
+    ]
     children = [i for i in emulator.issues() if i["number"] != parent]
     assert [(c["title"], c["body"].splitlines()[-1]) for c in children] == [
-        ("Add the parser", f"Parent: #{parent}"), ("Wire it into the CLI", f"Parent: #{parent}")]
+        ("Add the parser", f"Parent: #{parent}"),
+        ("Wire it into the CLI", f"Parent: #{parent}"),
+    ]
     assert not emulator.pulls()
     for child in children:
         emulator.set_labels(child["number"], [Status.DONE.label])

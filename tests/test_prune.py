@@ -28,7 +28,11 @@ def add_task(project: RunProject, title: str) -> int:
 
 
 def branches(project: RunProject) -> list[str]:
-    return sorted(git("for-each-ref", "--format=%(refname:short)", "refs/heads", cwd=project.repo.work).split())
+    return sorted(
+        git(
+            "for-each-ref", "--format=%(refname:short)", "refs/heads", cwd=project.repo.work
+        ).split()
+    )
 
 
 def test_task_number_of_folders_and_branches() -> None:
@@ -40,10 +44,14 @@ def test_task_number_of_folders_and_branches() -> None:
 
 
 def test_prune_removes_what_it_listed_and_never_a_running_task(project: RunProject) -> None:
-    ok = {"steps": [{"write": "hello.txt", "text": "hi\n"}, {"stdout": claude_envelope(result_obj())}]}
-    hang = {"steps": [{"stdout": "{\"type\":\"system\",\"subtype\":\"init\"}\n"}, {"hang": True}]}
+    ok = {
+        "steps": [{"write": "hello.txt", "text": "hi\n"}, {"stdout": claude_envelope(result_obj())}]
+    }
+    hang = {"steps": [{"stdout": '{"type":"system","subtype":"init"}\n'}, {"hang": True}]}
     project.scenario({"claude": [ok, ok, hang]})
-    done_task, open_task, running_task = (add_task(project, t) for t in ("Done one", "Open one", "Running one"))
+    done_task, open_task, running_task = (
+        add_task(project, t) for t in ("Done one", "Open one", "Running one")
+    )
     assert project.orch("task", "run", str(done_task)).code == 0
     assert project.orch("task", "run", str(open_task)).code == 0
     assert project.orch("task", "close", str(done_task)).code == 0
@@ -90,7 +98,12 @@ def test_prune_removes_what_it_listed_and_never_a_running_task(project: RunProje
     shown = sorted(line.split("\t")[:3] for line in pruned.out.splitlines())
     assert shown == sorted([["removed", i["kind"], i["name"]] for i in plan["remove"]])
     assert sorted(p.name for p in trees.iterdir()) == ["2-open-one", "3-running-one"]
-    assert branches(project) == ["main", "orch/2-open-one", "orch/3-running-one", "orch/77-unpushed"]
+    assert branches(project) == [
+        "main",
+        "orch/2-open-one",
+        "orch/3-running-one",
+        "orch/77-unpushed",
+    ]
     registered = git("worktree", "list", "--porcelain", cwd=project.repo.work)
     assert "1-done-one" not in registered and "3-running-one" in registered
     assert project.sidecar(REPO, running_task).get("agent_pid")  # still running, untouched

@@ -23,21 +23,43 @@ def prepare(repo: Repo, tmp_path: Path, store: LocalStore) -> tuple[AttemptDir, 
     git("worktree", "add", "-q", "-b", "orch/1-fix-it", str(tree), "main", cwd=repo.work)
     (tree / "fix.txt").write_text("fixed\n")  # left uncommitted by the agent
     adir = AttemptDir(tmp_path / "attempt").create()
-    adir.write(adir.meta, {
-        "number": issue.number, "title": "Fix it", "attempt": 1, "agent": "claude",
-        "model": "sonnet", "branch": "orch/1-fix-it", "worktree": str(tree),
-        "default_branch": "main", "base_ref": "refs/remotes/origin/main", "has_remote": True,
-        "prompt_hash": "abc",
-    })
-    result = {"status": "done", "summary": f"fixed with {SECRET}", "reason": "",
-              "accomplished": ["fixed"], "files_changed": ["fix.txt"]}
-    decision = decide(Facts(attempt=1, agent="claude", result=result, error_class=None, commits_ahead=1))
-    adir.write(adir.result, {"outcome": {"result": result, "usage": {"tokens_in": 5}}, "decision": decision.to_json()})
+    adir.write(
+        adir.meta,
+        {
+            "number": issue.number,
+            "title": "Fix it",
+            "attempt": 1,
+            "agent": "claude",
+            "model": "sonnet",
+            "branch": "orch/1-fix-it",
+            "worktree": str(tree),
+            "default_branch": "main",
+            "base_ref": "refs/remotes/origin/main",
+            "has_remote": True,
+            "prompt_hash": "abc",
+        },
+    )
+    result = {
+        "status": "done",
+        "summary": f"fixed with {SECRET}",
+        "reason": "",
+        "accomplished": ["fixed"],
+        "files_changed": ["fix.txt"],
+    }
+    decision = decide(
+        Facts(attempt=1, agent="claude", result=result, error_class=None, commits_ahead=1)
+    )
+    adir.write(
+        adir.result,
+        {"outcome": {"result": result, "usage": {"tokens_in": 5}}, "decision": decision.to_json()},
+    )
     adir.write(adir.exit, {"exit_code": 0, "signal": None, "duration_s": 3.0})
     return adir, tree, issue.number
 
 
-def test_publish_commits_pushes_reuses_the_open_pr_and_is_idempotent(repo: Repo, tmp_path: Path) -> None:
+def test_publish_commits_pushes_reuses_the_open_pr_and_is_idempotent(
+    repo: Repo, tmp_path: Path
+) -> None:
     git("fetch", "-q", "origin", cwd=repo.work)
     store = LocalStore(tmp_path / "store", "local/widgets", SystemClock())
     adir, tree, number = prepare(repo, tmp_path, store)
@@ -58,7 +80,11 @@ def test_publish_commits_pushes_reuses_the_open_pr_and_is_idempotent(repo: Repo,
     comments = store.list_comments(number)
     assert len(comments) == 1 and SECRET not in comments[0].body
     assert markers.parse(comments[0].body).data["pr"] == existing.number  # type: ignore[union-attr]
-    assert sorted(store.get_issue(number).labels) == ["agent:claude", "model:sonnet", "status:in_review"]
+    assert sorted(store.get_issue(number).labels) == [
+        "agent:claude",
+        "model:sonnet",
+        "status:in_review",
+    ]
 
     # Publishing again changes nothing.
     head = git("rev-parse", "orch/1-fix-it", cwd=repo.origin)

@@ -18,7 +18,10 @@ SECRETS = {
     "sk-ant": ("Anthropic key", "sk-ant-api03-" + "q" * 32),
     "sk-proj": ("OpenAI key", "sk-proj-" + "r" * 40),
     "akia": ("AWS access key", "AKIA" + "ABCDEFGHIJKLMNOP"),
-    "pem": ("private key", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"),
+    "pem": (
+        "private key",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+    ),
     "env1": ("a secret environment value", ENV_VALUES[0]),
     "env2": ("a secret environment value", ENV_VALUES[1]),
 }
@@ -66,7 +69,14 @@ def test_a_clean_branch_and_pushed_commits_have_no_findings(tmp_path: Path) -> N
 
 def test_author_fields_are_scanned(tmp_path: Path) -> None:
     work = branch_with(tmp_path)
-    git("commit", "-q", "--amend", "--no-edit", f"--author=x <{ENV_VALUES[0]}@example.com>", cwd=work)
+    git(
+        "commit",
+        "-q",
+        "--amend",
+        "--no-edit",
+        f"--author=x <{ENV_VALUES[0]}@example.com>",
+        cwd=work,
+    )
     (finding,) = pushguard.scan(work, "origin/main", "orch/1-x", ENV_VALUES)
     assert finding.where == "author/committer"
 

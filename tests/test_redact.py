@@ -20,8 +20,10 @@ CASES = [
     ("Authorization: Bearer abc.def-123", f"Authorization: Bearer {MASK}"),
     ("authorization: token 0123456789abcdef", f"authorization: token {MASK}"),
     ("https://user:s3cretpass@github.com/o/r.git", f"https://user:{MASK}@github.com/o/r.git"),
-    ("-----BEGIN RSA PRIVATE KEY-----\nMIIE\nabc\n-----END RSA PRIVATE KEY-----\nafter",
-     f"{MASK}\nafter"),
+    (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIE\nabc\n-----END RSA PRIVATE KEY-----\nafter",
+        f"{MASK}\nafter",
+    ),
     ("status 401 and 429 are just numbers", "status 401 and 429 are just numbers"),
     ("sk-short", "sk-short"),
 ]

@@ -30,10 +30,20 @@ REPORT = AttemptReport(
 def test_agent_response_whole_text() -> None:
     data, text = agent_response(REPORT)
     assert data == {
-        "attempt": 2, "agent": "codex", "model": "gpt-5.2", "status": "done",
-        "task_status": "in_review", "duration_s": 125.4, "tokens_in": 12345, "tokens_out": 678,
-        "cost_usd": 0.5, "prompt_hash": "abc123", "branch": "orch/7-fix-it", "pr": 9,
-        "error_class": None, "learnings": ["run make test"],
+        "attempt": 2,
+        "agent": "codex",
+        "model": "gpt-5.2",
+        "status": "done",
+        "task_status": "in_review",
+        "duration_s": 125.4,
+        "tokens_in": 12345,
+        "tokens_out": 678,
+        "cost_usd": 0.5,
+        "prompt_hash": "abc123",
+        "branch": "orch/7-fix-it",
+        "pr": 9,
+        "error_class": None,
+        "learnings": ["run make test"],
     }
     assert text == (
         "### 🟢 Codex: Fixed the parser\n"
@@ -74,15 +84,22 @@ def test_agent_response_whole_text() -> None:
 def test_failure_has_errors_section_and_fallback_summary() -> None:
     from dataclasses import replace
 
-    report = replace(REPORT, status="failed", task_status="needs_review", error_class="timeout",
-                     error_detail="the agent ran past its wall-clock timeout", summary="",
-                     warnings=("1 tool call(s) were denied permission",), pr=None)
+    report = replace(
+        REPORT,
+        status="failed",
+        task_status="needs_review",
+        error_class="timeout",
+        error_detail="the agent ran past its wall-clock timeout",
+        summary="",
+        warnings=("1 tool call(s) were denied permission",),
+        pr=None,
+    )
     data, text = agent_response(report)
     assert data["error_class"] == "timeout"
     lines = text.splitlines()
     assert lines[0] == "### 🟢 Codex: attempt 2 failed (timeout)"
     start = lines.index("#### Errors & blockers")
-    assert lines[start + 2: start + 4] == [
+    assert lines[start + 2 : start + 4] == [
         "- **timeout**: the agent ran past its wall-clock timeout",
         "- ⚠️ 1 tool call(s) were denied permission",
     ]
@@ -91,8 +108,9 @@ def test_failure_has_errors_section_and_fallback_summary() -> None:
 def test_comment_is_capped() -> None:
     from dataclasses import replace
 
-    _, text = agent_response(replace(REPORT, accomplished=tuple("x" * 400 for _ in range(500)),
-                                     prompt="p" * 200_000))
+    _, text = agent_response(
+        replace(REPORT, accomplished=tuple("x" * 400 for _ in range(500)), prompt="p" * 200_000)
+    )
     assert len(text) <= 60_000
 
 
@@ -110,5 +128,14 @@ def test_pr_body_and_title() -> None:
 
 def test_badges_and_durations() -> None:
     assert [badge(a) for a in ("claude", "codex", "opencode", "kimi")] == [
-        "🟣 Claude", "🟢 Codex", "🔵 OpenCode", "🤖 kimi"]
-    assert [format_duration(s) for s in (0, 59.6, 61, 3725)] == ["0s", "1m 00s", "1m 01s", "1h 02m 05s"]
+        "🟣 Claude",
+        "🟢 Codex",
+        "🔵 OpenCode",
+        "🤖 kimi",
+    ]
+    assert [format_duration(s) for s in (0, 59.6, 61, 3725)] == [
+        "0s",
+        "1m 00s",
+        "1m 01s",
+        "1h 02m 05s",
+    ]

@@ -42,56 +42,151 @@ def facts(**kw: Any) -> RouteFacts:
 # --- the decision table -----------------------------------------------------------------
 
 TABLE: list[tuple[str, RouteFacts, tuple[Any, ...]]] = [
-    ("llm answer", facts(llm_answer=ANSWER),
-     ("codex", "complex", "gpt-5.3-codex", "llm", "big refactor")),
-    ("owner agent label wins over the llm", facts(labels=("status:new", "agent:claude"), llm_answer=ANSWER),
-     ("claude", "complex", "opus", "label",
-      "owner set agent:claude; complexity from the LLM router: big refactor")),
-    ("owner complexity label wins for the tier", facts(labels=("status:new", "complexity:simple"), llm_answer=ANSWER),
-     ("codex", "simple", "gpt-5.1-codex-mini", "llm", "big refactor")),
-    ("both owner labels", facts(labels=("agent:codex", "complexity:medium", "status:new")),
-     ("codex", "medium", "gpt-5.2", "label", "owner set agent:codex and complexity:medium")),
-    ("empty model_map entry = CLI default", facts(llm_answer={**ANSWER, "executor": "opencode"}),
-     ("opencode", "complex", None, "llm", "big refactor")),
-    ("chosen agent not installed is replaced by the next", facts(
-        llm_answer=ANSWER, installed=frozenset({"claude", "opencode"})),
-     ("opencode", "complex", None, "llm",
-      "big refactor (the router chose codex, but codex is not installed; using opencode)")),
-    ("chosen agent cooling down is replaced (wrapping around)", facts(
-        llm_answer={**ANSWER, "executor": "opencode"},
-        cooling={"opencode": "usage_limit until 2026-11-21T10:00:00Z"}),
-     ("claude", "complex", "opus", "llm",
-      "big refactor (the router chose opencode, but opencode is cooling down "
-      "(usage_limit until 2026-11-21T10:00:00Z); using claude)")),
-    ("agent:model cooldown only blocks that model", facts(
-        llm_answer=ANSWER, cooling={"codex:gpt-5.3-codex": "usage_limit until 2026-11-21T10:00:00Z"}),
-     ("opencode", "complex", None, "llm",
-      "big refactor (the router chose codex, but codex:gpt-5.3-codex is cooling down "
-      "(usage_limit until 2026-11-21T10:00:00Z); using opencode)")),
-    ("first llm failure: stays new", facts(llm_error="no_result: garbage"),
-     (None, None, None, "llm", "LLM router failed (1 of 3): no_result: garbage")),
-    ("third llm failure: round robin", facts(route_failures=2, llm_error="no_result: garbage"),
-     ("codex", "medium", "gpt-5.2", "round_robin",
-      "the LLM router failed 3 times (last: no_result: garbage); falling back to round robin: "
-      "round robin over claude, codex, opencode")),
-    ("router agent not installed: round robin at once", facts(installed=frozenset({"codex", "opencode"})),
-     ("opencode", "medium", None, "round_robin",
-      "claude is not installed; falling back to round robin: round robin over codex, opencode")),
-    ("round robin is stable by task number", facts(mode="round_robin", number=9),
-     ("claude", "medium", "sonnet", "round_robin", "round robin over claude, codex, opencode")),
-    ("round robin skips disabled agents", facts(mode="round_robin", number=9, disabled=("claude",)),
-     ("opencode", "medium", None, "round_robin", "round robin over codex, opencode")),
+    (
+        "llm answer",
+        facts(llm_answer=ANSWER),
+        ("codex", "complex", "gpt-5.3-codex", "llm", "big refactor"),
+    ),
+    (
+        "owner agent label wins over the llm",
+        facts(labels=("status:new", "agent:claude"), llm_answer=ANSWER),
+        (
+            "claude",
+            "complex",
+            "opus",
+            "label",
+            "owner set agent:claude; complexity from the LLM router: big refactor",
+        ),
+    ),
+    (
+        "owner complexity label wins for the tier",
+        facts(labels=("status:new", "complexity:simple"), llm_answer=ANSWER),
+        ("codex", "simple", "gpt-5.1-codex-mini", "llm", "big refactor"),
+    ),
+    (
+        "both owner labels",
+        facts(labels=("agent:codex", "complexity:medium", "status:new")),
+        ("codex", "medium", "gpt-5.2", "label", "owner set agent:codex and complexity:medium"),
+    ),
+    (
+        "empty model_map entry = CLI default",
+        facts(llm_answer={**ANSWER, "executor": "opencode"}),
+        ("opencode", "complex", None, "llm", "big refactor"),
+    ),
+    (
+        "chosen agent not installed is replaced by the next",
+        facts(llm_answer=ANSWER, installed=frozenset({"claude", "opencode"})),
+        (
+            "opencode",
+            "complex",
+            None,
+            "llm",
+            "big refactor (the router chose codex, but codex is not installed; using opencode)",
+        ),
+    ),
+    (
+        "chosen agent cooling down is replaced (wrapping around)",
+        facts(
+            llm_answer={**ANSWER, "executor": "opencode"},
+            cooling={"opencode": "usage_limit until 2026-11-21T10:00:00Z"},
+        ),
+        (
+            "claude",
+            "complex",
+            "opus",
+            "llm",
+            "big refactor (the router chose opencode, but opencode is cooling down "
+            "(usage_limit until 2026-11-21T10:00:00Z); using claude)",
+        ),
+    ),
+    (
+        "agent:model cooldown only blocks that model",
+        facts(
+            llm_answer=ANSWER,
+            cooling={"codex:gpt-5.3-codex": "usage_limit until 2026-11-21T10:00:00Z"},
+        ),
+        (
+            "opencode",
+            "complex",
+            None,
+            "llm",
+            "big refactor (the router chose codex, but codex:gpt-5.3-codex is cooling down "
+            "(usage_limit until 2026-11-21T10:00:00Z); using opencode)",
+        ),
+    ),
+    (
+        "first llm failure: stays new",
+        facts(llm_error="no_result: garbage"),
+        (None, None, None, "llm", "LLM router failed (1 of 3): no_result: garbage"),
+    ),
+    (
+        "third llm failure: round robin",
+        facts(route_failures=2, llm_error="no_result: garbage"),
+        (
+            "codex",
+            "medium",
+            "gpt-5.2",
+            "round_robin",
+            "the LLM router failed 3 times (last: no_result: garbage); falling back to round robin: "
+            "round robin over claude, codex, opencode",
+        ),
+    ),
+    (
+        "router agent not installed: round robin at once",
+        facts(installed=frozenset({"codex", "opencode"})),
+        (
+            "opencode",
+            "medium",
+            None,
+            "round_robin",
+            "claude is not installed; falling back to round robin: round robin over codex, opencode",
+        ),
+    ),
+    (
+        "round robin is stable by task number",
+        facts(mode="round_robin", number=9),
+        ("claude", "medium", "sonnet", "round_robin", "round robin over claude, codex, opencode"),
+    ),
+    (
+        "round robin skips disabled agents",
+        facts(mode="round_robin", number=9, disabled=("claude",)),
+        ("opencode", "medium", None, "round_robin", "round robin over codex, opencode"),
+    ),
     ("fixed", facts(mode="fixed"), ("codex", "medium", "gpt-5.2", "fixed", "fixed router: codex")),
-    ("fixed agent cooling down", facts(mode="fixed", cooling={"codex": "auth until 2026-11-21T10:00:00Z"}),
-     ("opencode", "medium", None, "fixed",
-      "fixed router: codex is cooling down (auth until 2026-11-21T10:00:00Z); using opencode")),
-    ("no agent at all: needs review", facts(mode="round_robin", installed=frozenset()),
-     (None, "medium", None, "round_robin",
-      "no agent available (claude: claude is not installed; codex: codex is not installed; "
-      "opencode: opencode is not installed)")),
-    ("owner label naming an unknown agent", facts(labels=("agent:gpt9", "status:new")),
-     (None, "medium", None, "label",
-      "agent:gpt9 is set but no such agent is configured (configured: claude, codex, opencode)")),
+    (
+        "fixed agent cooling down",
+        facts(mode="fixed", cooling={"codex": "auth until 2026-11-21T10:00:00Z"}),
+        (
+            "opencode",
+            "medium",
+            None,
+            "fixed",
+            "fixed router: codex is cooling down (auth until 2026-11-21T10:00:00Z); using opencode",
+        ),
+    ),
+    (
+        "no agent at all: needs review",
+        facts(mode="round_robin", installed=frozenset()),
+        (
+            None,
+            "medium",
+            None,
+            "round_robin",
+            "no agent available (claude: claude is not installed; codex: codex is not installed; "
+            "opencode: opencode is not installed)",
+        ),
+    ),
+    (
+        "owner label naming an unknown agent",
+        facts(labels=("agent:gpt9", "status:new")),
+        (
+            None,
+            "medium",
+            None,
+            "label",
+            "agent:gpt9 is set but no such agent is configured (configured: claude, codex, opencode)",
+        ),
+    ),
 ]
 
 
@@ -129,7 +224,8 @@ class Proj:
 
     def issue(self, number: int) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(
-            (self.repo.work / ".orch" / "local" / "issues" / f"{number}.json").read_text())
+            (self.repo.work / ".orch" / "local" / "issues" / f"{number}.json").read_text()
+        )
         return data
 
     def markers(self, number: int) -> list[markers.Marker]:
@@ -160,8 +256,14 @@ def router_call(answer: str, **extra: Any) -> dict[str, Any]:
 
 
 def envelope(result_text: str, structured: Any = None) -> str:
-    data: dict[str, Any] = {"type": "result", "subtype": "success", "is_error": False,
-                            "num_turns": 2, "result": result_text, "session_id": "s"}
+    data: dict[str, Any] = {
+        "type": "result",
+        "subtype": "success",
+        "is_error": False,
+        "num_turns": 2,
+        "result": result_text,
+        "session_id": "s",
+    }
     if structured is not None:
         data["structured_output"] = structured
     return json.dumps(data) + "\n"
@@ -175,37 +277,55 @@ def test_route_llm_codex_complex(proj: Proj) -> None:
     assert proj.issue(1)["labels"] == ["agent:codex", "complexity:complex", "status:routed"]
     (route,) = proj.markers(1)
     assert route.kind == "route"
-    assert route.data == {"v": 1, "agent": "codex", "complexity": "complex", "model": "gpt-5.3-codex",
-                          "reason": "fake router", "mode": "llm", "llm_failures": 0}
+    assert route.data == {
+        "v": 1,
+        "agent": "codex",
+        "complexity": "complex",
+        "model": "gpt-5.3-codex",
+        "reason": "fake router",
+        "mode": "llm",
+        "llm_failures": 0,
+    }
     assert route.text == (
         "**orch** routed this task to 🟢 **codex** · model `gpt-5.3-codex` · complexity `complex` "
         "(llm routing)\n\n> fake router"
     )
     call = json.loads((proj.bin / "claude-0.json").read_text())
     assert not {k for k in call["env"] if k.startswith(("GH_", "GITHUB_"))}
-    assert "<untrusted-data source=\"issue body\">\nIt crashes\n</untrusted-data>" in call["stdin"]
+    assert '<untrusted-data source="issue body">\nIt crashes\n</untrusted-data>' in call["stdin"]
 
 
 def test_router_garbage_three_times_ends_in_round_robin(proj: Proj) -> None:
     proj.orch("task", "add", "Fix the parser")
-    garbage = [router_call(envelope("sure, codex I guess")),
-               router_call(envelope('{"executor": "codex"}')),
-               router_call("not json at all\n")]
+    garbage = [
+        router_call(envelope("sure, codex I guess")),
+        router_call(envelope('{"executor": "codex"}')),
+        router_call("not json at all\n"),
+    ]
     proj.scenario({"claude": garbage})
     first = proj.orch("task", "route", "1")
-    assert (first.code, first.out) == (1, (
-        "#1 not routed (still new): LLM router failed (1 of 3): no_result: "
-        "no valid router answer in the agent's output\n")), first
+    assert (first.code, first.out) == (
+        1,
+        (
+            "#1 not routed (still new): LLM router failed (1 of 3): no_result: "
+            "no valid router answer in the agent's output\n"
+        ),
+    ), first
     second = proj.orch("task", "route", "1")
     assert second.out == (
         "#1 not routed (still new): LLM router failed (2 of 3): no_result: "
-        "no valid router answer in the agent's output\n"), second
+        "no valid router answer in the agent's output\n"
+    ), second
     assert proj.issue(1)["labels"] == ["status:new"]
     third = proj.orch("task", "route", "1")
-    assert (third.code, third.out) == (0, (
-        "#1 routed to codex (gpt-5.2, medium): the LLM router failed 3 times (last: no_result: "
-        "no valid router answer in the agent's output); falling back to round robin: "
-        "round robin over claude, codex, opencode\n")), third
+    assert (third.code, third.out) == (
+        0,
+        (
+            "#1 routed to codex (gpt-5.2, medium): the LLM router failed 3 times (last: no_result: "
+            "no valid router answer in the agent's output); falling back to round robin: "
+            "round robin over claude, codex, opencode\n"
+        ),
+    ), third
     assert proj.issue(1)["labels"] == ["agent:codex", "complexity:medium", "status:routed"]
     kinds = [(m.kind, m.data.get("failed"), m.data.get("mode")) for m in proj.markers(1)]
     assert kinds == [("route", True, "llm"), ("route", True, "llm"), ("route", None, "round_robin")]
@@ -218,8 +338,15 @@ def test_owner_labels_skip_the_llm(proj: Proj) -> None:
     r = proj.orch("task", "route", "--json")
     assert r.code == 0, r
     assert json.loads(r.out) == {
-        "schema": 1, "task": 1, "status": "routed", "dry_run": False, "agent": "opencode",
-        "complexity": "simple", "model": None, "mode": "label", "llm_failures": 0,
+        "schema": 1,
+        "task": 1,
+        "status": "routed",
+        "dry_run": False,
+        "agent": "opencode",
+        "complexity": "simple",
+        "model": None,
+        "mode": "label",
+        "llm_failures": 0,
         "reason": "owner set agent:opencode and complexity:simple",
     }
     assert proj.issue(1)["labels"] == ["agent:opencode", "complexity:simple", "status:routed"]
@@ -231,7 +358,10 @@ def test_no_agent_is_never_routed(proj: Proj) -> None:
     proj.scenario({})
     r = proj.orch("task", "route", "1")
     assert (r.code, r.out, r.err) == (
-        1, "", "orch: task #1 has the no-agent label: orch never routes it\n")
+        1,
+        "",
+        "orch: task #1 has the no-agent label: orch never routes it\n",
+    )
     assert proj.orch("task", "route").err == "no new task to route\n"
     assert proj.issue(1)["labels"] == ["no-agent", "status:new"]
 
@@ -255,19 +385,36 @@ def test_no_agent_installed_goes_to_needs_review(proj: Proj, tmp_path: Path) -> 
 def test_cooling_router_and_chosen_agent(proj: Proj) -> None:
     proj.orch("task", "add", "Fix the parser")
     # the router itself hits a usage limit: the task stays new, claude cools down
-    limit = json.dumps({"type": "result", "subtype": "success", "is_error": True,
-                        "api_error_status": 429, "result": "API Error: Request rejected (429) · Usage limit reached."})
-    proj.scenario({"claude": router_call(limit + "\n", steps=[{"stdout": limit + "\n"}, {"exit": 1}])})
+    limit = json.dumps(
+        {
+            "type": "result",
+            "subtype": "success",
+            "is_error": True,
+            "api_error_status": 429,
+            "result": "API Error: Request rejected (429) · Usage limit reached.",
+        }
+    )
+    proj.scenario(
+        {"claude": router_call(limit + "\n", steps=[{"stdout": limit + "\n"}, {"exit": 1}])}
+    )
     r = proj.orch("task", "route", "1")
-    assert r.out == ("#1 not routed (still new): LLM router failed (1 of 3): usage_limit: "
-                     "API Error: Request rejected (429) · Usage limit reached.\n"), r
+    assert r.out == (
+        "#1 not routed (still new): LLM router failed (1 of 3): usage_limit: "
+        "API Error: Request rejected (429) · Usage limit reached.\n"
+    ), r
     listed = proj.orch("cooldown", "list", "--json")
     (cooldown,) = json.loads(listed.out)["cooldowns"]
-    assert (cooldown["key"], cooldown["error_class"], cooldown["strikes"]) == ("claude", "usage_limit", 1)
+    assert (cooldown["key"], cooldown["error_class"], cooldown["strikes"]) == (
+        "claude",
+        "usage_limit",
+        1,
+    )
     # next route: the router agent is cooling down → round robin without calling it
     r = proj.orch("task", "route", "1")
-    assert r.out.startswith("#1 routed to opencode (the CLI's default model, medium): claude is cooling "
-                            "down (usage_limit until "), r
+    assert r.out.startswith(
+        "#1 routed to opencode (the CLI's default model, medium): claude is cooling "
+        "down (usage_limit until "
+    ), r
     assert r.out.endswith("); falling back to round robin: round robin over codex, opencode\n")
     assert len(list(proj.bin.glob("claude-*.json"))) == 1
     assert proj.orch("cooldown", "clear", "claude").out == "cleared claude\n"
@@ -293,15 +440,23 @@ def test_dry_run_writes_nothing(proj: Proj) -> None:
 # --- end to end against the GitHub emulator ---------------------------------------------
 
 
-def test_route_against_the_emulator(gh_repo: Repo, gh_env: dict[str, str], emulator: Any,
-                                    tmp_path: Path) -> None:
+def test_route_against_the_emulator(
+    gh_repo: Repo, gh_env: dict[str, str], emulator: Any, tmp_path: Path
+) -> None:
     bin_dir = tmp_path / "bin"
     install_fake_agents(bin_dir)
     env = {**gh_env, "PATH": f"{bin_dir}:{gh_env['PATH']}"}
-    write_scenario(bin_dir / "scenario.json", {"claude": {
-        "expect_argv_prefix": ROUTE_PREFIX, "record": "claude.json",
-        "expect_stdin_contains": ["Task #1: Fix the parser"],
-        "steps": [{"stdout_file": "claude-route.json"}]}})
+    write_scenario(
+        bin_dir / "scenario.json",
+        {
+            "claude": {
+                "expect_argv_prefix": ROUTE_PREFIX,
+                "record": "claude.json",
+                "expect_stdin_contains": ["Task #1: Fix the parser"],
+                "steps": [{"stdout_file": "claude-route.json"}],
+            }
+        },
+    )
     emulator.add_issue("Fix the parser", "It crashes", labels=["status:new"])
     emulator.reset_log()
     r = run_orch("task", "route", "1", cwd=gh_repo.work, env=env)
@@ -328,15 +483,23 @@ def test_route_against_the_emulator(gh_repo: Repo, gh_env: dict[str, str], emula
     ]
 
 
-def test_route_after_init_costs_five_requests(gh_repo: Repo, gh_env: dict[str, str],
-                                              emulator: Any, tmp_path: Path) -> None:
+def test_route_after_init_costs_five_requests(
+    gh_repo: Repo, gh_env: dict[str, str], emulator: Any, tmp_path: Path
+) -> None:
     """`orch init` creates the agent:/complexity:/model: labels, so routing never lists or
     creates labels: read the issue and its comments, one label write, one comment."""
     bin_dir = tmp_path / "bin"
     install_fake_agents(bin_dir)
     env = {**gh_env, "PATH": f"{bin_dir}:{gh_env['PATH']}"}
-    write_scenario(bin_dir / "scenario.json", {"claude": {
-        "expect_argv_prefix": ROUTE_PREFIX, "steps": [{"stdout_file": "claude-route.json"}]}})
+    write_scenario(
+        bin_dir / "scenario.json",
+        {
+            "claude": {
+                "expect_argv_prefix": ROUTE_PREFIX,
+                "steps": [{"stdout_file": "claude-route.json"}],
+            }
+        },
+    )
     assert run_orch("init", cwd=gh_repo.work, env=env).code == 0
     emulator.add_issue("Fix the parser", "It crashes", labels=["status:new"])
     emulator.reset_log()
@@ -355,10 +518,14 @@ def test_route_after_init_costs_five_requests(gh_repo: Repo, gh_env: dict[str, s
 def test_routing_a_routed_task_again_ignores_the_routers_own_labels(proj: Proj) -> None:
     proj.orch("task", "add", "Fix the parser")
     again = {"executor": "claude", "complexity": "simple", "reason": "small after all"}
-    proj.scenario({"claude": [
-        router_call("", steps=[{"stdout_file": "claude-route.json"}]),
-        router_call(envelope(json.dumps(again), again)),
-    ]})
+    proj.scenario(
+        {
+            "claude": [
+                router_call("", steps=[{"stdout_file": "claude-route.json"}]),
+                router_call(envelope(json.dumps(again), again)),
+            ]
+        }
+    )
     assert proj.orch("task", "route", "1").code == 0
     r = proj.orch("task", "route", "1")
     assert (r.code, r.out) == (0, "#1 routed to claude (haiku, simple): small after all\n"), r
@@ -366,21 +533,28 @@ def test_routing_a_routed_task_again_ignores_the_routers_own_labels(proj: Proj) 
     assert [m.data["agent"] for m in proj.markers(1)] == ["codex", "claude"]
 
 
-def test_no_agent_available_against_the_emulator(gh_repo: Repo, gh_env: dict[str, str],
-                                                 emulator: Any, tmp_path: Path) -> None:
+def test_no_agent_available_against_the_emulator(
+    gh_repo: Repo, gh_env: dict[str, str], emulator: Any, tmp_path: Path
+) -> None:
     python_dir = str(Path(sys.executable).parent)
     env = {**gh_env, "PATH": f"{python_dir}:/usr/bin:/bin"}  # no agent CLI at all
     emulator.add_issue("Fix the parser", "It crashes", labels=["status:new"])
     emulator.reset_log()
     r = run_orch("task", "route", "1", cwd=gh_repo.work, env=env)
     assert r.code == 1, r
-    assert r.out.startswith("#1 needs_review: claude is not installed; falling back to round robin; "
-                            "no agent available (claude: claude is not installed; "), r
+    assert r.out.startswith(
+        "#1 needs_review: claude is not installed; falling back to round robin; "
+        "no agent available (claude: claude is not installed; "
+    ), r
     assert emulator.labels_of(1) == ["status:needs_review"]
     (comment,) = emulator.comments(1)
     marker = markers.parse(comment["body"])
     assert marker is not None
-    assert (marker.kind, marker.data["agent"], marker.data["status"]) == ("route", None, "needs_review")
+    assert (marker.kind, marker.data["agent"], marker.data["status"]) == (
+        "route",
+        None,
+        "needs_review",
+    )
     assert emulator.log_lines() == [
         "GET /repos/acme/widgets/issues/1 -> 200",
         "GET /repos/acme/widgets/issues/1/comments?per_page=100 -> 200",

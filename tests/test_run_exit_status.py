@@ -31,10 +31,16 @@ def test_failed_task_exits_1_only_with_exit_status(project: RunProject) -> None:
 
 def test_successful_task_exits_0_with_exit_status(project: RunProject) -> None:
     number = _add(project)
-    project.scenario({"claude": {"steps": [
-        {"write": "hello.txt", "text": "hi\n"},
-        {"stdout": claude_envelope(result_obj())},
-    ]}})
+    project.scenario(
+        {
+            "claude": {
+                "steps": [
+                    {"write": "hello.txt", "text": "hi\n"},
+                    {"stdout": claude_envelope(result_obj())},
+                ]
+            }
+        }
+    )
     done = project.orch("task", "run", str(number), "--exit-status")
     assert done.code == 0, done
     assert "status:in_review" in done.out

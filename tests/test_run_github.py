@@ -28,13 +28,28 @@ def responses(emulator: Emulator, number: int) -> list[markers.Marker]:
 def test_run_opens_pr_and_posts_one_comment_within_the_request_budget(
     project: RunProject, emulator: Emulator
 ) -> None:
-    number = int(emulator.add_issue("Say hello", "Add hello.txt", [Status.NEW.label, "agent:claude"])["number"])
+    number = int(
+        emulator.add_issue("Say hello", "Add hello.txt", [Status.NEW.label, "agent:claude"])[
+            "number"
+        ]
+    )
     project.env["GH_TOKEN"] = FAKE_TOKEN  # orch's own token must never reach the agent
-    project.scenario({"claude": {"record": "calls/claude-{n}.json", "steps": [
-        {"write": "hello.txt", "text": "hello\n"},
-        {"stderr": f"debug: token={FAKE_TOKEN}\n"},
-        {"stdout": claude_envelope(result_obj(summary=f"Added hello.txt ({FAKE_TOKEN})"))},
-    ]}})
+    project.scenario(
+        {
+            "claude": {
+                "record": "calls/claude-{n}.json",
+                "steps": [
+                    {"write": "hello.txt", "text": "hello\n"},
+                    {"stderr": f"debug: token={FAKE_TOKEN}\n"},
+                    {
+                        "stdout": claude_envelope(
+                            result_obj(summary=f"Added hello.txt ({FAKE_TOKEN})")
+                        )
+                    },
+                ],
+            }
+        }
+    )
     project.env.pop("GH_TOKEN")  # gh itself uses the emulator's GH_ENTERPRISE_TOKEN
     project.env["MY_SERVICE_TOKEN"] = "very-secret-service-value"
     emulator.reset_log()
@@ -46,11 +61,18 @@ def test_run_opens_pr_and_posts_one_comment_within_the_request_budget(
     print("requests new->in_review:", requests, *emulator.log_lines(), sep="\n")
     assert requests <= 15, emulator.log_lines()
     branch = f"orch/{number}-say-hello"
-    assert branch in git("branch", "--list", "--format=%(refname:short)", cwd=project.repo.origin).split()
+    assert (
+        branch
+        in git("branch", "--list", "--format=%(refname:short)", cwd=project.repo.origin).split()
+    )
     (pr,) = emulator.pulls()
     assert pr["state"] == "open" and pr["head"]["ref"] == branch and pr["base"]["ref"] == "main"
     assert f"Closes #{number}" in pr["body"].splitlines()
-    assert sorted(emulator.labels_of(number)) == ["agent:claude", "model:sonnet", Status.IN_REVIEW.label]
+    assert sorted(emulator.labels_of(number)) == [
+        "agent:claude",
+        "model:sonnet",
+        Status.IN_REVIEW.label,
+    ]
     (response,) = responses(emulator, number)
     assert response.data["pr"] == pr["number"] and response.data["status"] == "done"
     assert "| Status | `done` → `status:in_review` |" in response.text.splitlines()
@@ -67,19 +89,34 @@ def test_github_down_while_publishing_then_publish_only_finishes_once(
     project: RunProject, emulator: Emulator
 ) -> None:
     number = int(emulator.add_issue("Flaky", "x", [Status.NEW.label, "agent:claude"])["number"])
-    project.scenario({"claude": {"steps": [
-        {"write": "f.txt", "text": "f\n"},
-        {"stdout": claude_envelope(result_obj())},
-    ]}})
+    project.scenario(
+        {
+            "claude": {
+                "steps": [
+                    {"write": "f.txt", "text": "f\n"},
+                    {"stdout": claude_envelope(result_obj())},
+                ]
+            }
+        }
+    )
     # Every comment write fails for a while (GitHub down for that endpoint).
-    emulator.server_error(None, status=502, until=time.time() + 3600, method="POST",
-                          path=f"/repos/acme/widgets/issues/{number}/comments")
+    emulator.server_error(
+        None,
+        status=502,
+        until=time.time() + 3600,
+        method="POST",
+        path=f"/repos/acme/widgets/issues/{number}/comments",
+    )
 
     failed = project.orch("task", "run", str(number))
 
     assert failed.code == 1, failed
-    assert failed.err.startswith(f"orch: task #{number}: attempt 1 ran but publishing stopped: GitHub ")
-    assert failed.err.endswith(f"`orch task run --publish-only {number}` (or the next tick) finishes it\n")
+    assert failed.err.startswith(
+        f"orch: task #{number}: attempt 1 ran but publishing stopped: GitHub "
+    )
+    assert failed.err.endswith(
+        f"`orch task run --publish-only {number}` (or the next tick) finishes it\n"
+    )
     assert responses(emulator, number) == []
     assert len(emulator.pulls()) == 1  # PR was opened before the comment step failed
     emulator.clear_faults()
@@ -97,10 +134,20 @@ def test_github_down_while_publishing_then_publish_only_finishes_once(
 
 def test_done_with_no_commit_is_never_success(project: RunProject, emulator: Emulator) -> None:
     """SPEC §12: an agent's "done" that changed nothing goes to a human; the issue stays open."""
-    number = int(emulator.add_issue("Say hello", "Add hello.txt", [Status.NEW.label, "agent:claude"])["number"])
-    project.scenario({"claude": {"steps": [
-        {"stdout": claude_envelope(result_obj(summary="Added hello.txt as asked"))},
-    ]}})
+    number = int(
+        emulator.add_issue("Say hello", "Add hello.txt", [Status.NEW.label, "agent:claude"])[
+            "number"
+        ]
+    )
+    project.scenario(
+        {
+            "claude": {
+                "steps": [
+                    {"stdout": claude_envelope(result_obj(summary="Added hello.txt as asked"))},
+                ]
+            }
+        }
+    )
 
     done = project.orch("task", "run", str(number))
 
@@ -108,7 +155,11 @@ def test_done_with_no_commit_is_never_success(project: RunProject, emulator: Emu
     assert done.out.startswith(f"#{number} ran status:needs_review attempt 1"), done
     issue = emulator.issue(number)
     assert issue["state"] == "open"
-    assert sorted(emulator.labels_of(number)) == ["agent:claude", "model:sonnet", Status.NEEDS_REVIEW.label]
+    assert sorted(emulator.labels_of(number)) == [
+        "agent:claude",
+        "model:sonnet",
+        Status.NEEDS_REVIEW.label,
+    ]
     assert emulator.pulls() == []
     assert project.origin_branches() == ["main"]
     (response,) = responses(emulator, number)
@@ -145,4 +196,7 @@ def test_unknown_agent_label_is_one_note_and_no_claim_over_ticks(
     assert [m.kind for m in found if m] == ["status"]  # one note; no claim was ever posted
     assert emulator.issue(number)["state"] == "open"
     assert sorted(emulator.labels_of(number)) == [
-        "agent:nosuchagent", "complexity:simple", Status.NEEDS_REVIEW.label]
+        "agent:nosuchagent",
+        "complexity:simple",
+        Status.NEEDS_REVIEW.label,
+    ]

@@ -29,17 +29,32 @@ def test_chat_and_prune_cost_one_request_each(
     assert orch("init").code == 0
     assert orch("task", "add", "Fix login").code == 0
     assert orch("task", "add", "Add dark mode").code == 0
-    answer = {"type": "result", "subtype": "success", "is_error": False, "result": "Two tasks wait.",
-              "usage": {"input_tokens": 1, "output_tokens": 1}}
-    write_scenario(bin_dir / "scenario.json", {"claude": {
-        "record": "calls/claude-{n}.json", "steps": [{"stdout": json.dumps(answer) + "\n"}]}})
+    answer = {
+        "type": "result",
+        "subtype": "success",
+        "is_error": False,
+        "result": "Two tasks wait.",
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
+    write_scenario(
+        bin_dir / "scenario.json",
+        {
+            "claude": {
+                "record": "calls/claude-{n}.json",
+                "steps": [{"stdout": json.dumps(answer) + "\n"}],
+            }
+        },
+    )
 
     chatted = orch("chat", "what is waiting?")
 
     assert (chatted.code, chatted.out) == (0, "Two tasks wait.\n"), chatted
     assert emulator.count() == 1
     call = json.loads((bin_dir / "calls" / "claude-0.json").read_text())
-    assert "#1 [new] agent: - — Fix login" in call["stdin"] and "#2 [new] agent: - — Add dark mode" in call["stdin"]
+    assert (
+        "#1 [new] agent: - — Fix login" in call["stdin"]
+        and "#2 [new] agent: - — Add dark mode" in call["stdin"]
+    )
     assert not {"GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN"} & set(call["env"])
     assert emulator.token not in json.dumps(call)
 

@@ -50,9 +50,14 @@ def test_units_carry_no_secret_and_keep_supervisors_alive() -> None:
 
 def test_systemd_values_are_quoted_and_percent_escaped(tmp_path: Path) -> None:
     spec = service.ServiceSpec(
-        wrapper=Path("/home/a b/100%/orch-tick"), orch_bin='/x/"or"ch',
-        env_file=Path("/e"), status_file=Path("/s"), log_dir=Path("/l"), home=Path("/home/a b"),
-        interval=300, orch_home="/home/a b/orch",
+        wrapper=Path("/home/a b/100%/orch-tick"),
+        orch_bin='/x/"or"ch',
+        env_file=Path("/e"),
+        status_file=Path("/s"),
+        log_dir=Path("/l"),
+        home=Path("/home/a b"),
+        interval=300,
+        orch_home="/home/a b/orch",
     )
     text = service.render_service(spec)
     assert 'ExecStart="/home/a b/100%%/orch-tick"\n' in text
@@ -94,8 +99,13 @@ def test_rendered_units_pass_systemd_analyze(tmp_path: Path) -> None:
     wrapper.write_text(service.wrapper_text())
     wrapper.chmod(0o755)
     spec = service.ServiceSpec(
-        wrapper=wrapper, orch_bin="/usr/bin/true", env_file=tmp_path / "env",
-        status_file=tmp_path / "s.json", log_dir=tmp_path, home=tmp_path, interval=120,
+        wrapper=wrapper,
+        orch_bin="/usr/bin/true",
+        env_file=tmp_path / "env",
+        status_file=tmp_path / "s.json",
+        log_dir=tmp_path,
+        home=tmp_path,
+        interval=120,
     )
     (tmp_path / "orch-tick.service").write_text(service.render_service(spec))
     (tmp_path / "orch-tick.timer").write_text(service.render_timer(spec))
@@ -113,7 +123,9 @@ def verify(*units: Path) -> None:
 def test_plist_passes_plutil(tmp_path: Path) -> None:  # pragma: no cover - macOS only
     path = tmp_path / "com.orch.tick.plist"
     path.write_text(service.render_plist(service.EXAMPLE_MACOS))
-    done = subprocess.run(["plutil", "-lint", str(path)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["plutil", "-lint", str(path)], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -157,7 +169,8 @@ class Machine:
             (self.stubs / name).chmod(0o755)
         self.log = tmp_path / "stub.log"
         self.env = {
-            k: v for k, v in os.environ.items()
+            k: v
+            for k, v in os.environ.items()
             if not k.startswith(("GH_", "GITHUB_", "ORCH_", "XDG_"))
         }
         self.env.update(
@@ -180,7 +193,8 @@ class Machine:
 
     def files(self) -> set[str]:
         return {
-            str(p.relative_to(self.root)) for p in self.root.rglob("*")
+            str(p.relative_to(self.root))
+            for p in self.root.rglob("*")
             if p.is_file() and self.stubs not in p.parents and p != self.log
         }
 
@@ -232,13 +246,16 @@ def test_systemd_install_status_uninstall(machine: Machine) -> None:
     assert machine.files() == after_first
 
     st = machine.orch("service", "status")
-    assert (st.code, st.out) == (0, (
-        "installed: yes (systemd)\n"
-        "enabled:   yes\n"
-        "interval:  60s\n"
-        "last run:  never\n"
-        "next run:  Sat 2026-11-21 08:00:00 UTC\n"
-    )), st
+    assert (st.code, st.out) == (
+        0,
+        (
+            "installed: yes (systemd)\n"
+            "enabled:   yes\n"
+            "interval:  60s\n"
+            "last run:  never\n"
+            "next run:  Sat 2026-11-21 08:00:00 UTC\n"
+        ),
+    ), st
     # The wrapper records every run; status shows it.
     (machine.orch_home / "state").mkdir(exist_ok=True)
     (machine.orch_home / "state" / "service-last-run.json").write_text(
@@ -282,7 +299,9 @@ def test_install_dry_run_writes_nothing(machine: Machine) -> None:
     assert "    [Timer]" in lines, result.out
     assert "would run systemctl --user enable --now orch-tick.timer" in result.out
     data = json.loads(machine.orch("service", "install", "--dry-run", "--json").out)
-    written = {Path(s["target"]).name: s["content"] for s in data["steps"] if s["action"] == "write"}
+    written = {
+        Path(s["target"]).name: s["content"] for s in data["steps"] if s["action"] == "write"
+    }
     assert written["orch-tick"].startswith("#!/bin/sh\n")
     assert "[Timer]" in written["orch-tick.timer"]
     assert machine.files() == before
@@ -313,9 +332,12 @@ def test_cron_install_twice_then_uninstall_restores_the_crontab(machine: Machine
     import json
 
     data_json = json.loads(st.out)
-    assert (data_json["kind"], data_json["installed"], data_json["enabled"], data_json["interval"]) == (
-        "cron", True, True, 300
-    )
+    assert (
+        data_json["kind"],
+        data_json["installed"],
+        data_json["enabled"],
+        data_json["interval"],
+    ) == ("cron", True, True, 300)
     assert data_json["next_run"].endswith(("0:00Z", "5:00Z"))
 
     assert machine.orch("service", "stop").code == 0
@@ -345,7 +367,10 @@ def test_failed_enable_is_reported(machine: Machine) -> None:
     )
     result = machine.orch("service", "install")
     assert result.code == 1, result
-    assert "run systemctl --user daemon-reload (failed: Failed to connect to bus: No medium found)\n" in result.out
+    assert (
+        "run systemctl --user daemon-reload (failed: Failed to connect to bus: No medium found)\n"
+        in result.out
+    )
     assert result.err.endswith(
         "orch: systemctl --user daemon-reload failed: Failed to connect to bus: No medium found; "
         "the files are written, fix the cause and run the command again\n"
@@ -355,5 +380,7 @@ def test_failed_enable_is_reported(machine: Machine) -> None:
 def test_start_without_install(machine: Machine) -> None:
     result = machine.orch("service", "start")
     assert (result.code, result.out, result.err) == (
-        1, "", "orch: no orch service is installed: run `orch service install` first\n"
+        1,
+        "",
+        "orch: no orch service is installed: run `orch service install` first\n",
     )

@@ -45,7 +45,10 @@ def test_one_request_carries_reviews_comments_and_mentions(
     _branch(gh_repo, "orch/1-add-a", "a.py", "a = 1\nb = 2\n")
     orch_pr = int(emulator.add_pr("orch/1-add-a", "Add a", ORCH_BODY)["number"])
     emulator.add_review(
-        orch_pr, "REQUEST_CHANGES", "Rename b.", [{"path": "a.py", "line": 2, "body": "call it c"}],
+        orch_pr,
+        "REQUEST_CHANGES",
+        "Rename b.",
+        [{"path": "a.py", "line": 2, "body": "call it c"}],
         user="alice",
     )
     emulator.add_comment(orch_pr, "and a docstring", user="bob")
@@ -61,10 +64,17 @@ def test_one_request_carries_reviews_comments_and_mentions(
     assert emulator.log_lines() == ["POST /graphql OrchSnapshot -> 200"]
     assert [i.number for i in snap.issues] == [task]
     thread = next(t for t in snap.open_pulls if t.pull.number == orch_pr)
-    assert (thread.pull.head, thread.pull.body, thread.author) == ("orch/1-add-a", ORCH_BODY, "owner")
+    assert (thread.pull.head, thread.pull.body, thread.author) == (
+        "orch/1-add-a",
+        ORCH_BODY,
+        "owner",
+    )
     (review,) = thread.reviews
     assert (review.author, review.state, review.body, review.association) == (
-        "alice", "CHANGES_REQUESTED", "Rename b.", "COLLABORATOR"
+        "alice",
+        "CHANGES_REQUESTED",
+        "Rename b.",
+        "COLLABORATOR",
     )
     (inline,) = review.comments
     assert (inline.path, inline.line, inline.body) == ("a.py", 2, "call it c")

@@ -101,6 +101,11 @@ def test_parse_status_rejects_unknown() -> None:
 
 def test_labels_are_status_prefixed() -> None:
     assert [s.label for s in Status] == [
-        "status:new", "status:routed", "status:in_progress", "status:in_review",
-        "status:needs_review", "status:blocked", "status:done",
+        "status:new",
+        "status:routed",
+        "status:in_progress",
+        "status:in_review",
+        "status:needs_review",
+        "status:blocked",
+        "status:done",
     ]

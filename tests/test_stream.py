@@ -34,14 +34,28 @@ def _event(kind: str, **data: object) -> str:
     return json.dumps({"type": kind, **data}) + "\n"
 
 
-def test_stream_follows_two_detached_runs_and_ends_when_both_end(project: RunProject, tmp_path: Path) -> None:
+def test_stream_follows_two_detached_runs_and_ends_when_both_end(
+    project: RunProject, tmp_path: Path
+) -> None:
     gate = tmp_path / "gate"
     steps = [
         {"stdout": _event("system", subtype="init", model="claude-sonnet-4-5")},
-        {"stdout": _event("assistant", message={"content": [{"type": "text", "text": "Looking at it"}]})},
+        {
+            "stdout": _event(
+                "assistant", message={"content": [{"type": "text", "text": "Looking at it"}]}
+            )
+        },
         {"run": f"while [ ! -f '{gate}' ]; do sleep 0.05; done"},
-        {"stdout": _event("assistant", message={"content": [
-            {"type": "tool_use", "name": "Write", "input": {"file_path": "hello.txt"}}]})},
+        {
+            "stdout": _event(
+                "assistant",
+                message={
+                    "content": [
+                        {"type": "tool_use", "name": "Write", "input": {"file_path": "hello.txt"}}
+                    ]
+                },
+            )
+        },
         {"write": "hello.txt", "text": "hi\n"},
         {"stdout": claude_envelope(result_obj())},
     ]
@@ -51,8 +65,12 @@ def test_stream_follows_two_detached_runs_and_ends_when_both_end(project: RunPro
     assert wait_for(lambda: project.sidecar(REPO, first).get("agent_pid"))
 
     follower = subprocess.Popen(
-        [sys.executable, "-m", "orch", "stream"], cwd=project.repo.work, env=project.env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "orch", "stream"],
+        cwd=project.repo.work,
+        env=project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert follower.stdout is not None
     seen: list[str] = []
@@ -77,7 +95,9 @@ def test_stream_follows_two_detached_runs_and_ends_when_both_end(project: RunPro
     assert follower.returncode == 0, err
     lines = seen + out.splitlines()
     for number in (first, second):
-        mine = [line.removeprefix(f"#{number} │ ") for line in lines if line.startswith(f"#{number} │ ")]
+        mine = [
+            line.removeprefix(f"#{number} │ ") for line in lines if line.startswith(f"#{number} │ ")
+        ]
         assert mine[:3] == [
             "session started (model claude-sonnet-4-5)",
             "💬 Looking at it",
@@ -85,9 +105,12 @@ def test_stream_follows_two_detached_runs_and_ends_when_both_end(project: RunPro
         ], mine
         assert mine[3].startswith("✅ result ($0.0123): ")
         assert mine[4].startswith("--- agent ended: exit code 0 after ")
-        assert mine[5:] == ["result: done → status:in_review — Added hello.txt", "files changed: hello.txt"]
+        assert mine[5:] == [
+            "result: done → status:in_review — Added hello.txt",
+            "files changed: hello.txt",
+        ]
     assert all(line.startswith(("#1 │ ", "#2 │ ")) for line in lines), lines
-    assert not any("{\"type\"" in line for line in lines)  # readable lines, not raw events
+    assert not any('{"type"' in line for line in lines)  # readable lines, not raw events
 
 
 def test_stream_with_nothing_running_says_so_and_exits(project: RunProject) -> None:
@@ -97,11 +120,16 @@ def test_stream_with_nothing_running_says_so_and_exits(project: RunProject) -> N
 
 
 def test_result_lines_and_labels() -> None:
-    data = {"outcome": {"result": {"status": "blocked", "summary": "needs a key", "files_changed": []}},
-            "decision": {"status": "blocked", "reason": "x"}}
+    data = {
+        "outcome": {"result": {"status": "blocked", "summary": "needs a key", "files_changed": []}},
+        "decision": {"status": "blocked", "reason": "x"},
+    }
     assert stream.result_lines(data) == ["result: blocked → status:blocked — needs a key"]
-    assert stream.result_lines({"outcome": {"result": None, "error_class": "usage_limit"},
-                                "decision": {"status": "routed", "reason": "limit"}}) == [
-        "result: usage_limit → status:routed — limit"]
+    assert stream.result_lines(
+        {
+            "outcome": {"result": None, "error_class": "usage_limit"},
+            "decision": {"status": "routed", "reason": "limit"},
+        }
+    ) == ["result: usage_limit → status:routed — limit"]
     assert stream.label("a/b", 7, {"a/b"}) == "#7"
     assert stream.label("a/b", 7, {"a/b", "c/d"}) == "a/b#7"

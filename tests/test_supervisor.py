@@ -40,13 +40,26 @@ def alive(pid: int) -> bool:
 
 
 def test_exit_code_streams_and_stdin(tmp_path: Path) -> None:
-    info, adir = run(sh("cat; echo out-line; echo err-line >&2; exit 3", tmp_path, stdin="from stdin\n"), tmp_path)
-    assert (info.exit_code, info.signal, info.timed_out, info.idle_killed, info.stopped) == (3, None, False, False, False)
+    info, adir = run(
+        sh("cat; echo out-line; echo err-line >&2; exit 3", tmp_path, stdin="from stdin\n"),
+        tmp_path,
+    )
+    assert (info.exit_code, info.signal, info.timed_out, info.idle_killed, info.stopped) == (
+        3,
+        None,
+        False,
+        False,
+        False,
+    )
     assert adir.stdout.read_text() == "from stdin\nout-line\n"
     assert adir.stderr.read_text() == "err-line\n"
     assert read_exit(adir) == info
     command = adir.read(adir.command)
-    assert command is not None and command["argv"] == ["sh", "-c", "cat; echo out-line; echo err-line >&2; exit 3"]
+    assert command is not None and command["argv"] == [
+        "sh",
+        "-c",
+        "cat; echo out-line; echo err-line >&2; exit 3",
+    ]
     assert "PATH" in command["env_names"] and "env" not in command
 
 
@@ -59,8 +72,9 @@ def test_signal_is_recorded_as_signal(tmp_path: Path) -> None:
 def test_wall_timeout_kills_the_whole_group(tmp_path: Path) -> None:
     pidfile = tmp_path / "child.pid"
     started = time.monotonic()
-    info, _ = run(sh(f"sleep 300 & echo $! > {pidfile}; echo started; wait", tmp_path), tmp_path,
-                  timeout=1.0)
+    info, _ = run(
+        sh(f"sleep 300 & echo $! > {pidfile}; echo started; wait", tmp_path), tmp_path, timeout=1.0
+    )
     assert time.monotonic() - started < 10
     assert info.timed_out and info.signal == signal.SIGTERM and info.exit_code is None
     assert info.reason == "wall timeout of 1s reached"
@@ -72,8 +86,12 @@ def test_wall_timeout_kills_the_whole_group(tmp_path: Path) -> None:
 
 
 def test_term_ignoring_agent_gets_sigkill_after_grace(tmp_path: Path) -> None:
-    info, _ = run(sh("trap '' TERM; echo ready; while :; do sleep 0.1; done", tmp_path), tmp_path,
-                  timeout=0.5, grace=0.5)
+    info, _ = run(
+        sh("trap '' TERM; echo ready; while :; do sleep 0.1; done", tmp_path),
+        tmp_path,
+        timeout=0.5,
+        grace=0.5,
+    )
     assert info.timed_out and info.signal == signal.SIGKILL
 
 
@@ -83,7 +101,11 @@ def test_idle_timeout(tmp_path: Path) -> None:
 
 
 def test_output_keeps_an_agent_alive_past_the_idle_timeout(tmp_path: Path) -> None:
-    info, _ = run(sh("for i in 1 2 3 4 5 6; do echo $i; sleep 0.3; done", tmp_path), tmp_path, idle_timeout=1.0)
+    info, _ = run(
+        sh("for i in 1 2 3 4 5 6; do echo $i; sleep 0.3; done", tmp_path),
+        tmp_path,
+        idle_timeout=1.0,
+    )
     assert (info.exit_code, info.idle_killed) == (0, False)
 
 
@@ -91,21 +113,33 @@ def test_stop_request(tmp_path: Path) -> None:
     adir = AttemptDir(tmp_path / "attempt")
     timer = threading.Timer(0.8, lambda: request_stop(adir, "stopped by owner"))
     timer.start()
-    info = supervise(sh("echo hi; sleep 300", tmp_path), adir, clock=SystemClock(), timeout=30,
-                     idle_timeout=30, grace=1.0)
+    info = supervise(
+        sh("echo hi; sleep 300", tmp_path),
+        adir,
+        clock=SystemClock(),
+        timeout=30,
+        idle_timeout=30,
+        grace=1.0,
+    )
     timer.join()
     assert info.stopped and info.reason == "stopped by owner" and info.signal == signal.SIGTERM
 
 
 def test_missing_program(tmp_path: Path) -> None:
     info, adir = run(Command(argv=["no-such-agent-xyz"], cwd=tmp_path), tmp_path)
-    assert info.exit_code == 127 and "no-such-agent-xyz: command not found" in adir.stderr.read_text()
+    assert (
+        info.exit_code == 127 and "no-such-agent-xyz: command not found" in adir.stderr.read_text()
+    )
 
 
 def test_progress_reports_the_last_line(tmp_path: Path) -> None:
     seen: list[Progress] = []
-    run(sh("echo first; sleep 1.3; echo second; sleep 1.3", tmp_path), tmp_path, on_progress=seen.append,
-        describe=lambda line: f"<{line}>")
+    run(
+        sh("echo first; sleep 1.3; echo second; sleep 1.3", tmp_path),
+        tmp_path,
+        on_progress=seen.append,
+        describe=lambda line: f"<{line}>",
+    )
     assert seen and seen[-1].last_line == "<second>"
     assert all(p.elapsed >= 0 for p in seen)
 
@@ -120,8 +154,14 @@ def test_files_are_written_before_start(tmp_path: Path) -> None:
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_tmux_mode_records_the_real_exit_code(tmp_path: Path) -> None:
     session = f"orch-test-{os.getpid()}"
-    info, adir = run(Command(argv=[sys.executable, "-c", "import sys; print('in tmux'); sys.exit(4)"],
-                             cwd=tmp_path), tmp_path, use_tmux=True, tmux_session=session)
+    info, adir = run(
+        Command(
+            argv=[sys.executable, "-c", "import sys; print('in tmux'); sys.exit(4)"], cwd=tmp_path
+        ),
+        tmp_path,
+        use_tmux=True,
+        tmux_session=session,
+    )
     assert info.exit_code == 4
     assert adir.stdout.read_text() == "in tmux\n"
 
@@ -129,6 +169,11 @@ def test_tmux_mode_records_the_real_exit_code(tmp_path: Path) -> None:
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_tmux_mode_timeout(tmp_path: Path) -> None:
     session = f"orch-test-t-{os.getpid()}"
-    info, _ = run(sh("echo go; sleep 300", tmp_path), tmp_path, use_tmux=True, tmux_session=session,
-                  timeout=1.0)
+    info, _ = run(
+        sh("echo go; sleep 300", tmp_path),
+        tmp_path,
+        use_tmux=True,
+        tmux_session=session,
+        timeout=1.0,
+    )
     assert info.timed_out and info.exit_code is None and info.signal is not None

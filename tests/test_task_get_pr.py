@@ -20,10 +20,16 @@ def project(repo: Repo, orch_env: dict[str, str], tmp_path: Path) -> RunProject:
 
 def _ran_with_a_pr(project: RunProject) -> int:
     number = int(project.orch("task", "add", "Add a greeting", "--agent", "claude").out)
-    project.scenario({"claude": {"steps": [
-        {"write": "hello.txt", "text": "hi\n"},
-        {"stdout": claude_envelope(result_obj())},
-    ]}})
+    project.scenario(
+        {
+            "claude": {
+                "steps": [
+                    {"write": "hello.txt", "text": "hi\n"},
+                    {"stdout": claude_envelope(result_obj())},
+                ]
+            }
+        }
+    )
     ran = project.orch("task", "run", str(number))
     assert ran.code == 0, ran
     return number
@@ -36,8 +42,13 @@ def test_task_get_shows_the_pr(project: RunProject) -> None:
 
     pr = json.loads(shown.out)["task"]["pr"]
     # PRs and issues share one number sequence, as on GitHub: the PR is #2.
-    assert pr == {"number": 2, "url": pr["url"], "state": "open", "review": None,
-                  "reviewer": None}, shown
+    assert pr == {
+        "number": 2,
+        "url": pr["url"],
+        "state": "open",
+        "review": None,
+        "reviewer": None,
+    }, shown
     assert pr["url"]
     human = project.orch("task", "get", str(number))
     assert f"pr:         #2 open {pr['url']} (review: none yet)" in human.out.splitlines()
@@ -48,8 +59,13 @@ def test_task_get_shows_orchs_review_verdict(project: RunProject) -> None:
     issue_file = project.repo.work / ".orch" / "local" / "issues" / f"{number}.json"
     data = json.loads(issue_file.read_text())
     verdict = {"decision": "request_changes", "reviewer": "codex", "pr": 2, "cycle": 1}
-    data["comments"].append({**data["comments"][-1], "id": 999,
-                             "body": markers.render("review", verdict) + "\nchanges please"})
+    data["comments"].append(
+        {
+            **data["comments"][-1],
+            "id": 999,
+            "body": markers.render("review", verdict) + "\nchanges please",
+        }
+    )
     issue_file.write_text(json.dumps(data))
 
     pr = json.loads(project.orch("task", "get", str(number), "--json").out)["task"]["pr"]

@@ -20,14 +20,27 @@ def test_watch_in_a_pipe_shows_changes_and_ends_when_nothing_runs(
     home = Path(orch_env["ORCH_HOME"])
     paths = Paths(config_dir=home, state_dir=home / "state")
     # A stand-in supervisor: alive until its stdin closes.
-    supervisor = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
-                                  stdin=subprocess.PIPE)
-    update_sidecar(paths, "acme/widgets", 7, supervisor_pid=supervisor.pid,
-                   supervisor_start=proc.process_start_time(supervisor.pid), agent="claude",
-                   model="sonnet", attempt=1, started_at=utc_iso(datetime.now(UTC)))
+    supervisor = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    update_sidecar(
+        paths,
+        "acme/widgets",
+        7,
+        supervisor_pid=supervisor.pid,
+        supervisor_start=proc.process_start_time(supervisor.pid),
+        agent="claude",
+        model="sonnet",
+        attempt=1,
+        started_at=utc_iso(datetime.now(UTC)),
+    )
     watcher = subprocess.Popen(
         [sys.executable, "-m", "orch", "task", "live", "--watch", "--interval", "0.2"],
-        cwd=repo.work, env=orch_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=repo.work,
+        env=orch_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert watcher.stdout is not None

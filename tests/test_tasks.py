@@ -59,21 +59,30 @@ def store(tmp_path: Path) -> CountingStore:
 
 def test_new_task_labels() -> None:
     assert new_task_labels(["bug"], agent="codex", complexity="simple") == [
-        "agent:codex", "bug", "complexity:simple", "status:new"]
+        "agent:codex",
+        "bug",
+        "complexity:simple",
+        "status:new",
+    ]
     assert new_task_labels([], no_agent=True) == ["no-agent", "status:new"]
 
 
 def test_planned_labels_replace_families_and_keep_others() -> None:
     current = ["bug", "status:routed", "agent:claude", "model:opus"]
     assert planned_labels(current, Status.IN_PROGRESS, model="gpt-5.2", agent="codex") == [
-        "agent:codex", "bug", "model:gpt-5.2", "status:in_progress"]
+        "agent:codex",
+        "bug",
+        "model:gpt-5.2",
+        "status:in_progress",
+    ]
     assert planned_labels(current, Status.NEW, agent=None) == ["bug", "model:opus", "status:new"]
 
 
 def test_set_status_is_one_label_write(store: CountingStore) -> None:
     issue = store.create_issue("Fix login", "", ["bug", "status:new"])
-    updated = set_status(store, issue.number, Status.ROUTED, trigger="route",
-                         agent="codex", complexity="complex")
+    updated = set_status(
+        store, issue.number, Status.ROUTED, trigger="route", agent="codex", complexity="complex"
+    )
     assert store.label_writes == 1
     assert updated.labels == ("agent:codex", "bug", "complexity:complex", "status:routed")
     assert store.get_issue(issue.number).labels == updated.labels
@@ -95,13 +104,23 @@ def test_set_status_without_change_writes_nothing(store: CountingStore) -> None:
 
 def test_status_note_posts_a_status_marker(store: CountingStore) -> None:
     issue = store.create_issue("Fix", "", ["status:in_review"])
-    set_status(store, issue.number, Status.NEEDS_REVIEW, trigger="pr_closed",
-               reason="PR closed without merge", note=True)
+    set_status(
+        store,
+        issue.number,
+        Status.NEEDS_REVIEW,
+        trigger="pr_closed",
+        reason="PR closed without merge",
+        note=True,
+    )
     [comment] = store.list_comments(issue.number)
     marker = markers.parse(comment.body)
     assert marker is not None and marker.kind == "status"
-    assert marker.data == {"v": 1, "from": "in_review", "to": "needs_review",
-                           "reason": "PR closed without merge"}
+    assert marker.data == {
+        "v": 1,
+        "from": "in_review",
+        "to": "needs_review",
+        "reason": "PR closed without merge",
+    }
 
 
 def test_post_marker_dedupes_identical_content(store: CountingStore) -> None:
@@ -121,10 +140,30 @@ def test_history_from_markers(store: CountingStore) -> None:
     n = store.create_issue("Fix", "", ["status:new"]).number
     store.create_comment(n, "plain owner comment")
     store.create_comment(n, markers.render("route", {"agent": "claude", "failed": True}))
-    store.create_comment(n, _response(1, "claude", cost_usd=0.5, tokens_in=10, tokens_out=3,
-                                      error_class="usage_limit", learnings=["use make"]))
-    store.create_comment(n, _response(2, "codex", cost_usd=0.25, tokens_in=5, tokens_out=2,
-                                      blockers=["no db"], learnings=["use make", "db is pg"]))
+    store.create_comment(
+        n,
+        _response(
+            1,
+            "claude",
+            cost_usd=0.5,
+            tokens_in=10,
+            tokens_out=3,
+            error_class="usage_limit",
+            learnings=["use make"],
+        ),
+    )
+    store.create_comment(
+        n,
+        _response(
+            2,
+            "codex",
+            cost_usd=0.25,
+            tokens_in=5,
+            tokens_out=2,
+            blockers=["no db"],
+            learnings=["use make", "db is pg"],
+        ),
+    )
     store.create_comment(n, markers.render("ack", {"comment_id": 42, "command": "context"}))
     history = History.from_comments(store.list_comments(n), ORCH)
     assert history.attempts == 2
@@ -167,10 +206,17 @@ def test_repair_without_markers_picks_most_advanced_label(store: CountingStore) 
 
 
 def test_task_view(store: CountingStore) -> None:
-    issue = store.create_issue("Fix", "", ["status:routed", "agent:codex", "complexity:simple",
-                                           "model:gpt-5.2", "plan"])
+    issue = store.create_issue(
+        "Fix", "", ["status:routed", "agent:codex", "complexity:simple", "model:gpt-5.2", "plan"]
+    )
     task = Task.from_issue(issue)
     assert (task.status, task.agent, task.complexity, task.model, task.plan, task.no_agent) == (
-        Status.ROUTED, "codex", "simple", "gpt-5.2", True, False)
+        Status.ROUTED,
+        "codex",
+        "simple",
+        "gpt-5.2",
+        True,
+        False,
+    )
     broken = Task.from_issue(store.create_issue("Two", "", ["status:new", "status:done"]))
     assert broken.status is None and broken.is_task

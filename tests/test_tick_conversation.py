@@ -115,8 +115,9 @@ def test_review_comment_and_pr_command_each_make_one_more_attempt(
     assert ack.text.startswith("@alice Thanks: your review goes to the agent")
     (reply,) = _markers(pr_comments, "reply")
     response_id = next(
-        c["id"] for c in issue_comments if c["body"].startswith("<!-- orch:agent-response")
-        and '"attempt":2' in c["body"]
+        c["id"]
+        for c in issue_comments
+        if c["body"].startswith("<!-- orch:agent-response") and '"attempt":2' in c["body"]
     )
     assert reply.text == (
         f"@alice Attempt 2 worked on your feedback (status in_review): "

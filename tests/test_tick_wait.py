@@ -95,12 +95,16 @@ def test_ended_reads_each_attempts_decision(tmp_path: Path) -> None:
     paths = Paths(config_dir=tmp_path, state_dir=tmp_path / "state")
     attempt = paths.attempt_dir("acme/widgets", 3, 1)
     attempt.mkdir(parents=True)
-    (attempt / "result.json").write_text(json.dumps(
-        {"decision": {"status": "needs_review", "reason": "the agent asked for a human"}}))
+    (attempt / "result.json").write_text(
+        json.dumps(
+            {"decision": {"status": "needs_review", "reason": "the agent asked for a human"}}
+        )
+    )
     update_sidecar(paths, "acme/widgets", 3, attempt_dir=str(attempt))
 
-    found = ended(paths, [("acme/widgets", 3, 0), ("acme/widgets", 4, 2),
-                          ("acme/widgets", 5, None)])
+    found = ended(
+        paths, [("acme/widgets", 3, 0), ("acme/widgets", 4, 2), ("acme/widgets", 5, None)]
+    )
 
     assert found == [
         Ended("acme/widgets", 3, 0, "needs_review", "the agent asked for a human"),
@@ -119,10 +123,15 @@ def test_ended_reads_each_attempts_decision(tmp_path: Path) -> None:
 def project(repo: Repo, orch_env: dict[str, str]) -> LocalProject:
     p = local_project(repo, {**orch_env, "ORCH_DEMO_DELAY": "0.2"})
     config = p.repo.work / ".orch.yml"
-    config.write_text(config.read_text() + yaml.safe_dump({
-        "router": {"mode": "fixed", "agent": "demo", "fallback_executor": "demo"},
-        "agents": {"demo": {"command": [str(AGENT)], "output": "json"}},
-    }))
+    config.write_text(
+        config.read_text()
+        + yaml.safe_dump(
+            {
+                "router": {"mode": "fixed", "agent": "demo", "fallback_executor": "demo"},
+                "agents": {"demo": {"command": [str(AGENT)], "output": "json"}},
+            }
+        )
+    )
     return p
 
 

@@ -37,7 +37,9 @@ def test_created_from_up_to_date_origin_and_reused(repo: Repo, tmp_path: Path) -
     assert git("symbolic-ref", "--short", "HEAD", cwd=repo.work).strip() == "main"
     (tree.path / "work.txt").write_text("w\n")
 
-    again = wt.ensure(repo.work, trees, 3, "Add docs (renamed)", branch_prefix="orch/", default_branch="main")
+    again = wt.ensure(
+        repo.work, trees, 3, "Add docs (renamed)", branch_prefix="orch/", default_branch="main"
+    )
     assert (again.path, again.branch, again.created) == (tree.path, tree.branch, False)
     assert (again.path / "work.txt").read_text() == "w\n"
 
@@ -51,7 +53,9 @@ def test_continues_a_branch_pushed_earlier(repo: Repo, tmp_path: Path) -> None:
     git("checkout", "-q", "main", cwd=repo.work)
     git("branch", "-q", "-D", "orch/4-resume", cwd=repo.work)
 
-    tree = wt.ensure(repo.work, tmp_path / "trees", 4, "Resume", branch_prefix="orch/", default_branch="main")
+    tree = wt.ensure(
+        repo.work, tmp_path / "trees", 4, "Resume", branch_prefix="orch/", default_branch="main"
+    )
 
     assert (tree.path / "earlier.txt").exists()
 
@@ -66,9 +70,14 @@ def test_stale_directory_is_replaced(repo: Repo, tmp_path: Path) -> None:
 
 def test_failure_names_gits_error(repo: Repo, tmp_path: Path) -> None:
     with pytest.raises(wt.WorktreeError) as info:
-        wt.ensure(repo.work, tmp_path / "trees", 6, "X", branch_prefix="orch/", default_branch="trunk")
+        wt.ensure(
+            repo.work, tmp_path / "trees", 6, "X", branch_prefix="orch/", default_branch="trunk"
+        )
     assert info.value.message == (
         "cannot prepare the worktree for task #6: git fetch failed: "
-        "fatal: couldn't find remote ref refs/heads/trunk")
+        "fatal: couldn't find remote ref refs/heads/trunk"
+    )
     with pytest.raises(wt.WorktreeError, match="refusing to create the worktree"):
-        wt.ensure(repo.work, repo.work / "inside", 7, "X", branch_prefix="orch/", default_branch="main")
+        wt.ensure(
+            repo.work, repo.work / "inside", 7, "X", branch_prefix="orch/", default_branch="main"
+        )

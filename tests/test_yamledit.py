@@ -42,7 +42,9 @@ def test_set_nested_keeps_the_other_keys_of_the_mapping(tmp_path: Path) -> None:
     text = path.read_text()
     assert text.startswith(GLOBAL.split("gh:")[0])
     assert yaml.safe_load(text)["gh"] == {
-        "repo": "acme/widgets", "project_id": "PVT_1", "project_status_map": {"new": "Todo"},
+        "repo": "acme/widgets",
+        "project_id": "PVT_1",
+        "project_status_map": {"new": "Todo"},
     }
 
 
@@ -58,7 +60,9 @@ def test_an_edit_that_would_touch_another_key_is_refused(tmp_path: Path) -> None
     path = tmp_path / "config.yml"
     original = "projects: [\n  /srv/a\n]\nstore: local\n"
     path.write_text(original)
-    with pytest.raises(ConfigError, match=r"cannot edit the projects: block .* edit the file by hand"):
+    with pytest.raises(
+        ConfigError, match=r"cannot edit the projects: block .* edit the file by hand"
+    ):
         set_key(path, "projects", ["/srv/b"])
     assert path.read_text() == original
 

@@ -120,7 +120,6 @@ def run_demo(base: Path | None, clock: Any, say: Callable[[str], None]) -> DemoR
 
     init_project(deps, InitOptions(start=checkout))
 
-
     project = deps.project()
     store = deps.store(project)
     task = add_task(
@@ -133,7 +132,6 @@ def run_demo(base: Path | None, clock: Any, say: Callable[[str], None]) -> DemoR
         ),
     )
     say(f'3. orch task add "{TASK_TITLE}"  ->  task #{task.number} (status new)')
-
 
     def show(action: Action) -> None:
         say(
@@ -154,7 +152,6 @@ def run_demo(base: Path | None, clock: Any, say: Callable[[str], None]) -> DemoR
         say(f"     task #{task.number} is now {status}")
     if status != "in_review":
         raise OrchError(f"the demo task ended {status}, not in_review; see {paths.log_file}")
-
 
     sidecar = read_sidecar(paths, project.repo, task.number)
     pr = store.find_pr(str(sidecar.get("branch") or ""), state="open")

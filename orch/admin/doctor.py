@@ -122,12 +122,14 @@ def _project_report(deps: Deps) -> Report:
             # With an App, gh uses its installation token, which is no user (GET /user is
             # 403): the App check stands for gh's.
             auth = (
-                _app(deps, project) if project.config.app is not None
+                _app(deps, project)
+                if project.config.app is not None
                 else _guard("gh auth", lambda: _gh_auth(deps, project))
             )
             checks.append(auth)
             repo = (
-                _guard("repo", lambda: _repo(deps, project)) if auth.status == OK
+                _guard("repo", lambda: _repo(deps, project))
+                if auth.status == OK
                 else Check("repo", SKIP, "needs gh authentication")
             )
             checks.append(repo)
@@ -174,14 +176,19 @@ def _config(deps: Deps) -> tuple[Project | None, Check]:
         says_what_to_do = any(w in exc.message for w in ("run `", "run orch", "fix the file"))
         fix = "" if says_what_to_do else "fix the file and key named above"
         return None, Check("config", FAIL, exc.message, fix)
-    files = [str(f) for f in (project.config.global_file, project.config.project_file)
-             if f is not None and f.exists()]
+    files = [
+        str(f)
+        for f in (project.config.global_file, project.config.project_file)
+        if f is not None and f.exists()
+    ]
     where = ", ".join(files) or "defaults only"
     if project.config.warnings:
         first = project.config.warnings[0]
         more = len(project.config.warnings) - 1
         return project, Check(
-            "config", WARN, f"{project.repo}: {first}" + (f" (+{more} more)" if more else ""),
+            "config",
+            WARN,
+            f"{project.repo}: {first}" + (f" (+{more} more)" if more else ""),
             "remove or rename the unknown keys",
         )
     return project, Check("config", OK, f"{project.repo} ({project.config.store} store): {where}")
@@ -196,7 +203,9 @@ def _state_dir(deps: Deps) -> Check:
             pass
     except OSError as exc:
         return Check(
-            "state dir", FAIL, f"{state} is not writable: {exc.strerror}",
+            "state dir",
+            FAIL,
+            f"{state} is not writable: {exc.strerror}",
             "fix its permissions or set ORCH_HOME to a writable directory",
         )
     return Check("state dir", OK, f"{state} is writable")
@@ -207,40 +216,62 @@ def _gh_installed() -> Check:
     try:
         path, version = gh_version()
     except GhMissing:
-        return Check("gh", FAIL, "gh not found on PATH",
-                     "install GitHub CLI (https://cli.github.com) and run `gh auth login`")
+        return Check(
+            "gh",
+            FAIL,
+            "gh not found on PATH",
+            "install GitHub CLI (https://cli.github.com) and run `gh auth login`",
+        )
     if version is None:
         return Check("gh", WARN, f"{path}: cannot read its version", "check `gh --version`")
     parts = tuple(int(x) for x in version.split("."))
     if parts < MIN_GH:
-        return Check("gh", FAIL, f"gh {version} at {path} is too old (orch needs >= 2.20)",
-                     "upgrade GitHub CLI (https://cli.github.com)")
+        return Check(
+            "gh",
+            FAIL,
+            f"gh {version} at {path} is too old (orch needs >= 2.20)",
+            "upgrade GitHub CLI (https://cli.github.com)",
+        )
     return Check("gh", OK, f"gh {version} at {path}")
 
 
 def _gh(deps: Deps, project: Project) -> Any:
 
     auth = deps.app_auth(project)
-    return Gh(host=project.config.gh.host, backoff=project.config.gh.backoff,
-              paths=deps.paths, clock=deps.clock,
-              auth=auth)
+    return Gh(
+        host=project.config.gh.host,
+        backoff=project.config.gh.backoff,
+        paths=deps.paths,
+        clock=deps.clock,
+        auth=auth,
+    )
 
 
 def _app(deps: Deps, project: Project) -> Check:
     """`github:` App: key readable, JWT accepted, installation found (nothing minted)."""
     auth = deps.app_auth(project)
     if auth is None:
-        return Check("github app", FAIL, "github.app_id is set but the project has no gh.repo",
-                     "set gh.repo: OWNER/REPO in .orch.yml")
+        return Check(
+            "github app",
+            FAIL,
+            "github.app_id is set but the project has no gh.repo",
+            "set gh.repo: OWNER/REPO in .orch.yml",
+        )
     try:
         bot, installation = auth.verify()
     except OrchError as exc:
         return Check("github app", FAIL, exc.message)
-    detail = f"App {auth.app.app_id} ({bot}) installed on {project.repo} (installation {installation})"
+    detail = (
+        f"App {auth.app.app_id} ({bot}) installed on {project.repo} (installation {installation})"
+    )
     key = auth.app.private_key_path
     if key.stat().st_mode & 0o077:
-        return Check("github app", WARN, f"{detail}; but {key} is readable by other users",
-                     f"chmod 600 {key}")
+        return Check(
+            "github app",
+            WARN,
+            f"{detail}; but {key} is readable by other users",
+            f"chmod 600 {key}",
+        )
     return Check("github app", OK, detail)
 
 
@@ -249,12 +280,20 @@ def _gh_auth(deps: Deps, project: Project) -> Check:
     try:
         user = _gh(deps, project).rest("GET", "user")
     except AuthError:
-        return Check("gh auth", FAIL, f"gh is not authenticated for {host}",
-                     f"run `gh auth login --hostname {host}` or put GH_TOKEN=… in "
-                     f"{deps.paths.env_file} (mode 600) for the timer")
+        return Check(
+            "gh auth",
+            FAIL,
+            f"gh is not authenticated for {host}",
+            f"run `gh auth login --hostname {host}` or put GH_TOKEN=… in "
+            f"{deps.paths.env_file} (mode 600) for the timer",
+        )
     except GitHubError as exc:
-        return Check("gh auth", FAIL, f"cannot reach {host}: {exc.message}",
-                     "check the network and gh.host in the config")
+        return Check(
+            "gh auth",
+            FAIL,
+            f"cannot reach {host}: {exc.message}",
+            "check the network and gh.host in the config",
+        )
     login = user.get("login") if isinstance(user, dict) else None
     return Check("gh auth", OK, f"logged in to {host} as {login or '?'}")
 
@@ -263,19 +302,29 @@ def _repo(deps: Deps, project: Project) -> Check:
     try:
         data = _gh(deps, project).rest("GET", f"repos/{project.repo}")
     except NotFound:
-        return Check("repo", FAIL, f"{project.repo} not found (or not visible to this token)",
-                     "check gh.repo in .orch.yml and the token's access to the repository")
+        return Check(
+            "repo",
+            FAIL,
+            f"{project.repo} not found (or not visible to this token)",
+            "check gh.repo in .orch.yml and the token's access to the repository",
+        )
     perms = data.get("permissions") if isinstance(data, dict) else None
     if not isinstance(perms, dict) and project.config.app is not None:
-        return Check("repo", OK, f"{project.repo}: reachable as the App (its permissions are "
-                     "set in the App's settings: issues, pull requests, contents: write)")
+        return Check(
+            "repo",
+            OK,
+            f"{project.repo}: reachable as the App (its permissions are "
+            "set in the App's settings: issues, pull requests, contents: write)",
+        )
     perms = perms if isinstance(perms, dict) else {}
     role = next((r for r in ("admin", "maintain", "push", "triage", "pull") if perms.get(r)), None)
     if role in ("admin", "maintain", "push"):
         shown = "write" if role == "push" else role
         return Check("repo", OK, f"{project.repo}: this token has {shown} access")
     return Check(
-        "repo", FAIL, f"{project.repo}: this token has {role or 'no'} access; orch needs write",
+        "repo",
+        FAIL,
+        f"{project.repo}: this token has {role or 'no'} access; orch needs write",
         "use a token (or an account) with write access to the repository",
     )
 
@@ -286,9 +335,15 @@ def _labels(store: Store, project: Project) -> Check:
     wanted = [spec.name for spec in project_labels(project.config)]
     missing = [name for name in wanted if name.lower() not in present]
     if missing:
-        shown = ", ".join(missing[:6]) + (f", … ({len(missing)} in all)" if len(missing) > 6 else "")
-        return Check("labels", FAIL, f"missing orch labels: {shown}",
-                     "run `orch init` (safe to re-run) to create them")
+        shown = ", ".join(missing[:6]) + (
+            f", … ({len(missing)} in all)" if len(missing) > 6 else ""
+        )
+        return Check(
+            "labels",
+            FAIL,
+            f"missing orch labels: {shown}",
+            "run `orch init` (safe to re-run) to create them",
+        )
     return Check("labels", OK, f"all {len(wanted)} orch labels present")
 
 
@@ -298,8 +353,14 @@ def _notify(project: Project) -> list[Check]:
     if telegram is None:
         return []
     if not os.environ.get(telegram.token_env, "").strip():
-        return [Check("notify", WARN, f"notify.telegram: {telegram.token_env} is not set, so nothing "
-                      "reaches Telegram", f"export {telegram.token_env}=<bot token> (e.g. in the env file)")]
+        return [
+            Check(
+                "notify",
+                WARN,
+                f"notify.telegram: {telegram.token_env} is not set, so nothing reaches Telegram",
+                f"export {telegram.token_env}=<bot token> (e.g. in the env file)",
+            )
+        ]
     return [Check("notify", OK, f"telegram: the token is in {telegram.token_env}")]
 
 
@@ -319,21 +380,39 @@ def _agents(project: Project) -> list[Check]:
             checks.append(Check(label, WARN, exc.message))
             continue
         if not result.installed:
-            checks.append(Check(
-                label, WARN, f"{result.command} not found on PATH",
-                f"install it, or set agents.{name}: null in the config if you do not use it",
-            ))
+            checks.append(
+                Check(
+                    label,
+                    WARN,
+                    f"{result.command} not found on PATH",
+                    f"install it, or set agents.{name}: null in the config if you do not use it",
+                )
+            )
         elif result.error:
-            checks.append(Check(label, WARN, f"{result.path}: --version failed: {result.error}",
-                                f"run `{result.command} --version` and fix what it says"))
+            checks.append(
+                Check(
+                    label,
+                    WARN,
+                    f"{result.path}: --version failed: {result.error}",
+                    f"run `{result.command} --version` and fix what it says",
+                )
+            )
             found += 1
         else:
             found += 1
-            shown = result.version or ("custom command" if agent.family == "command" else "unknown version")
+            shown = result.version or (
+                "custom command" if agent.family == "command" else "unknown version"
+            )
             checks.append(Check(label, OK, f"{shown} at {result.path}"))
     if found == 0:
-        checks.append(Check("agents", FAIL, "no agent CLI found: nothing can run tasks",
-                            "install claude, codex or opencode (or configure agents: in the config)"))
+        checks.append(
+            Check(
+                "agents",
+                FAIL,
+                "no agent CLI found: nothing can run tasks",
+                "install claude, codex or opencode (or configure agents: in the config)",
+            )
+        )
     return checks
 
 
@@ -343,8 +422,11 @@ def _registered(project: Project) -> Check:
     if str(project.root.resolve()) in registered:
         return Check("registered", OK, f"{project.root} is in the global projects list")
     return Check(
-        "registered", WARN, f"{project.root} is not in the global projects list, so a timer's "
-        "`orch tick` will not see it", f"run `orch project add {project.root}` (or `orch init` here)",
+        "registered",
+        WARN,
+        f"{project.root} is not in the global projects list, so a timer's "
+        "`orch tick` will not see it",
+        f"run `orch project add {project.root}` (or `orch init` here)",
     )
 
 
@@ -361,10 +443,14 @@ def _registered_configs(deps: Deps, current: Project | None) -> list[Check]:
     for entry in registered:
         root = find_root(Path(entry))
         if root is None:
-            broken.append(Check(
-                "projects", FAIL, f"{deps.global_file}: projects: {entry} is not a git repository",
-                f"fix the path or run `orch project remove {entry}`",
-            ))
+            broken.append(
+                Check(
+                    "projects",
+                    FAIL,
+                    f"{deps.global_file}: projects: {entry} is not a git repository",
+                    f"fix the path or run `orch project remove {entry}`",
+                )
+            )
             continue
         if root.resolve() == here:
             continue
@@ -383,23 +469,42 @@ def _timer(deps: Deps) -> list[Check]:
     except OrchError as exc:
         return [Check("timer", WARN, exc.message)]
     if not st.installed:
-        checks.append(Check("timer", WARN, "no timer runs `orch tick`",
-                            "run `orch service install` (or `orch service install --cron`)"))
+        checks.append(
+            Check(
+                "timer",
+                WARN,
+                "no timer runs `orch tick`",
+                "run `orch service install` (or `orch service install --cron`)",
+            )
+        )
     elif st.enabled is False:
-        checks.append(Check("timer", WARN, f"{st.kind} timer installed but stopped",
-                            "run `orch service start`"))
+        checks.append(
+            Check(
+                "timer", WARN, f"{st.kind} timer installed but stopped", "run `orch service start`"
+            )
+        )
     elif st.last_exit not in (None, 0):
-        checks.append(Check(
-            "timer", WARN, f"{st.kind} timer: last tick at {st.last_run} exited {st.last_exit}",
-            "see `orch log` (and `journalctl --user -u orch-tick` with systemd)",
-        ))
+        checks.append(
+            Check(
+                "timer",
+                WARN,
+                f"{st.kind} timer: last tick at {st.last_run} exited {st.last_exit}",
+                "see `orch log` (and `journalctl --user -u orch-tick` with systemd)",
+            )
+        )
     else:
         last = f"last tick at {st.last_run} exited 0" if st.last_run else "no tick recorded yet"
         checks.append(Check("timer", OK, f"{st.kind} timer every {st.interval or '?'}s; {last}"))
     env_file = deps.paths.env_file
     if env_file.exists() and env_file.stat().st_mode & 0o077:
-        checks.append(Check("env file", WARN, f"{env_file} is readable by other users",
-                            f"run `chmod 600 '{env_file}'`"))
+        checks.append(
+            Check(
+                "env file",
+                WARN,
+                f"{env_file} is readable by other users",
+                f"run `chmod 600 '{env_file}'`",
+            )
+        )
     return checks
 
 
@@ -409,7 +514,9 @@ def _drift(deps: Deps, project: Project, store: Store) -> Check:
     tasks = {i.number: status_of(i.labels) for i in open_issues if status_of(i.labels) is not None}
     problems: list[str] = []
     for number, st in sorted(tasks.items()):
-        if st is Status.IN_PROGRESS and not supervisor_alive(read_sidecar(deps.paths, project.repo, number)):
+        if st is Status.IN_PROGRESS and not supervisor_alive(
+            read_sidecar(deps.paths, project.repo, number)
+        ):
             problems.append(f"{taskid.ref(number)} is in_progress with no live supervisor here")
     worktrees = deps.paths.worktrees_dir(project.repo)
     if worktrees.is_dir():
@@ -423,8 +530,9 @@ def _drift(deps: Deps, project: Project, store: Store) -> Check:
     if len(problems) > DRIFT_SHOWN:
         shown += f"; … ({len(problems)} in all)"
     return Check(
-        "drift", WARN, shown,
+        "drift",
+        WARN,
+        shown,
         "the next `orch tick` recovers in_progress tasks (unless another host runs them); "
         "remove stale worktrees with `git worktree remove PATH`",
     )
-

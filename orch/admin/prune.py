@@ -48,14 +48,17 @@ class Plan:
     keep: tuple[Item, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"remove": [i.to_json() for i in self.remove], "keep": [i.to_json() for i in self.keep]}
+        return {
+            "remove": [i.to_json() for i in self.remove],
+            "keep": [i.to_json() for i in self.keep],
+        }
 
 
 def task_number(name: str, prefix: str = "") -> int | None:
     """The task number a worktree folder or a branch name carries (pure)."""
     if not name.startswith(prefix):
         return None
-    found = _NUMBERED.match(name[len(prefix):])
+    found = _NUMBERED.match(name[len(prefix) :])
     return int(found.group(1)) if found else None
 
 
@@ -109,7 +112,14 @@ def plan(paths: Paths, root: Path, repo: str, store: Store, branch_prefix: str) 
         is_registered = folder.resolve() in registered
         kind = "worktree" if is_registered else "folder"
         if number is None and is_registered:
-            keep.append(Item(kind, str(folder), None, "a git worktree with no task number (not orch's to judge)"))
+            keep.append(
+                Item(
+                    kind,
+                    str(folder),
+                    None,
+                    "a git worktree with no task number (not orch's to judge)",
+                )
+            )
             continue
         live = folder.resolve() in live_trees or number in live_numbers
         why = verdict(number, live)
@@ -123,7 +133,14 @@ def plan(paths: Paths, root: Path, repo: str, store: Store, branch_prefix: str) 
         live = branch in live_branches or number in live_numbers
         why = verdict(number, live)
         if why and not git.on_a_remote(root, f"refs/heads/{branch}"):
-            keep.append(Item("branch", branch, number, "has commits on no remote (push or delete it yourself)"))
+            keep.append(
+                Item(
+                    "branch",
+                    branch,
+                    number,
+                    "has commits on no remote (push or delete it yourself)",
+                )
+            )
         elif why:
             remove.append(Item("branch", branch, number, why))
         else:

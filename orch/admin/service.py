@@ -305,8 +305,13 @@ class ServiceReport:
             "dry_run": self.dry_run,
             "ok": self.ok,
             "steps": [
-                {"action": s.action, "target": s.target, "ok": s.ok, "detail": s.detail,
-                 "content": s.content}
+                {
+                    "action": s.action,
+                    "target": s.target,
+                    "ok": s.ok,
+                    "detail": s.detail,
+                    "content": s.content,
+                }
                 for s in self.steps
             ],
         }
@@ -320,7 +325,6 @@ class _Plan:
 
     def write(self, path: Path, text: str, mode: int = 0o644) -> None:
         if not self.dry_run:
-
             write_text_atomic(path, text)
             path.chmod(mode)
         self.steps.append(Step("write", str(path), content=text))
@@ -350,7 +354,9 @@ class _Plan:
 def _read_crontab(host: Host) -> str:
     result = host.run(["crontab", "-l"])
     if result.returncode == 127:
-        raise OrchError("crontab: command not found; install cron or use `orch service install` without --cron")
+        raise OrchError(
+            "crontab: command not found; install cron or use `orch service install` without --cron"
+        )
     return result.stdout if result.ok else ""  # "no crontab for USER" exits 1
 
 
@@ -382,7 +388,9 @@ def installed_kinds(host: Host) -> list[str]:
     return found
 
 
-def install(host: Host, *, interval: int = DEFAULT_INTERVAL, cron: bool = False, dry_run: bool = False) -> ServiceReport:
+def install(
+    host: Host, *, interval: int = DEFAULT_INTERVAL, cron: bool = False, dry_run: bool = False
+) -> ServiceReport:
     """Write the wrapper and the units for this user and enable them; harmless twice."""
     if interval < 10:
         raise UsageError(f"--interval {interval}: give at least 10 seconds")
@@ -416,11 +424,16 @@ def install(host: Host, *, interval: int = DEFAULT_INTERVAL, cron: bool = False,
         current = _read_crontab(host)
         _write_crontab(plan, with_cron_line(current, render_cron_line(spec)))
     if not dry_run:
-
-        write_versioned(host.manifest, MANIFEST_SCHEMA, {
-            "kind": kind, "interval": interval, "files": written,
-            "installed_at": utc_iso(SystemClock().now()),
-        })
+        write_versioned(
+            host.manifest,
+            MANIFEST_SCHEMA,
+            {
+                "kind": kind,
+                "interval": interval,
+                "files": written,
+                "installed_at": utc_iso(SystemClock().now()),
+            },
+        )
     plan.steps.append(Step("write", str(host.manifest)))
     if not host.paths.env_file.exists():
         plan.note(
@@ -439,7 +452,9 @@ def _linger_note(host: Host, plan: _Plan) -> None:
     user = os.environ.get("USER") or host.home.name
     result = host.run(["loginctl", "show-user", user, "--property=Linger", "--value"])
     if result.ok and result.stdout.strip() == "no":
-        plan.note(f"user timers stop when you log out: run `loginctl enable-linger {user}` to keep them running")
+        plan.note(
+            f"user timers stop when you log out: run `loginctl enable-linger {user}` to keep them running"
+        )
 
 
 def _uninstall_kind(host: Host, plan: _Plan, kind: str) -> None:
@@ -490,9 +505,14 @@ class ServiceStatus:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "installed": self.installed, "enabled": self.enabled,
-            "interval": self.interval, "last_exit": self.last_exit, "last_run": self.last_run,
-            "next_run": self.next_run, "detail": self.detail,
+            "kind": self.kind,
+            "installed": self.installed,
+            "enabled": self.enabled,
+            "interval": self.interval,
+            "last_exit": self.last_exit,
+            "last_run": self.last_run,
+            "next_run": self.next_run,
+            "detail": self.detail,
         }
 
 
@@ -507,8 +527,16 @@ def status(host: Host, now: datetime) -> ServiceStatus:
     last_exit = last.get("exit_code") if isinstance(last.get("exit_code"), int) else None
     last_run = last.get("finished_at") if isinstance(last.get("finished_at"), str) else None
     if not kinds:
-        return ServiceStatus(None, False, None, None, last_exit, last_run, None,
-                             "not installed: run `orch service install`")
+        return ServiceStatus(
+            None,
+            False,
+            None,
+            None,
+            last_exit,
+            last_run,
+            None,
+            "not installed: run `orch service install`",
+        )
     kind = kinds[0]
     interval = manifest.get("interval") if isinstance(manifest.get("interval"), int) else None
     enabled: bool | None = None
@@ -517,8 +545,16 @@ def status(host: Host, now: datetime) -> ServiceStatus:
     if kind == "systemd":
         result = host.run(["systemctl", "--user", "is-enabled", f"{UNIT}.timer"])
         enabled = result.stdout.strip() == "enabled" if result.returncode != 127 else None
-        shown = host.run(["systemctl", "--user", "show", f"{UNIT}.timer",
-                          "--property=NextElapseUSecRealtime", "--value"])
+        shown = host.run(
+            [
+                "systemctl",
+                "--user",
+                "show",
+                f"{UNIT}.timer",
+                "--property=NextElapseUSecRealtime",
+                "--value",
+            ]
+        )
         if shown.ok and shown.stdout.strip() and shown.stdout.strip() != "n/a":
             next_run = shown.stdout.strip()
         if enabled is None:
@@ -530,7 +566,6 @@ def status(host: Host, now: datetime) -> ServiceStatus:
         lines = [x for x in crontab.splitlines() if CRON_MARKER in x]
         enabled = bool(lines) and not lines[0].lstrip().startswith("#")
         if enabled:
-
             schedule = " ".join(lines[0].split()[:5])
             slot: datetime = croniter(schedule, now).get_next(datetime)
             next_run = utc_iso(slot)

@@ -45,16 +45,15 @@ __all__ = [
 ]
 
 
-def adapter_for(agent: AgentConfig, config: Config | None = None, *, euid: int | None = None) -> Adapter:
+def adapter_for(
+    agent: AgentConfig, config: Config | None = None, *, euid: int | None = None
+) -> Adapter:
     """The adapter that drives `agent` (by its family: claude, codex, opencode, command)."""
     if agent.family == "claude":
-
         return ClaudeAdapter(agent, config, euid=euid)
     if agent.family == "codex":
-
         return CodexAdapter(agent, config, euid=euid)
     if agent.family == "opencode":
-
         return OpencodeAdapter(agent, config, euid=euid)
 
     return CommandAdapter(agent, config, euid=euid)

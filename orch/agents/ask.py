@@ -55,32 +55,45 @@ def call(
     """Run `agent` once in route mode on `prompt`; its parsed outcome."""
     adapter = adapter_for(config.agents[agent], config)
     work_dir.mkdir(parents=True, exist_ok=True)
-    invocation = adapter.build(BuildRequest(
-        mode="route",
-        prompt=prompt,
-        system_prompt="",
-        model=model,
-        cwd=work_dir,
-        work_dir=work_dir,
-        main_git_dir=None,
-        schema=schema,
-        env_base=dict(env if env is not None else os.environ),
-    ))
+    invocation = adapter.build(
+        BuildRequest(
+            mode="route",
+            prompt=prompt,
+            system_prompt="",
+            model=model,
+            cwd=work_dir,
+            work_dir=work_dir,
+            main_git_dir=None,
+            schema=schema,
+            env_base=dict(env if env is not None else os.environ),
+        )
+    )
     for path, text in invocation.files.items():
         write_text_atomic(path, text)
     result = proc.run_in_group(
-        invocation.argv, cwd=invocation.cwd, env=invocation.env, stdin=invocation.stdin,
+        invocation.argv,
+        cwd=invocation.cwd,
+        env=invocation.env,
+        stdin=invocation.stdin,
         timeout=timeout,
     )
     write_text_atomic(work_dir / "stdout.log", result.stdout)
     write_text_atomic(work_dir / "stderr.log", result.stderr)
     outcome = adapter.parse(
-        result.returncode, result.stdout, result.stderr, timed_out=result.timed_out,
-        output_file_text=invocation.output_text(), mode="route", now=clock.now(),
+        result.returncode,
+        result.stdout,
+        result.stderr,
+        timed_out=result.timed_out,
+        output_file_text=invocation.output_text(),
+        mode="route",
+        now=clock.now(),
     )
     if outcome.error_class in COOLDOWN_CLASSES:
         Cooldowns(paths, clock).record(
-            agent, None, error_class=outcome.error_class or "", reason=f"{why}: {outcome.error_detail}",
+            agent,
+            None,
+            error_class=outcome.error_class or "",
+            reason=f"{why}: {outcome.error_detail}",
             reset_at=outcome.reset_at,
         )
     return Call(outcome, result.timed_out)
@@ -101,14 +114,26 @@ def answer_text(
 ) -> str:
     """The agent's final message for a free-text prompt; AgentUnavailable when none."""
     if agent not in config.agents:
-        raise AgentUnavailable(f"agent {agent!r} is not configured (agents: {', '.join(config.agents)})")
+        raise AgentUnavailable(
+            f"agent {agent!r} is not configured (agents: {', '.join(config.agents)})"
+        )
     blocking = Cooldowns(paths, clock).blocking(agent, model)
     if blocking is not None:
         until = blocking.until.strftime("%Y-%m-%d %H:%M UTC")
         raise AgentUnavailable(f"{agent} is cooling down until {until} ({blocking.reason})")
     try:
-        done = call(paths, clock, config, agent=agent, model=model, prompt=prompt, work_dir=work_dir,
-                    timeout=timeout, why=why, env=env)
+        done = call(
+            paths,
+            clock,
+            config,
+            agent=agent,
+            model=model,
+            prompt=prompt,
+            work_dir=work_dir,
+            timeout=timeout,
+            why=why,
+            env=env,
+        )
     except (CommandNotFound, OSError) as exc:  # the CLI is not installed, not executable
         raise AgentUnavailable(f"cannot run {agent}: {exc}") from exc
     outcome = done.outcome
@@ -119,5 +144,7 @@ def answer_text(
         return text
     if done.timed_out:
         raise AgentUnavailable(f"{agent} gave no answer within {timeout:g}s")
-    raise AgentUnavailable(f"{agent} gave no answer: {outcome.error_class or 'no_result'}: "
-                           f"{outcome.error_detail or 'empty reply'}")
+    raise AgentUnavailable(
+        f"{agent} gave no answer: {outcome.error_class or 'no_result'}: "
+        f"{outcome.error_detail or 'empty reply'}"
+    )

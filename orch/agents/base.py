@@ -46,7 +46,9 @@ def is_github_token_var(name: str) -> bool:
     return upper in GITHUB_TOKEN_VARS or bool(_GITHUB_SECRET_RE.match(upper))
 
 
-def agent_env(base_env: Mapping[str, str], extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def agent_env(
+    base_env: Mapping[str, str], extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """`base_env` plus `extra`, minus every GitHub token variable (also from `extra`)."""
     env = {k: v for k, v in base_env.items() if not is_github_token_var(k)}
     for key, value in (extra or {}).items():
@@ -201,7 +203,9 @@ class Adapter:
     process's output into an AgentOutcome).
     """
 
-    def __init__(self, agent: AgentConfig, config: Config | None = None, *, euid: int | None = None):
+    def __init__(
+        self, agent: AgentConfig, config: Config | None = None, *, euid: int | None = None
+    ):
         self.agent = agent
         self.config = config
         if euid is None:

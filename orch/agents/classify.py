@@ -28,8 +28,17 @@ NO_RESULT = "no_result"
 FAILED = "failed"
 
 ERROR_CLASSES = (
-    AUTH, USAGE_LIMIT, RATE_LIMIT, OVERLOADED, CONTEXT_OVERFLOW, TIMEOUT, STUCK,
-    MISSING_TOOL, INTERACTIVE_PROMPT, NO_RESULT, FAILED,
+    AUTH,
+    USAGE_LIMIT,
+    RATE_LIMIT,
+    OVERLOADED,
+    CONTEXT_OVERFLOW,
+    TIMEOUT,
+    STUCK,
+    MISSING_TOOL,
+    INTERACTIVE_PROMPT,
+    NO_RESULT,
+    FAILED,
 )
 # Classes after which the same agent should not be tried again soon.
 COOLDOWN_CLASSES = (AUTH, USAGE_LIMIT)
@@ -115,7 +124,9 @@ def classify(ev: Evidence, now: datetime | None = None) -> Classification:
     if ev.timed_out:
         return Classification(TIMEOUT, "the agent ran past its wall-clock timeout and was killed")
     if ev.idle_killed:
-        return Classification(STUCK, "the agent produced no output past the idle timeout and was killed")
+        return Classification(
+            STUCK, "the agent produced no output past the idle timeout and was killed"
+        )
 
     if not ev.fatal and ev.exit_code == 0 and ev.has_result:
         return Classification(None)  # retries that recovered, warnings: not failures
@@ -146,18 +157,26 @@ def classify(ev: Evidence, now: datetime | None = None) -> Classification:
             return Classification(MISSING_TOOL, f"required tool not found: {tool}", None)
         if _INTERACTIVE.search(loose):
             line = _matching_line(_INTERACTIVE, loose)
-            return Classification(INTERACTIVE_PROMPT, f"the agent waited for interactive input: {line}")
+            return Classification(
+                INTERACTIVE_PROMPT, f"the agent waited for interactive input: {line}"
+            )
         found = _from_text(_tail(loose))
         if found:
             return _with_reset(found, _matching_line_any(loose) or detail, loose, now)
     if ev.fatal or (text and (ev.exit_code != 0 or not ev.has_result)):
-        what = f"the agent reported an error ({ev.subtype})" if ev.subtype else "the agent reported an error"
+        what = (
+            f"the agent reported an error ({ev.subtype})"
+            if ev.subtype
+            else "the agent reported an error"
+        )
         return Classification(FAILED, detail or what)
     if ev.exit_code != 0:
         reason = detail or f"the agent exited with code {ev.exit_code}"
         if ev.exit_code < 0 or ev.exit_code in (124, 137, 143):
-            reason = f"the agent was killed (exit {ev.exit_code}); {reason}" if detail else (
-                f"the agent was killed (exit {ev.exit_code})"
+            reason = (
+                f"the agent was killed (exit {ev.exit_code}); {reason}"
+                if detail
+                else (f"the agent was killed (exit {ev.exit_code})")
             )
         return Classification(FAILED, reason)
     if not ev.has_result:
@@ -285,8 +304,12 @@ def parse_reset(text: str, now: datetime | None = None) -> datetime | None:
         seconds = 0
         for amount, unit in _UNIT_RE.findall(match.group("spec")):
             unit = unit.lower()
-            scale = 86400 if unit.startswith("d") else 3600 if unit.startswith("h") else (
-                60 if unit.startswith("m") else 1
+            scale = (
+                86400
+                if unit.startswith("d")
+                else 3600
+                if unit.startswith("h")
+                else (60 if unit.startswith("m") else 1)
             )
             seconds += int(amount) * scale
         if seconds:

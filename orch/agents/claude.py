@@ -113,7 +113,9 @@ def sandbox_patterns(main: Path, worktree: Path) -> list[str]:
     ]
 
 
-def parse_claude(output: ProcessOutput, mode: Mode = "run", now: datetime | None = None) -> AgentOutcome:
+def parse_claude(
+    output: ProcessOutput, mode: Mode = "run", now: datetime | None = None
+) -> AgentOutcome:
     stdout = output.stdout
     events = json_events(stdout)
     final: dict[str, Any] | None = None
@@ -135,7 +137,11 @@ def parse_claude(output: ProcessOutput, mode: Mode = "run", now: datetime | None
         elif kind == "user":
             tool_result = event.get("tool_use_result")
             for block in (event.get("message") or {}).get("content") or []:
-                if isinstance(block, dict) and block.get("is_error") and isinstance(tool_result, dict):
+                if (
+                    isinstance(block, dict)
+                    and block.get("is_error")
+                    and isinstance(tool_result, dict)
+                ):
                     failed_commands.append(str(block.get("content") or "")[:300])
 
     final_text = ""
@@ -169,17 +175,17 @@ def parse_claude(output: ProcessOutput, mode: Mode = "run", now: datetime | None
             "fatal": is_error,
             "status_code": status if isinstance(status, int) and is_error else None,
             "messages": tuple([final_text, *errors]) if is_error else (),
-            "subtype": final.get("subtype") if final.get("subtype") != "success" else (
-                "max_turns" if final.get("terminal_reason") == "max_turns" else None
-            ),
+            "subtype": final.get("subtype")
+            if final.get("subtype") != "success"
+            else ("max_turns" if final.get("terminal_reason") == "max_turns" else None),
         }
     elif assistant_text:
         final_text = assistant_text[-1]
     elif not events:
         final_text = stdout.strip()  # text output format (or a CLI that printed no JSON)
 
-    result, problem = (None, "") if evidence_kwargs.get("fatal") else pick_result(
-        mode, structured, final_text
+    result, problem = (
+        (None, "") if evidence_kwargs.get("fatal") else pick_result(mode, structured, final_text)
     )
     if evidence_kwargs.get("fatal"):
         problem = "the agent reported an error"
@@ -194,6 +200,12 @@ def parse_claude(output: ProcessOutput, mode: Mode = "run", now: datetime | None
         **evidence_kwargs,
     )
     return concluded(
-        evidence, now, result=result, usage=usage, final_text=final_text, session_id=session_id,
-        failed_commands=failed_commands, permission_denials=denials,
+        evidence,
+        now,
+        result=result,
+        usage=usage,
+        final_text=final_text,
+        session_id=session_id,
+        failed_commands=failed_commands,
+        permission_denials=denials,
     )

@@ -40,7 +40,13 @@ class CodexAdapter(Adapter):
         output_file = work_dir / LAST_MESSAGE_FILE
         files: dict[Path, str] = {}
         argv: list[str] = [
-            *self.agent.command, "exec", "--json", "-C", str(cwd), "--sandbox", sandbox,
+            *self.agent.command,
+            "exec",
+            "--json",
+            "-C",
+            str(cwd),
+            "--sandbox",
+            sandbox,
             "--skip-git-repo-check",
         ]
         if request.model:
@@ -85,7 +91,9 @@ def worktree_gitdir(worktree: Path, main_git_dir: Path) -> Path | None:
     return main_git_dir / "worktrees" / worktree.name
 
 
-def parse_codex(output: ProcessOutput, mode: Mode = "run", now: datetime | None = None) -> AgentOutcome:
+def parse_codex(
+    output: ProcessOutput, mode: Mode = "run", now: datetime | None = None
+) -> AgentOutcome:
     stdout = output.stdout
     output_file_text = output.output_file_text
     events = json_events(stdout)
@@ -124,13 +132,12 @@ def parse_codex(output: ProcessOutput, mode: Mode = "run", now: datetime | None 
     answer = output_file_text if output_file_text and output_file_text.strip() else final_text
     structured: Any = None
     if answer.strip().startswith("{"):
-
         try:
             structured = json.loads(answer)
         except ValueError:
             structured = None
-    result, problem = (None, "the agent reported an error") if fatal else pick_result(
-        mode, structured, answer
+    result, problem = (
+        (None, "the agent reported an error") if fatal else pick_result(mode, structured, answer)
     )
     # The last failure message is the cause; earlier "Reconnecting..." lines are noise.
     messages_for_class = tuple(errors[-1:] + errors[:-1]) if fatal else tuple(errors)
@@ -146,9 +153,12 @@ def parse_codex(output: ProcessOutput, mode: Mode = "run", now: datetime | None 
         fatal=fatal,
     )
     return concluded(
-        evidence, now, result=result,
+        evidence,
+        now,
+        result=result,
         usage=Usage(tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=None, turns=turns),
-        final_text=answer if answer.strip() else final_text, session_id=thread_id,
+        final_text=answer if answer.strip() else final_text,
+        session_id=thread_id,
         failed_commands=failed_commands,
     )
 

@@ -53,9 +53,11 @@ class CommandAdapter(Adapter):
         if self.agent.output == "json":
             objects = [o for o in json_objects(stdout) if isinstance(o, dict)]
             if objects:
-                structured = objects[-1].get("result", objects[-1]) if isinstance(
-                    objects[-1].get("result"), dict
-                ) else objects[-1]
+                structured = (
+                    objects[-1].get("result", objects[-1])
+                    if isinstance(objects[-1].get("result"), dict)
+                    else objects[-1]
+                )
                 raw = objects[-1].get("usage")
                 if isinstance(raw, dict):
                     usage = Usage(

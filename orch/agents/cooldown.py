@@ -133,7 +133,8 @@ class Cooldowns:
         agent, model = parse_key(spec)
         with self._locked() as entries:
             gone = [
-                c for c in entries.values()
+                c
+                for c in entries.values()
                 if (c.key == key_for(agent, model)) or (model is None and c.agent == agent)
             ]
             for c in gone:
@@ -144,7 +145,8 @@ class Cooldowns:
         """What `clear(spec)` would remove (for --dry-run)."""
         agent, model = parse_key(spec)
         return [
-            c for c in self.all()
+            c
+            for c in self.all()
             if (c.key == key_for(agent, model)) or (model is None and c.agent == agent)
         ]
 
@@ -178,18 +180,22 @@ class Cooldowns:
             yield entries
             now = self.clock.now()
             kept = {k: c for k, c in entries.items() if c.until + FORGET_AFTER > now}
-            write_versioned(self.path, SCHEMA, {
-                "cooldowns": {
-                    k: {
-                        "until": utc_iso(c.until),
-                        "since": utc_iso(c.since),
-                        "reason": c.reason,
-                        "error_class": c.error_class,
-                        "strikes": c.strikes,
+            write_versioned(
+                self.path,
+                SCHEMA,
+                {
+                    "cooldowns": {
+                        k: {
+                            "until": utc_iso(c.until),
+                            "since": utc_iso(c.since),
+                            "reason": c.reason,
+                            "error_class": c.error_class,
+                            "strikes": c.strikes,
+                        }
+                        for k, c in sorted(kept.items())
                     }
-                    for k, c in sorted(kept.items())
-                }
-            })
+                },
+            )
 
 
 def remaining(cooldown: Cooldown, now: datetime) -> str:

@@ -32,19 +32,35 @@ from orch.agents.result import pick_result
 
 CONFIG_ENV = "OPENCODE_CONFIG_CONTENT"
 RUN_PERMISSION: dict[str, Any] = {
-    "bash": "allow", "edit": "allow", "webfetch": "allow", "external_directory": "allow",
+    "bash": "allow",
+    "edit": "allow",
+    "webfetch": "allow",
+    "external_directory": "allow",
 }
 REVIEW_PERMISSION: dict[str, Any] = {
-    "bash": "allow", "edit": "deny", "webfetch": "deny", "external_directory": "deny",
+    "bash": "allow",
+    "edit": "deny",
+    "webfetch": "deny",
+    "external_directory": "deny",
 }
 ROUTE_PERMISSION: dict[str, Any] = {
-    "bash": "deny", "edit": "deny", "webfetch": "deny", "external_directory": "deny",
+    "bash": "deny",
+    "edit": "deny",
+    "webfetch": "deny",
+    "external_directory": "deny",
 }
 
 
 class OpencodeAdapter(Adapter):
     def draft(self, request: BuildRequest) -> Draft:
-        argv: list[str] = [*self.agent.command, "run", "--format", "json", "--dir", str(request.cwd)]
+        argv: list[str] = [
+            *self.agent.command,
+            "run",
+            "--format",
+            "json",
+            "--dir",
+            str(request.cwd),
+        ]
         if request.model:
             argv += ["--model", request.model]
         argv += list(self.agent.extra_args)
@@ -86,7 +102,9 @@ def user_config(env_base: Mapping[str, str] | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def parse_opencode(output: ProcessOutput, mode: Mode = "run", now: datetime | None = None) -> AgentOutcome:
+def parse_opencode(
+    output: ProcessOutput, mode: Mode = "run", now: datetime | None = None
+) -> AgentOutcome:
     stdout, stderr = output.stdout, output.stderr
     events = json_events(stdout)
     session_id: str | None = None
@@ -109,7 +127,9 @@ def parse_opencode(output: ProcessOutput, mode: Mode = "run", now: datetime | No
             turns += 1
             tokens = part.get("tokens") or {}
             cache = tokens.get("cache") or {}
-            tokens_in += as_int(tokens.get("input")) + as_int(cache.get("read")) + as_int(cache.get("write"))
+            tokens_in += (
+                as_int(tokens.get("input")) + as_int(cache.get("read")) + as_int(cache.get("write"))
+            )
             tokens_out += as_int(tokens.get("output")) + as_int(tokens.get("reasoning"))
             part_cost = as_float(part.get("cost"))
             if part_cost is not None:
@@ -125,7 +145,9 @@ def parse_opencode(output: ProcessOutput, mode: Mode = "run", now: datetime | No
                     failed_commands.append(f"{part.get('tool')}: {error}"[:300])
             metadata = state.get("metadata") or {}
             if isinstance(metadata.get("exit"), int) and metadata["exit"] != 0:
-                failed_commands.append(f"{(state.get('input') or {}).get('command')} (exit {metadata['exit']})")
+                failed_commands.append(
+                    f"{(state.get('input') or {}).get('command')} (exit {metadata['exit']})"
+                )
         elif kind == "error":
             fatal = True
             err: dict[str, Any] = event.get("error") or {}
@@ -144,9 +166,11 @@ def parse_opencode(output: ProcessOutput, mode: Mode = "run", now: datetime | No
     final_text = ""
     if texts:
         last_message = texts[-1][0]
-        final_text = "".join(t for m, t in texts if m == last_message) if last_message else texts[-1][1]
-    result, problem = (None, "the agent reported an error") if fatal else pick_result(
-        mode, None, final_text
+        final_text = (
+            "".join(t for m, t in texts if m == last_message) if last_message else texts[-1][1]
+        )
+    result, problem = (
+        (None, "the agent reported an error") if fatal else pick_result(mode, None, final_text)
     )
     evidence = Evidence(
         exit_code=output.exit_code,
@@ -162,10 +186,17 @@ def parse_opencode(output: ProcessOutput, mode: Mode = "run", now: datetime | No
         fatal=fatal,
     )
     usage = Usage(
-        tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost if saw_cost else None,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+        cost_usd=cost if saw_cost else None,
         turns=turns,
     )
     return concluded(
-        evidence, now, result=result, usage=usage, final_text=final_text, session_id=session_id,
+        evidence,
+        now,
+        result=result,
+        usage=usage,
+        final_text=final_text,
+        session_id=session_id,
         failed_commands=failed_commands,
     )

@@ -55,7 +55,9 @@ def cannot_run(config: Config, name: str, env: Mapping[str, str] | None = None) 
     return None
 
 
-def probe(agent: AgentConfig, *, env: Mapping[str, str] | None = None, timeout: float = 15) -> Probe:
+def probe(
+    agent: AgentConfig, *, env: Mapping[str, str] | None = None, timeout: float = 15
+) -> Probe:
     """Locate the CLI and ask it `--version` (first line; a version number when it has one)."""
 
     path = which(agent, env)

@@ -31,8 +31,15 @@ RESULT_SCHEMA: dict[str, Any] = {
         "learnings": _STRINGS,
     },
     "required": [
-        "status", "summary", "reason", "accomplished", "remaining", "blockers",
-        "files_changed", "needs_help", "learnings",
+        "status",
+        "summary",
+        "reason",
+        "accomplished",
+        "remaining",
+        "blockers",
+        "files_changed",
+        "needs_help",
+        "learnings",
     ],
     "additionalProperties": False,
 }
@@ -63,7 +70,10 @@ CHILD_SCHEMA: dict[str, Any] = {
 }
 PLAN_SCHEMA: dict[str, Any] = {
     **RESULT_SCHEMA,
-    "properties": {**RESULT_SCHEMA["properties"], "children": {"type": "array", "items": CHILD_SCHEMA}},
+    "properties": {
+        **RESULT_SCHEMA["properties"],
+        "children": {"type": "array", "items": CHILD_SCHEMA},
+    },
     "required": [*RESULT_SCHEMA["required"], "children"],
 }
 
@@ -150,7 +160,6 @@ def validate_route(obj: Any) -> tuple[dict[str, Any] | None, str]:
 
 def validate(mode: str, obj: Any) -> tuple[dict[str, Any] | None, str]:
     if mode == "review":  # a review verdict (orch.task.verdict), else a plain result
-
         verdict, _ = validate_verdict(obj)
         if verdict is not None:
             return verdict, ""
@@ -187,9 +196,7 @@ def last_json_object(text: str, mode: str = "run") -> dict[str, Any] | None:
     return None
 
 
-def pick_result(
-    mode: str, structured: Any, final_text: str
-) -> tuple[dict[str, Any] | None, str]:
+def pick_result(mode: str, structured: Any, final_text: str) -> tuple[dict[str, Any] | None, str]:
     """Structured output first, else the last valid JSON object of the final text."""
     problem = ""
     if structured is not None:
@@ -201,8 +208,10 @@ def pick_result(
         return found, ""
     if not problem:
         what = "router answer" if mode == "route" else "result object"
-        problem = f"no valid {what} in the agent's output" if final_text.strip() else (
-            f"the agent produced no final message (no {what})"
+        problem = (
+            f"no valid {what} in the agent's output"
+            if final_text.strip()
+            else (f"the agent produced no final message (no {what})")
         )
     return None, problem
 

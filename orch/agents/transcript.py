@@ -64,7 +64,9 @@ def _describe_event(event: dict[str, Any]) -> list[str]:
         return [f"error: {_short(str(event.get('message', '')))}"]
     if kind == "turn.completed":
         usage = event.get("usage") or {}
-        return [f"turn completed ({usage.get('input_tokens', 0)} in / {usage.get('output_tokens', 0)} out)"]
+        return [
+            f"turn completed ({usage.get('input_tokens', 0)} in / {usage.get('output_tokens', 0)} out)"
+        ]
     # opencode
     part = event.get("part")
     if isinstance(part, dict):
@@ -105,7 +107,11 @@ def _codex_item(kind: str, item: dict[str, Any]) -> list[str]:
         if kind == "item.started":
             return [f"🔧 shell: {_short(str(item.get('command', '')))}"]
         code = item.get("exit_code")
-        return [] if code in (0, None) else [f"   ✗ exit {code}: {_short(str(item.get('command', '')))}"]
+        return (
+            []
+            if code in (0, None)
+            else [f"   ✗ exit {code}: {_short(str(item.get('command', '')))}"]
+        )
     if kind != "item.completed":
         return []
     if itype == "agent_message":

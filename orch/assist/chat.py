@@ -47,7 +47,9 @@ ERROR_LINES = 5
 TASKS_CAP = 12000  # characters of the open-task list (a big backlog is cut)
 COMMAND_TIMEOUT = 600
 # What the chat agent may propose (the owner still confirms each command).
-RUNNABLE = frozenset({"task", "tick", "job", "cooldown", "notify", "stats", "agents", "doctor", "log", "config"})
+RUNNABLE = frozenset(
+    {"task", "tick", "job", "cooldown", "notify", "stats", "agents", "doctor", "log", "config"}
+)
 
 
 # --- the sticky agent:model choice -----------------------------------------------------
@@ -114,20 +116,33 @@ def context(paths: Paths, clock: Clock, repo: str, store: Store) -> str:
     """What the chat agent knows: open tasks, running sessions, recent errors, cooldowns,
     today's cost (one open-issues read)."""
     tasks = [Task.from_issue(i) for i in store.list_issues(state="open") if statuses_in(i.labels)]
-    rows = [f"#{t.number} [{t.status.value if t.status else 'needs repair'}] agent: {t.agent or '-'}"
-            f" — {' '.join(t.title.split())}" for t in tasks]
-    lines = [f"Project {repo}. Open tasks ({len(tasks)}):",
-             untrusted_block("open tasks", "\n".join(rows), cap=TASKS_CAP) or "(none)"]
+    rows = [
+        f"#{t.number} [{t.status.value if t.status else 'needs repair'}] agent: {t.agent or '-'}"
+        f" — {' '.join(t.title.split())}"
+        for t in tasks
+    ]
+    lines = [
+        f"Project {repo}. Open tasks ({len(tasks)}):",
+        untrusted_block("open tasks", "\n".join(rows), cap=TASKS_CAP) or "(none)",
+    ]
     running = live(paths, clock)
     lines.append(f"\nRunning sessions on this host ({len(running)}):")
-    lines += [f"- {r.repo}#{r.number}: {r.agent or '?'}/{r.model or 'default'}, attempt {r.attempt}, "
-              f"{int(r.elapsed_s or 0)}s" for r in running] or ["- none"]
-    lines += ["\nRecent errors:", untrusted_block("orch log", "\n".join(recent_errors(paths))) or "(none)"]
+    lines += [
+        f"- {r.repo}#{r.number}: {r.agent or '?'}/{r.model or 'default'}, attempt {r.attempt}, "
+        f"{int(r.elapsed_s or 0)}s"
+        for r in running
+    ] or ["- none"]
+    lines += [
+        "\nRecent errors:",
+        untrusted_block("orch log", "\n".join(recent_errors(paths))) or "(none)",
+    ]
     now = clock.now()
     cooldowns = Cooldowns(paths, clock).active()
     lines.append("\nCooldowns:")
-    lines += [f"- {c.key}: {c.error_class}, {remaining(c, now)} left ({c.reason[:120]})" for c in cooldowns] or [
-        "- none"]
+    lines += [
+        f"- {c.key}: {c.error_class}, {remaining(c, now)} left ({c.reason[:120]})"
+        for c in cooldowns
+    ] or ["- none"]
     lines.append(f"\nCost today (UTC, this host): {budget.money(budget.spent_on(paths, now))}")
     return "\n".join(lines)
 
@@ -157,9 +172,16 @@ class Exchange:
     ran: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"at": self.at, "repo": self.repo, "agent": self.agent, "model": self.model,
-                "message": self.message, "answer": self.answer, "commands": list(self.commands),
-                "ran": list(self.ran)}
+        return {
+            "at": self.at,
+            "repo": self.repo,
+            "agent": self.agent,
+            "model": self.model,
+            "message": self.message,
+            "answer": self.answer,
+            "commands": list(self.commands),
+            "ran": list(self.ran),
+        }
 
 
 def proposed_commands(answer: str) -> list[str]:
@@ -206,13 +228,25 @@ def ask_chat(
 ) -> Exchange:
     """One answer from the chat agent (recorded in the history)."""
     if not message.strip():
-        raise UsageError("say something: orch chat \"what is running?\"")
+        raise UsageError('say something: orch chat "what is running?"')
     agent, model = choice(paths, config)
     prompt = chat_prompt(config, context(paths, clock, repo, store), message, history or [])
     work = paths.state_dir / "chat" / "calls" / clock.now().strftime("%Y%m%dT%H%M%S%f")
-    answer = ask.answer_text(paths, clock, config, agent=agent, model=model, prompt=prompt, work_dir=work,
-                             timeout=config.router.timeout_seconds, why="chat", env=env)
-    exchange = Exchange(utc_iso(clock.now()), repo, agent, model, message, answer, tuple(proposed_commands(answer)))
+    answer = ask.answer_text(
+        paths,
+        clock,
+        config,
+        agent=agent,
+        model=model,
+        prompt=prompt,
+        work_dir=work,
+        timeout=config.router.timeout_seconds,
+        why="chat",
+        env=env,
+    )
+    exchange = Exchange(
+        utc_iso(clock.now()), repo, agent, model, message, answer, tuple(proposed_commands(answer))
+    )
     record(paths, exchange)
     return exchange
 
@@ -235,8 +269,13 @@ def history(paths: Paths, search: str | None = None, limit: int = 20) -> list[Ex
         try:
             data = json.loads(line)
             exchange = Exchange(
-                str(data["at"]), str(data.get("repo", "")), str(data["agent"]), data.get("model"),
-                str(data["message"]), str(data["answer"]), tuple(data.get("commands") or ()),
+                str(data["at"]),
+                str(data.get("repo", "")),
+                str(data["agent"]),
+                data.get("model"),
+                str(data["message"]),
+                str(data["answer"]),
+                tuple(data.get("commands") or ()),
                 tuple(data.get("ran") or ()),
             )
         except (ValueError, KeyError, TypeError):
@@ -247,22 +286,40 @@ def history(paths: Paths, search: str | None = None, limit: int = 20) -> list[Ex
     return found[-limit:]
 
 
-def run_command(command: str, root: Path, config_file: Path | None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def run_command(
+    command: str, root: Path, config_file: Path | None, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Run one confirmed `orch …` command on the same project; what it printed and its exit."""
     argv = shlex.split(command)[1:]
     head = [sys.executable, "-m", "orch", "--project", str(root)]
     if config_file is not None:
         head += ["--config", str(config_file)]
-    done = proc.run([*head, *argv], cwd=root, env=dict(env if env is not None else os.environ),
-                    timeout=COMMAND_TIMEOUT)
-    return {"command": command, "exit_code": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+    done = proc.run(
+        [*head, *argv],
+        cwd=root,
+        env=dict(env if env is not None else os.environ),
+        timeout=COMMAND_TIMEOUT,
+    )
+    return {
+        "command": command,
+        "exit_code": done.returncode,
+        "stdout": done.stdout,
+        "stderr": done.stderr,
+    }
 
 
 def record_ran(paths: Paths, exchange: Exchange, ran: list[dict[str, Any]]) -> Exchange:
     """The exchange with what was run appended to the history (one more line)."""
-    updated = Exchange(exchange.at, exchange.repo, exchange.agent, exchange.model, exchange.message,
-                       exchange.answer, exchange.commands, tuple({"command": r["command"],
-                                                                 "exit_code": r["exit_code"]} for r in ran))
+    updated = Exchange(
+        exchange.at,
+        exchange.repo,
+        exchange.agent,
+        exchange.model,
+        exchange.message,
+        exchange.answer,
+        exchange.commands,
+        tuple({"command": r["command"], "exit_code": r["exit_code"]} for r in ran),
+    )
     _rewrite_last(paths, exchange, updated)
     return updated
 

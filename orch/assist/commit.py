@@ -30,14 +30,36 @@ from orch.errors import OrchError
 from orch.io import git
 from orch.paths import Paths
 
-CC_TYPES = ("feat", "fix", "docs", "style", "refactor", "perf", "test", "build", "ci", "chore", "revert")
+CC_TYPES = (
+    "feat",
+    "fix",
+    "docs",
+    "style",
+    "refactor",
+    "perf",
+    "test",
+    "build",
+    "ci",
+    "chore",
+    "revert",
+)
 CC_SUBJECT = re.compile(r"^(" + "|".join(CC_TYPES) + r")(\([^()\s]+\))?!?: \S.*$")
 SUBJECT_MAX = 72
 TEMPLATE = "commit_message.md"
 DOC_SUFFIXES = (".md", ".rst", ".adoc")
 DOC_NAMES = ("README", "CHANGELOG", "CHANGES", "LICENSE", "CONTRIBUTING", "SECURITY", "AUTHORS")
-BUILD_NAMES = ("pyproject.toml", "setup.py", "setup.cfg", "Makefile", "package.json", "Cargo.toml",
-               "go.mod", "requirements.txt", "Dockerfile", "justfile")
+BUILD_NAMES = (
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "Makefile",
+    "package.json",
+    "Cargo.toml",
+    "go.mod",
+    "requirements.txt",
+    "Dockerfile",
+    "justfile",
+)
 ROOT = "(top)"
 
 
@@ -83,8 +105,12 @@ class Draft:
     source: str  # "agent" | "heuristic" | "given"
 
     def to_json(self) -> dict[str, Any]:
-        return {"message": self.message, "source": self.source, "paths": self.group.paths,
-                "group": self.group.key}
+        return {
+            "message": self.message,
+            "source": self.source,
+            "paths": self.group.paths,
+            "group": self.group.key,
+        }
 
 
 @dataclass(frozen=True)
@@ -138,9 +164,14 @@ def heuristic_message(group: Group) -> str:
     else:
         kind = "chore"
     name = re.sub(r"[^\w.-]+", "-", group.key).strip("-")
-    scope = "" if group.key in (ROOT, "docs", "doc", "tests", "test", kind) or not name else f"({name})"
-    verb = {"added": "add", "deleted": "remove", "renamed": "rename"}.get(next(iter(kinds)), "update") if len(
-        kinds) == 1 else "update"
+    scope = (
+        "" if group.key in (ROOT, "docs", "doc", "tests", "test", kind) or not name else f"({name})"
+    )
+    verb = (
+        {"added": "add", "deleted": "remove", "renamed": "rename"}.get(next(iter(kinds)), "update")
+        if len(kinds) == 1
+        else "update"
+    )
     names = [PurePosixPath(p).name for p in paths]
     what = ", ".join(names) if len(names) <= 3 else f"{len(names)} files"
     subject = f"{kind}{scope}: {verb} {what}"
@@ -175,12 +206,18 @@ def capped(text: str, limit: int) -> tuple[str, bool]:
 
 def _is_doc(path: str) -> bool:
     name = PurePosixPath(path).name
-    return name.endswith(DOC_SUFFIXES) or name.split(".")[0].upper() in DOC_NAMES or path.startswith("docs/")
+    return (
+        name.endswith(DOC_SUFFIXES)
+        or name.split(".")[0].upper() in DOC_NAMES
+        or path.startswith("docs/")
+    )
 
 
 def _is_test(path: str) -> bool:
     name = PurePosixPath(path).name
-    return name.startswith("test_") or "_test." in name or ".test." in name or "/tests/" in f"/{path}"
+    return (
+        name.startswith("test_") or "_test." in name or ".test." in name or "/tests/" in f"/{path}"
+    )
 
 
 # --- git and the agent -----------------------------------------------------------------
@@ -253,27 +290,41 @@ def plan(
         diff, truncated = group_diff(root, group, config.commit_max_diff_bytes)
         try:
             answer = ask.answer_text(
-                paths, clock, config, agent=agent, model=model, work_dir=work / str(index + 1),
+                paths,
+                clock,
+                config,
+                agent=agent,
+                model=model,
+                work_dir=work / str(index + 1),
                 prompt=commit_prompt(config, group, diff, truncated, config.commit_max_diff_bytes),
-                timeout=config.router.timeout_seconds, why="commit message", env=env,
+                timeout=config.router.timeout_seconds,
+                why="commit message",
+                env=env,
             )
         except ask.AgentUnavailable as exc:
-            warnings.append(f"no commit messages from the agent ({exc.message}): using the path heuristic")
+            warnings.append(
+                f"no commit messages from the agent ({exc.message}): using the path heuristic"
+            )
             use_agent = False
             drafts.append(Draft(group, fallback, "heuristic"))
             continue
         drafted = clean_message(answer)
         if drafted is None:
-            warnings.append(f"{agent}'s message for {group.key} is not a Conventional Commits subject: "
-                            "using the path heuristic")
+            warnings.append(
+                f"{agent}'s message for {group.key} is not a Conventional Commits subject: "
+                "using the path heuristic"
+            )
         drafts.append(Draft(group, drafted or fallback, "agent" if drafted else "heuristic"))
     return Plan(tuple(drafts), tuple(warnings))
 
 
 def _stageable(root: Path, group: Group) -> list[str]:
     """The paths `git add` accepts: on disk, or deleted in the work tree only."""
-    return [c.path for c in group.changes if (root / c.path).exists() or (root / c.path).is_symlink()
-            or c.code[1] == "D"]
+    return [
+        c.path
+        for c in group.changes
+        if (root / c.path).exists() or (root / c.path).is_symlink() or c.code[1] == "D"
+    ]
 
 
 def apply(root: Path, drafts: list[Draft]) -> list[Committed]:
@@ -283,6 +334,8 @@ def apply(root: Path, drafts: list[Draft]) -> list[Committed]:
         if draft.source == "given":
             sha = git.commit_everything(root, draft.message)
         else:
-            sha = git.commit_paths(root, draft.group.paths, draft.message, stage=_stageable(root, draft.group))
+            sha = git.commit_paths(
+                root, draft.group.paths, draft.message, stage=_stageable(root, draft.group)
+            )
         made.append(Committed(sha or "", draft.message, tuple(draft.group.paths)))
     return made

@@ -47,10 +47,25 @@ DryRunOpt = Annotated[
 
 # Metavars in words for parameters that name none, by parameter name.
 METAVARS = {
-    "agent": "AGENT", "attempt": "K", "body": "TEXT", "command": "CMD", "complexity": "TIER",
-    "host": "HOST", "job_id": "ID", "key": "KEY", "kind": "TYPE", "label": "LABEL",
-    "lines": "N", "model": "MODEL", "note": "TEXT", "number": "N", "parent": "N",
-    "schedule": "SCHEDULE", "status": "STATUS", "title": "TITLE", "task": "N",
+    "agent": "AGENT",
+    "attempt": "K",
+    "body": "TEXT",
+    "command": "CMD",
+    "complexity": "TIER",
+    "host": "HOST",
+    "job_id": "ID",
+    "key": "KEY",
+    "kind": "TYPE",
+    "label": "LABEL",
+    "lines": "N",
+    "model": "MODEL",
+    "note": "TEXT",
+    "number": "N",
+    "parent": "N",
+    "schedule": "SCHEDULE",
+    "status": "STATUS",
+    "title": "TITLE",
+    "task": "N",
 }
 
 

@@ -38,11 +38,18 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
         emit_json({"schema": 1, "boards": [b.to_json() for b in boards]})
         return
     if not boards:
-        d.console.note(f"{project.repo.split('/')[0]} has no Projects V2 board; create one on GitHub")
+        d.console.note(
+            f"{project.repo.split('/')[0]} has no Projects V2 board; create one on GitHub"
+        )
         return
     linked = project.config.gh.project_id
     rows = [
-        [b.id, f"#{b.number}", b.title + ("  (closed)" if b.closed else ""), "linked" if b.id == linked else ""]
+        [
+            b.id,
+            f"#{b.number}",
+            b.title + ("  (closed)" if b.closed else ""),
+            "linked" if b.id == linked else "",
+        ]
         for b in boards
     ]
     d.console.table(rows, header=["id", "number", "title", "linked"])
@@ -51,7 +58,9 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
 @app.command("link")
 def link(
     ctx: typer.Context,
-    board_id: Annotated[str, typer.Argument(metavar="ID", help="The board id (PVT_…), from `board list`.")],
+    board_id: Annotated[
+        str, typer.Argument(metavar="ID", help="The board id (PVT_…), from `board list`.")
+    ],
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
 ) -> None:
@@ -68,7 +77,9 @@ def link(
         emit_json(emit)
         return
     prefix = "would: " if dry_run else ""
-    d.console.out(f"{prefix}linked board #{info.board.number} {info.board.title} ({info.board.id}) in {path}")
+    d.console.out(
+        f"{prefix}linked board #{info.board.number} {info.board.title} ({info.board.id}) in {path}"
+    )
     _render_columns(d, info)
 
 
@@ -120,7 +131,9 @@ def _render_columns(d: Deps, info: BoardInfo) -> None:
     for column in COLUMNS:
         statuses = ", ".join(s.value for s, c in COLUMN_OF.items() if c == column)
         option = info.mapping.get(column)
-        rows.append([column, statuses, f"-> {names.get(option, option)}" if option else "-> (no option)"])
+        rows.append(
+            [column, statuses, f"-> {names.get(option, option)}" if option else "-> (no option)"]
+        )
     d.console.table(rows, header=["column", "statuses", "option"])
 
 
@@ -142,4 +155,6 @@ def sync(ctx: typer.Context, dry_run: DryRunOpt = False, json: JsonOpt = False) 
     prefix = "would: " if dry_run else ""
     for c in moved:
         d.console.out(f"{prefix}{c.action} #{c.number} -> {c.option}  {c.title}")
-    d.console.note(f"{len(changes)} open task(s), {len(moved)} {'to change' if dry_run else 'changed'}")
+    d.console.note(
+        f"{len(changes)} open task(s), {len(moved)} {'to change' if dry_run else 'changed'}"
+    )

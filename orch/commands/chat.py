@@ -24,11 +24,19 @@ def command(
     ctx: typer.Context,
     message: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[MESSAGE]...", help="The message; none starts a REPL; `history` lists past ones."),
+        typer.Argument(
+            metavar="[MESSAGE]...",
+            help="The message; none starts a REPL; `history` lists past ones.",
+        ),
     ] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Run proposed commands without asking.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Run proposed commands without asking.")
+    ] = False,
     search: Annotated[
-        str | None, typer.Option("--search", metavar="TEXT", help="With `history`: only exchanges holding TEXT.")
+        str | None,
+        typer.Option(
+            "--search", metavar="TEXT", help="With `history`: only exchanges holding TEXT."
+        ),
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -81,7 +89,9 @@ def _ask(d: Deps, text: str, earlier: list[Exchange]) -> Exchange:
     from orch.assist.chat import ask_chat
 
     project = d.project()
-    return ask_chat(d.paths, d.clock, project.config, project.repo, d.store(project), text, history=earlier)
+    return ask_chat(
+        d.paths, d.clock, project.config, project.repo, d.store(project), text, history=earlier
+    )
 
 
 def _once(d: Deps, text: str, yes: bool, json_out: bool) -> None:
@@ -134,7 +144,9 @@ def _repl(d: Deps, yes: bool) -> None:
 
     config = d.project().config
     agent, model = choice(d.paths, config)
-    d.console.note(f"orch chat with {agent}{':' + model if model else ''} — /help for commands, /quit to leave")
+    d.console.note(
+        f"orch chat with {agent}{':' + model if model else ''} — /help for commands, /quit to leave"
+    )
     earlier: list[Exchange] = []
     while True:
         sys.stderr.write("orch> ")

@@ -17,12 +17,21 @@ if TYPE_CHECKING:
 
 def command(
     ctx: typer.Context,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the planned commits and make none.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Accept every drafted message without asking.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the planned commits and make none.")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Accept every drafted message without asking.")
+    ] = False,
     message: Annotated[
-        str | None, typer.Option("-m", "--message", metavar="MSG", help="One commit of everything with this message.")
+        str | None,
+        typer.Option(
+            "-m", "--message", metavar="MSG", help="One commit of everything with this message."
+        ),
     ] = None,
-    no_llm: Annotated[bool, typer.Option("--no-llm", help="Path heuristic messages; no agent call.")] = False,
+    no_llm: Annotated[
+        bool, typer.Option("--no-llm", help="Path heuristic messages; no agent call.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Group staged, unstaged and untracked changes by path into logical commits and draft
@@ -47,7 +56,9 @@ def command(
     if root is None:
         raise UsageError(f"{d.cwd} is not inside a git work tree: run orch commit in your checkout")
     # An orch project's config when this checkout is one; else the global config alone.
-    config = d.project().config if d.project_spec or (root / ".orch.yml").exists() else d.global_config()
+    config = (
+        d.project().config if d.project_spec or (root / ".orch.yml").exists() else d.global_config()
+    )
     plan = commit.plan(d.paths, d.clock, config, root, use_agent=not no_llm, message=message)
     for warning in plan.warnings:
         d.console.warn(warning)
@@ -60,8 +71,10 @@ def command(
     drafts = list(plan.drafts)
     if not yes and message is None:
         if not sys.stdin.isatty():
-            raise UsageError("not a terminal: pass --yes to accept the drafted messages, "
-                             "or --dry-run to see them")
+            raise UsageError(
+                "not a terminal: pass --yes to accept the drafted messages, "
+                "or --dry-run to see them"
+            )
         drafts = _review(d, drafts)
     made = commit.apply(root, drafts)
     if json_out:
@@ -78,7 +91,9 @@ def _show(d: Deps, drafts: tuple[Draft, ...], json_out: bool, *, dry_run: bool) 
         emit_json({"dry_run": dry_run, "commits": [x.to_json() for x in drafts]})
         return
     for draft in drafts:
-        d.console.out(f"would commit\t{draft.message.splitlines()[0]}\t{' '.join(draft.group.paths)}")
+        d.console.out(
+            f"would commit\t{draft.message.splitlines()[0]}\t{' '.join(draft.group.paths)}"
+        )
 
 
 def _review(d: Deps, drafts: list[Draft]) -> list[Draft]:
@@ -89,15 +104,24 @@ def _review(d: Deps, drafts: list[Draft]) -> list[Draft]:
 
     kept: list[Draft] = []
     for index, draft in enumerate(drafts, 1):
-        typer.echo(f"\n[{index}/{len(drafts)}] {', '.join(draft.group.paths)}\n  {draft.message}", err=True)
+        typer.echo(
+            f"\n[{index}/{len(drafts)}] {', '.join(draft.group.paths)}\n  {draft.message}", err=True
+        )
         while True:
-            answer = typer.prompt("[a]ccept, [e]dit, [r]eject, [q]uit", default="a", err=True).strip().lower()
+            answer = (
+                typer.prompt("[a]ccept, [e]dit, [r]eject, [q]uit", default="a", err=True)
+                .strip()
+                .lower()
+            )
             if answer in ("a", "accept"):
                 kept.append(draft)
             elif answer in ("e", "edit"):
                 edited = typer.prompt("message", default=draft.message, err=True).strip()
                 if clean_message(edited) is None:
-                    typer.echo("  not a Conventional Commits subject (type(scope): summary); try again", err=True)
+                    typer.echo(
+                        "  not a Conventional Commits subject (type(scope): summary); try again",
+                        err=True,
+                    )
                     continue
                 kept.append(replace(draft, message=edited))
             elif answer in ("q", "quit"):

@@ -14,9 +14,7 @@ COMPLETE_VAR = "_ORCH_COMPLETE"
 
 
 def command(
-    shell: Annotated[
-        str, typer.Argument(metavar="SHELL", help="The shell: bash, zsh or fish.")
-    ],
+    shell: Annotated[str, typer.Argument(metavar="SHELL", help="The shell: bash, zsh or fish.")],
 ) -> None:
     from typer._completion_shared import get_completion_script
 

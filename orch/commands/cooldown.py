@@ -36,7 +36,12 @@ def list_(ctx: typer.Context, json_: JsonOpt = False) -> None:
 @app.command("clear")
 def clear(
     ctx: typer.Context,
-    spec: Annotated[str, typer.Argument(metavar="AGENT[:MODEL]", help="An agent (all its models) or one agent:model.")],
+    spec: Annotated[
+        str,
+        typer.Argument(
+            metavar="AGENT[:MODEL]", help="An agent (all its models) or one agent:model."
+        ),
+    ],
     dry_run: DryRunOpt = False,
 ) -> None:
     """End a cooldown now: AGENT (and all its models) or AGENT:MODEL."""

@@ -35,7 +35,7 @@ HELP: dict[str, tuple[str, tuple[str, ...]]] = {
         "Print a shell completion script (bash, zsh, fish).",
         (
             "orch completion bash > ~/.local/share/bash-completion/completions/orch",
-            "orch completion zsh > \"${fpath[1]}/_orch\"",
+            'orch completion zsh > "${fpath[1]}/_orch"',
             "orch completion fish > ~/.config/fish/completions/orch.fish",
         ),
     ),
@@ -147,7 +147,7 @@ HELP: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "notify": (
         "Send a message through every notification channel.",
-        ("orch notify 'deploy finished'", "orch notify \"$(date): nightly run done\""),
+        ("orch notify 'deploy finished'", 'orch notify "$(date): nightly run done"'),
     ),
     "prune": (
         "Remove worktrees and branches of finished tasks.",
@@ -172,7 +172,10 @@ HELP: dict[str, tuple[str, tuple[str, ...]]] = {
             "orch job add @daily 'Nightly lint' --type bash --command 'make lint'",
         ),
     ),
-    "job list": ("List jobs with their last and next run.", ("orch job list", "orch job list --json")),
+    "job list": (
+        "List jobs with their last and next run.",
+        ("orch job list", "orch job list --json"),
+    ),
     "job info": ("Show one job, its last and next run.", ("orch job info triage-new-bugs",)),
     "job remove": ("Remove a job (its past tasks stay).", ("orch job remove triage-new-bugs",)),
     "job enable": ("Enable a job from its next slot.", ("orch job enable triage-new-bugs",)),
@@ -247,7 +250,10 @@ HELP: dict[str, tuple[str, tuple[str, ...]]] = {
         "Show the configuration and where it lives.",
         ("orch config show", "orch config get workflow.max_parallel"),
     ),
-    "config get": ("Print one merged configuration value.", ("orch config get workflow.max_parallel",)),
+    "config get": (
+        "Print one merged configuration value.",
+        ("orch config get workflow.max_parallel",),
+    ),
     "config show": (
         "Print the merged configuration.",
         ("orch config show", "orch config show --jq '.agents | keys'"),

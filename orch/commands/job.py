@@ -24,7 +24,8 @@ app = group(
 )
 
 GlobalOpt = Annotated[
-    bool, typer.Option("--global", help="Edit the global config.yml instead of the project's .orch.yml.")
+    bool,
+    typer.Option("--global", help="Edit the global config.yml instead of the project's .orch.yml."),
 ]
 JobIdArg = Annotated[str, typer.Argument(metavar="ID", help="The job's id.")]
 
@@ -49,7 +50,9 @@ def _render_edit(d: Deps, edit: JobsEdit, dry_run: bool, json: bool) -> None:
 
     job_id = str(edit.job.get("id"))
     if json:
-        emit_json({"action": edit.action, "job": edit.job, "file": str(edit.path), "dry_run": dry_run})
+        emit_json(
+            {"action": edit.action, "job": edit.job, "file": str(edit.path), "dry_run": dry_run}
+        )
         return
     if dry_run:
         from orch.jobs.edit import jobs_block
@@ -60,7 +63,9 @@ def _render_edit(d: Deps, edit: JobsEdit, dry_run: bool, json: bool) -> None:
     if edit.action == "added":
         d.console.out(job_id)
     elif edit.action == "unchanged":
-        d.console.note(f"job {job_id} is already {'enabled' if edit.job.get('enabled', True) else 'disabled'}")
+        d.console.note(
+            f"job {job_id} is already {'enabled' if edit.job.get('enabled', True) else 'disabled'}"
+        )
     else:
         d.console.out(f"{edit.action} {job_id}")
 
@@ -81,24 +86,57 @@ def _find_or_hint(d: Deps, global_: bool, job_id: str, plan: object) -> JobsEdit
             ids = {str(j.get("id")) for j in read_raw(other)[2]}
             if job_id in ids:
                 flag = "without --global" if global_ else "with --global"
-                raise NotFound(f"job {job_id!r} is defined in {other}: run the command {flag}") from None
+                raise NotFound(
+                    f"job {job_id!r} is defined in {other}: run the command {flag}"
+                ) from None
         raise
 
 
 @app.command("add")
 def add(
     ctx: typer.Context,
-    schedule: Annotated[str, typer.Argument(help="5-field cron ('*/5 * * * *') or @hourly/@daily/@weekly/@monthly/@yearly.")],
-    title: Annotated[str, typer.Argument(help="Title of the tasks it creates (dated), or a name for a bash job.")],
-    body: Annotated[str | None, typer.Option("--body", help="Body of the tasks it creates.")] = None,
-    label: Annotated[list[str] | None, typer.Option("--label", help="Extra label on its tasks (repeatable).")] = None,
-    agent: Annotated[str | None, typer.Option("--agent", help="Agent for its tasks (skips the router).")] = None,
-    internal: Annotated[bool, typer.Option("--internal", help="Its tasks are internal (iN): no GitHub issue.")] = False,
-    job_id: Annotated[str | None, typer.Option("--id", help="Job id (default: from the title).")] = None,
-    kind: Annotated[str, typer.Option("--type", help="task (create an issue) or bash (run --command).")] = "task",
-    command: Annotated[str | None, typer.Option("--command", help="Shell command of a bash job (run in the project directory).")] = None,
-    timeout: Annotated[int | None, typer.Option("--timeout", metavar="S", help="Timeout of a bash job in seconds (default 600).")] = None,
-    timezone: Annotated[str, typer.Option("--timezone", metavar="TZ", help="IANA time zone of the schedule.")] = "UTC",
+    schedule: Annotated[
+        str,
+        typer.Argument(
+            help="5-field cron ('*/5 * * * *') or @hourly/@daily/@weekly/@monthly/@yearly."
+        ),
+    ],
+    title: Annotated[
+        str, typer.Argument(help="Title of the tasks it creates (dated), or a name for a bash job.")
+    ],
+    body: Annotated[
+        str | None, typer.Option("--body", help="Body of the tasks it creates.")
+    ] = None,
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="Extra label on its tasks (repeatable).")
+    ] = None,
+    agent: Annotated[
+        str | None, typer.Option("--agent", help="Agent for its tasks (skips the router).")
+    ] = None,
+    internal: Annotated[
+        bool, typer.Option("--internal", help="Its tasks are internal (iN): no GitHub issue.")
+    ] = False,
+    job_id: Annotated[
+        str | None, typer.Option("--id", help="Job id (default: from the title).")
+    ] = None,
+    kind: Annotated[
+        str, typer.Option("--type", help="task (create an issue) or bash (run --command).")
+    ] = "task",
+    command: Annotated[
+        str | None,
+        typer.Option(
+            "--command", help="Shell command of a bash job (run in the project directory)."
+        ),
+    ] = None,
+    timeout: Annotated[
+        int | None,
+        typer.Option(
+            "--timeout", metavar="S", help="Timeout of a bash job in seconds (default 600)."
+        ),
+    ] = None,
+    timezone: Annotated[
+        str, typer.Option("--timezone", metavar="TZ", help="IANA time zone of the schedule.")
+    ] = "UTC",
     global_: GlobalOpt = False,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
@@ -161,13 +199,18 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     header = ["id", "type", "schedule", "tz", "enabled", "last run", "result", "next run"]
     rows: list[list[str]] = []
     for v in views:
-        rows.append([
-            v.job.id, v.job.type, v.job.schedule, v.job.timezone,
-            "yes" if v.job.enabled else "no",
-            _when(v.run.last_run if v.run else None),
-            (v.run.result if v.run else "") or "-",
-            _when(v.next_run),
-        ])
+        rows.append(
+            [
+                v.job.id,
+                v.job.type,
+                v.job.schedule,
+                v.job.timezone,
+                "yes" if v.job.enabled else "no",
+                _when(v.run.last_run if v.run else None),
+                (v.run.result if v.run else "") or "-",
+                _when(v.next_run),
+            ]
+        )
     d.console.table(rows, header=header)
 
 
@@ -188,8 +231,23 @@ def info(
         return
     data = view.to_json()
     last = data.pop("last") or {}
-    for key in ("id", "type", "schedule", "timezone", "enabled", "title", "body", "labels",
-                "agent", "internal", "command", "timeout_seconds", "created_at", "source", "next_run"):
+    for key in (
+        "id",
+        "type",
+        "schedule",
+        "timezone",
+        "enabled",
+        "title",
+        "body",
+        "labels",
+        "agent",
+        "internal",
+        "command",
+        "timeout_seconds",
+        "created_at",
+        "source",
+        "next_run",
+    ):
         value = data[key]
         if value in (None, "", []) and key not in ("enabled",):
             continue
@@ -234,7 +292,9 @@ def _forget(d: Deps, job_id: str) -> None:
         forget_run(d.paths, d.project().repo, job_id)
 
 
-def _set_enabled(ctx: typer.Context, job_id: str, enabled: bool, global_: bool, dry_run: bool, json: bool) -> None:
+def _set_enabled(
+    ctx: typer.Context, job_id: str, enabled: bool, global_: bool, dry_run: bool, json: bool
+) -> None:
     import contextlib
 
     from orch.errors import OrchError

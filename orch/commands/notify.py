@@ -30,7 +30,9 @@ def command(
 
     d = deps(ctx)
     if not text.strip():
-        raise UsageError('nothing to send: give the message text, e.g. orch notify "deploy finished"')
+        raise UsageError(
+            'nothing to send: give the message text, e.g. orch notify "deploy finished"'
+        )
     log.setup(d.paths)
     root = None
     if d.project_spec or find_root(d.cwd) is not None:
@@ -48,7 +50,11 @@ def command(
         emit_json({"sent": [s.to_json() for s in sent]})
     else:
         for delivery in sent:
-            d.console.out(f"{delivery.channel}\t{'sent' if delivery.ok else 'failed (see orch log)'}")
+            d.console.out(
+                f"{delivery.channel}\t{'sent' if delivery.ok else 'failed (see orch log)'}"
+            )
     failed = [s.channel for s in sent if not s.ok]
     if failed:
-        raise OrchError(f"not delivered through {', '.join(failed)} (the reason is in the orch log)")
+        raise OrchError(
+            f"not delivered through {', '.join(failed)} (the reason is in the orch log)"
+        )

@@ -58,8 +58,13 @@ def _render(d: Deps, report: ServiceReport, json: bool) -> None:
 @app.command("install")
 def install(
     ctx: typer.Context,
-    interval: Annotated[int, typer.Option("--interval", metavar="S", help="Seconds between ticks.")] = 60,
-    cron: Annotated[bool, typer.Option("--cron", help="Install a crontab line instead of a systemd/launchd unit.")] = False,
+    interval: Annotated[
+        int, typer.Option("--interval", metavar="S", help="Seconds between ticks.")
+    ] = 60,
+    cron: Annotated[
+        bool,
+        typer.Option("--cron", help="Install a crontab line instead of a systemd/launchd unit."),
+    ] = False,
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
 ) -> None:
@@ -135,5 +140,6 @@ def stop(ctx: typer.Context, dry_run: DryRunOpt = False, json: JsonOpt = False) 
 
     d = deps(ctx)
     _render(d, start_stop(_host(d), False, dry_run=dry_run), json)
+
 
 app.command("prune", help=prune.__doc__)(prune.command)  # the same as `orch prune`

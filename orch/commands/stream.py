@@ -17,10 +17,12 @@ COLOURS = ("36", "33", "35", "32", "34", "91", "96", "93")
 def command(
     ctx: typer.Context,
     tasks: Annotated[
-        list[int] | None, typer.Argument(metavar="[N]...", help="Only these tasks (of this project).")
+        list[int] | None,
+        typer.Argument(metavar="[N]...", help="Only these tasks (of this project)."),
     ] = None,
     follow: Annotated[
-        bool, typer.Option("-f", "--follow", help="Keep waiting for new sessions after all have ended.")
+        bool,
+        typer.Option("-f", "--follow", help="Keep waiting for new sessions after all have ended."),
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:

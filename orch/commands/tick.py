@@ -47,8 +47,9 @@ def command(
 
     d = deps(ctx)
     narrator = WaitNarrator(d.console, live=sys.stderr.isatty())
-    options = TickOptions(dry_run=dry_run, wait=wait, only=tuple(only or ()),
-                          wait_heartbeat=narrator.heartbeat)
+    options = TickOptions(
+        dry_run=dry_run, wait=wait, only=tuple(only or ()), wait_heartbeat=narrator.heartbeat
+    )
 
     def show(action: Action) -> None:
         if json:

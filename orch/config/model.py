@@ -246,7 +246,9 @@ class NotifyConfig:
 
     @property
     def configured(self) -> bool:
-        return bool(self.command or self.slack_webhook_url or self.discord_webhook_url or self.telegram)
+        return bool(
+            self.command or self.slack_webhook_url or self.discord_webhook_url or self.telegram
+        )
 
 
 @dataclass(frozen=True)
@@ -279,7 +281,11 @@ class Config:
         """The agent for a task that names none: fallback executor, router agent, then
         the first configured one, skipping disabled agents."""
         for candidate in (self.router.fallback_executor, self.router.agent, *self.agents):
-            if candidate and candidate in self.agents and candidate not in self.router.disabled_agents:
+            if (
+                candidate
+                and candidate in self.agents
+                and candidate not in self.router.disabled_agents
+            ):
                 return candidate
         return None
 
@@ -658,15 +664,20 @@ def _notify(v: _Validator) -> NotifyConfig:
         token_env = v.value((*path, "token_env"))
         if not isinstance(token_env, str) or not _ENV_NAME_RE.match(token_env):
             # never echo the value: it may be the token itself, pasted by mistake
-            raise v.fail((*path, "token_env"), "must be the NAME of the environment variable "
-                         "holding the bot token (the token itself never goes in a file)")
+            raise v.fail(
+                (*path, "token_env"),
+                "must be the NAME of the environment variable "
+                "holding the bot token (the token itself never goes in a file)",
+            )
         chat = v.value((*path, "chat_id"))
         if isinstance(chat, bool) or not isinstance(chat, str | int) or not str(chat).strip():
             raise v.fail((*path, "chat_id"), "must be the chat id (a number or @channelname)")
         api_url = v.string((*path, "api_url"), optional=True) or TELEGRAM_API_URL
         if not api_url.startswith(("https://", "http://")):
             raise v.fail((*path, "api_url"), "must be an http(s) URL")
-        telegram = TelegramConfig(token_env=token_env, chat_id=str(chat), api_url=api_url.rstrip("/"))
+        telegram = TelegramConfig(
+            token_env=token_env, chat_id=str(chat), api_url=api_url.rstrip("/")
+        )
     return NotifyConfig(
         command=tuple(command) if isinstance(command, list) else command,
         slack_webhook_url=urls["slack_webhook_url"],
@@ -683,8 +694,6 @@ def router_model(model_map: Mapping[str, Mapping[str, str]], agent: str) -> str 
         if model:
             return model
     return None
-
-
 
 
 def _app(v: _Validator) -> AppConfig | None:
@@ -914,7 +923,10 @@ def schedule_problem(schedule: str) -> str | None:
 
 
 _CRON_FIELDS = (
-    ("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12),
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
     ("day of week", 0, 7),
 )
 

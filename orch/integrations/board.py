@@ -327,7 +327,9 @@ def _configured_id(config: Config) -> str:
 # -------------------------------------------------------------------------- link / fix
 
 
-def link_board(store: Store, config_file: Path, board_id: str, *, dry_run: bool = False) -> BoardInfo:
+def link_board(
+    store: Store, config_file: Path, board_id: str, *, dry_run: bool = False
+) -> BoardInfo:
     """Write gh.project_id and gh.project_status_field_id (and the option map) into
     `.orch.yml`, keeping the rest of the file."""
     board, status = read_board(_gh(store), board_id)
@@ -337,7 +339,6 @@ def link_board(store: Store, config_file: Path, board_id: str, *, dry_run: bool 
         )
     mapping = resolve_map(status.options, {}, {})
     if not dry_run:
-
         set_nested(config_file, ("gh", "project_id"), board.id)
         set_nested(config_file, ("gh", "project_status_field_id"), status.id)
         if mapping:
@@ -353,7 +354,9 @@ def link_board(store: Store, config_file: Path, board_id: str, *, dry_run: bool 
     )
 
 
-def fix_board(store: Store, config: Config, config_file: Path, *, dry_run: bool = False) -> BoardInfo:
+def fix_board(
+    store: Store, config: Config, config_file: Path, *, dry_run: bool = False
+) -> BoardInfo:
     """`info --fix`: fill gh.project_status_map (and the field id) from the option names."""
     info = board_info(store, config)
     if info.field is None:
@@ -361,7 +364,6 @@ def fix_board(store: Store, config: Config, config_file: Path, *, dry_run: bool 
             f"board {info.board.title!r} has no single-select field named Status; add one on GitHub"
         )
     if not dry_run:
-
         set_nested(config_file, ("gh", "project_status_field_id"), info.field.id)
         set_nested(config_file, ("gh", "project_status_map"), dict(info.mapping))
     info.configured_field = info.field.id
@@ -489,7 +491,6 @@ class Board:
         if self._items is None:
             self._items = {}
             if self.cache_file is not None:
-
                 data = read_json(self.cache_file) or {}
                 saved = data.get(self.project_id) if isinstance(data, dict) else None
                 if isinstance(saved, dict):
@@ -568,10 +569,13 @@ def sync_board(
     assert board is not None
     _, status_field = read_board(_gh(store), board_id)
     if status_field is None:
-        raise BoardError("the linked board has no single-select field named Status; add one on GitHub")
+        raise BoardError(
+            "the linked board has no single-select field named Status; add one on GitHub"
+        )
     field_id = config.gh.project_status_field_id or status_field.id
-    mapping = resolve_map(status_field.options, config.gh.project_status_names,
-                          config.gh.project_status_map)
+    mapping = resolve_map(
+        status_field.options, config.gh.project_status_names, config.gh.project_status_map
+    )
     names = dict(status_field.options)
     current = {content: (item, option) for item, content, _, option in board.items()}
     changes: list[SyncChange] = []

@@ -126,7 +126,9 @@ def send_all(
     timeout = TIMEOUT_SECONDS if timeout is None else timeout
     sent: list[Delivery] = []
     if config.command:
-        sent.append(Delivery("command", send(config.command, event, cwd=cwd, timeout=timeout, env=environ)))
+        sent.append(
+            Delivery("command", send(config.command, event, cwd=cwd, timeout=timeout, env=environ))
+        )
     text = message_text(event)
     if config.slack_webhook_url:
         ok = post_json("slack", config.slack_webhook_url, {"text": text}, timeout)
@@ -144,7 +146,10 @@ def _telegram(config: NotifyConfig, text: str, env: Mapping[str, str], timeout: 
     assert telegram is not None
     token = env.get(telegram.token_env, "").strip()
     if not token:
-        log.warning("notify (telegram): the bot token variable %s is not set; nothing sent", telegram.token_env)
+        log.warning(
+            "notify (telegram): the bot token variable %s is not set; nothing sent",
+            telegram.token_env,
+        )
         return False
     url = f"{telegram.api_url}/bot{token}/sendMessage"
     body = {"chat_id": telegram.chat_id, "text": text[:4096]}
@@ -158,7 +163,9 @@ def post_json(
     the channel's name, never the URL (a webhook URL or bot URL is a credential)."""
     data = json.dumps(dict(body), ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(
-        url, data=data, method="POST",
+        url,
+        data=data,
+        method="POST",
         headers={"Content-Type": "application/json", "User-Agent": "orch-notify"},
     )
     try:

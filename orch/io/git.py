@@ -155,7 +155,7 @@ def worktree_paths(root: Path | str) -> list[Path]:
     """Every worktree the repository knows about (the main checkout first)."""
     result = git("worktree", "list", "--porcelain", cwd=root, check=False)
     return [
-        Path(line[len("worktree "):])
+        Path(line[len("worktree ") :])
         for line in result.stdout.splitlines()
         if line.startswith("worktree ")
     ]
@@ -215,13 +215,23 @@ def push_branch(
 ) -> None:
     """`git push -u REMOTE BRANCH` with git's own credential setup (never a token in a URL);
     `env` adds variables for this one git process (the App's scoped auth header)."""
-    git("push", "--quiet", "-u", remote, f"{branch}:refs/heads/{branch}", cwd=path, env=env,
-        timeout=600)
+    git(
+        "push",
+        "--quiet",
+        "-u",
+        remote,
+        f"{branch}:refs/heads/{branch}",
+        cwd=path,
+        env=env,
+        timeout=600,
+    )
 
 
 def remote_branch_sha(path: Path | str, branch: str, remote: str = "origin") -> str | None:
     """The sha of `branch` on the remote (asks the remote, not the local tracking ref)."""
-    result = git("ls-remote", "--heads", remote, f"refs/heads/{branch}", cwd=path, check=False, timeout=60)
+    result = git(
+        "ls-remote", "--heads", remote, f"refs/heads/{branch}", cwd=path, check=False, timeout=60
+    )
     for line in result.stdout.splitlines():
         sha, _, ref = line.partition("\t")
         if ref == f"refs/heads/{branch}":
@@ -232,7 +242,11 @@ def remote_branch_sha(path: Path | str, branch: str, remote: str = "origin") -> 
 def local_branches(root: Path | str, prefix: str = "") -> list[str]:
     """Local branch names starting with `prefix`, sorted."""
     result = git("for-each-ref", "--format=%(refname)", "refs/heads/", cwd=root, check=False)
-    names = [line.strip().removeprefix("refs/heads/") for line in result.stdout.splitlines() if line.strip()]
+    names = [
+        line.strip().removeprefix("refs/heads/")
+        for line in result.stdout.splitlines()
+        if line.strip()
+    ]
     return sorted(n for n in names if n.startswith(prefix))
 
 
@@ -242,7 +256,15 @@ def on_a_remote(root: Path | str, ref: str) -> bool:
     sha = rev_parse(root, ref)
     if sha is None:
         return False
-    result = git("for-each-ref", "--contains", sha, "--format=%(refname)", "refs/remotes/", cwd=root, check=False)
+    result = git(
+        "for-each-ref",
+        "--contains",
+        sha,
+        "--format=%(refname)",
+        "refs/remotes/",
+        cwd=root,
+        check=False,
+    )
     return result.ok and bool(result.stdout.strip())
 
 
@@ -256,11 +278,17 @@ def default_branch(root: Path | str) -> str:
     if head.ok and head.stdout.strip().startswith("origin/"):
         return head.stdout.strip().removeprefix("origin/")
     for candidate in ("main", "master"):
-        if git("rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{candidate}", cwd=root, check=False).ok:
+        if git(
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            f"refs/remotes/origin/{candidate}",
+            cwd=root,
+            check=False,
+        ).ok:
             return candidate
     current = git("symbolic-ref", "--short", "HEAD", cwd=root, check=False)
     return current.stdout.strip() if current.ok and current.stdout.strip() else "main"
-
 
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree
@@ -292,10 +320,14 @@ def status_entries(root: Path | str) -> list[tuple[str, str, str | None]]:
 def diff_worktree(root: Path | str, paths: list[str]) -> str:
     """What the work tree changed in `paths` since HEAD (staged and unstaged), as text."""
     base = "HEAD" if rev_parse(root, "HEAD") else EMPTY_TREE
-    return git("diff", "--no-color", "--no-ext-diff", base, "--", *paths, cwd=root, env=_LITERAL).stdout
+    return git(
+        "diff", "--no-color", "--no-ext-diff", base, "--", *paths, cwd=root, env=_LITERAL
+    ).stdout
 
 
-def commit_paths(root: Path | str, paths: list[str], message: str, *, stage: list[str]) -> str | None:
+def commit_paths(
+    root: Path | str, paths: list[str], message: str, *, stage: list[str]
+) -> str | None:
     """Stage `stage` as it is in the work tree, then commit only `paths` (other staged
     changes stay staged), with the user's own identity and hooks; the new sha. `stage`
     leaves out paths git no longer has anywhere (a staged deletion, a rename's old name):
@@ -355,8 +387,15 @@ def commit_fields(path: Path | str, sha: str) -> tuple[str, str]:
 def commit_patch(path: Path | str, sha: str) -> str:
     """What one commit changed, with no context lines (`+` lines are what it adds)."""
     return git(
-        "show", "--format=", "--unified=0", "--no-color", "--no-ext-diff", "--no-renames",
-        "--first-parent", sha, cwd=path,
+        "show",
+        "--format=",
+        "--unified=0",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-renames",
+        "--first-parent",
+        sha,
+        cwd=path,
     ).stdout
 
 

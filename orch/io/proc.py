@@ -162,8 +162,14 @@ def run_in_group(
     only they are killed, and codex never exits on a refused connection
     (reference/clients.md §2.3)."""
 
-    child = spawn(argv, cwd=cwd, env=env, stdin=subprocess.PIPE,
-                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = spawn(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         out, err = child.communicate((stdin or "").encode("utf-8"), timeout=timeout)
         timed_out = False
@@ -172,4 +178,6 @@ def run_in_group(
             os.killpg(child.pid, signal.SIGKILL)
         out, err = child.communicate()
         timed_out = True
-    return ProcResult(tuple(str(a) for a in argv), child.returncode, _text(out), _text(err), timed_out)
+    return ProcResult(
+        tuple(str(a) for a in argv), child.returncode, _text(out), _text(err), timed_out
+    )

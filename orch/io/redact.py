@@ -39,7 +39,9 @@ SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 _SHAPES = tuple(pattern for _, pattern in SHAPES)
 # `Authorization: Bearer xyz`, `authorization: token xyz` (keep the header name).
-_AUTH_HEADER = re.compile(r"(?i)(\bauthorization\s*[:=]\s*)(?:(bearer|token|basic)\s+)?([^\s\"',]+)")
+_AUTH_HEADER = re.compile(
+    r"(?i)(\bauthorization\s*[:=]\s*)(?:(bearer|token|basic)\s+)?([^\s\"',]+)"
+)
 # `https://user:secret@host` in URLs.
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/\s:@]+):([^/\s@]+)@")
 

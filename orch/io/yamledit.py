@@ -30,7 +30,9 @@ from orch.io.sidecar import write_text_atomic
 
 def render_block(key: str, value: Any) -> str:
 
-    return yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return yaml.safe_dump(
+        {key: value}, sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
 
 
 def block_span(lines: list[str], key: str) -> tuple[int, int] | None:
@@ -138,8 +140,9 @@ def _round_trip_block(text: str, keys: tuple[str, ...], value: Any) -> str | Non
     old_span, new_span = block_span(old, keys[0]), block_span(new, keys[0])
     if old_span is None or new_span is None:
         return None
-    outside_same = (old[: old_span[0]] == new[: new_span[0]]
-                    and old[old_span[1]:] == new[new_span[1]:])
+    outside_same = (
+        old[: old_span[0]] == new[: new_span[0]] and old[old_span[1] :] == new[new_span[1] :]
+    )
     return "".join(new[new_span[0] : new_span[1]]) if outside_same else None
 
 

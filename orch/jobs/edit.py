@@ -22,8 +22,19 @@ from orch.io.sidecar import write_text_atomic
 from orch.io.yamledit import block_text, edited_text
 
 KEY_ORDER = (
-    "id", "type", "schedule", "timezone", "title", "body", "labels", "agent", "internal",
-    "command", "timeout_seconds", "enabled", "created_at",
+    "id",
+    "type",
+    "schedule",
+    "timezone",
+    "title",
+    "body",
+    "labels",
+    "agent",
+    "internal",
+    "command",
+    "timeout_seconds",
+    "enabled",
+    "created_at",
 )
 ID_MAX = 40
 
@@ -43,12 +54,19 @@ def _dump_jobs(jobs: list[dict[str, Any]]) -> str:
             super().increase_indent(flow, False)
 
     ordered = [
-        {k: job[k] for k in sorted(job, key=lambda k: (KEY_ORDER.index(k) if k in KEY_ORDER else 99, k))}
+        {
+            k: job[k]
+            for k in sorted(job, key=lambda k: (KEY_ORDER.index(k) if k in KEY_ORDER else 99, k))
+        }
         for job in jobs
     ]
     text: str = yaml.dump(
-        {"jobs": ordered}, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-        default_flow_style=False, width=1000,
+        {"jobs": ordered},
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1000,
     )
     return text
 
@@ -119,7 +137,9 @@ def make_entry(new: NewJob, taken: set[str], now: datetime) -> dict[str, Any]:
                 f"--id {new.job_id!r}: use letters, digits, '-', '_' or '.' (starting with a letter or digit)"
             )
         if new.job_id in taken:
-            raise UsageError(f"--id {new.job_id}: a job with that id exists; pick another or remove it first")
+            raise UsageError(
+                f"--id {new.job_id}: a job with that id exists; pick another or remove it first"
+            )
         job_id = new.job_id
     else:
         job_id = unique_id(slug(new.title), taken)

@@ -76,7 +76,6 @@ def _repeated_wall_time(slot: datetime) -> bool:
 def next_slot(schedule: str, timezone: str, after: datetime) -> datetime:
     """The first slot of `schedule` strictly after `after`, as an aware UTC datetime."""
 
-
     zone = _zone(timezone)
     fixed = _fixed_hours(schedule)
     it = croniter(schedule.strip(), after.astimezone(zone))
@@ -87,9 +86,7 @@ def next_slot(schedule: str, timezone: str, after: datetime) -> datetime:
     return slot.astimezone(UTC)  # pragma: no cover - a schedule never repeats 4 times
 
 
-def due_slot(
-    schedule: str, timezone: str, last_run: datetime, now: datetime
-) -> datetime | None:
+def due_slot(schedule: str, timezone: str, last_run: datetime, now: datetime) -> datetime | None:
     """The slot that makes a job due now (the first after `last_run`), or None.
 
     Slots older than 24 h are not caught up: the search starts at most 24 h before now.
@@ -310,10 +307,15 @@ def _tick_job(
                 return Action(repo, PHASE, "would skip", active.number, detail)
             if claim(deps.paths, repo, job.id, slot, now, last):
                 save_run(
-                    deps.paths, repo, job.id,
-                    JobRun(last_run=now, slot=slot,
-                           result=f"skipped: {taskid.ref(active.number)} still {status}",
-                           task=active.number),
+                    deps.paths,
+                    repo,
+                    job.id,
+                    JobRun(
+                        last_run=now,
+                        slot=slot,
+                        result=f"skipped: {taskid.ref(active.number)} still {status}",
+                        task=active.number,
+                    ),
                 )
             return Action(repo, PHASE, "skipped", active.number, detail)
         title = task_title(job.title, now, job.timezone)
@@ -375,15 +377,29 @@ def _create_task(
             issue = store.create_issue(title, task_body(job), names)
     except OrchError as exc:
         # The slot stays used (last_run was saved first); say why it produced nothing.
-        save_run(deps.paths, project.repo, job.id,
-                 JobRun(last_run=now, slot=slot, result=f"failed: {exc.message}",
-                        finished_at=deps.clock.now()))
+        save_run(
+            deps.paths,
+            project.repo,
+            job.id,
+            JobRun(
+                last_run=now,
+                slot=slot,
+                result=f"failed: {exc.message}",
+                finished_at=deps.clock.now(),
+            ),
+        )
         raise
     save_run(
-        deps.paths, project.repo, job.id,
-        JobRun(last_run=now, slot=slot, result=f"created {taskid.ref(issue.number)}",
-               task=issue.number,
-               finished_at=deps.clock.now()),
+        deps.paths,
+        project.repo,
+        job.id,
+        JobRun(
+            last_run=now,
+            slot=slot,
+            result=f"created {taskid.ref(issue.number)}",
+            task=issue.number,
+            finished_at=deps.clock.now(),
+        ),
     )
     return Action(project.repo, PHASE, "created task", issue.number, f"job {job.id}: {title}")
 
@@ -393,9 +409,7 @@ def _run_bash(
 ) -> Action:
 
     assert job.command
-    result = proc.run(
-        ["bash", "-c", job.command], cwd=project.root, timeout=job.timeout_seconds
-    )
+    result = proc.run(["bash", "-c", job.command], cwd=project.root, timeout=job.timeout_seconds)
     tail = output_tail(result.stdout + ("\n" + result.stderr if result.stderr.strip() else ""))
     if result.timed_out:
         outcome = f"timed out after {job.timeout_seconds}s"
@@ -404,10 +418,16 @@ def _run_bash(
     if tail:
         log.get().info("job %s (%s) output tail:\n%s", job.id, project.repo, tail)
     save_run(
-        deps.paths, project.repo, job.id,
-        JobRun(last_run=now, slot=slot, result=outcome,
-               exit_code=None if result.timed_out else result.returncode,
-               finished_at=deps.clock.now()),
+        deps.paths,
+        project.repo,
+        job.id,
+        JobRun(
+            last_run=now,
+            slot=slot,
+            result=outcome,
+            exit_code=None if result.timed_out else result.returncode,
+            finished_at=deps.clock.now(),
+        ),
     )
     last_line = tail.splitlines()[-1] if tail else ""
     detail = f"job {job.id}: {outcome}" + (f": {last_line}" if last_line else "")
@@ -435,7 +455,6 @@ __all__ = [
     "save_run",
     "task_title",
 ]
-
 
 
 # ---------------------------------------------------------------------------------------

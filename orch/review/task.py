@@ -154,7 +154,9 @@ def find_target(
             f"task #{number} is {shown}{'' if issue.state == 'open' else ' (closed)'}, not in_review",
         )
     comments = tuple(comments if comments is not None else store.list_comments(number))
-    history = History.from_comments(comments, orch_logins(store, project.config.workflow.orch_logins))
+    history = History.from_comments(
+        comments, orch_logins(store, project.config.workflow.orch_logins)
+    )
     pr = _open_pr(project, store, task, history, pulls)
     if pr is None:
         return None, f"task #{number} has no open pull request"
@@ -478,7 +480,6 @@ def review_prompt(
     diff: str,
 ) -> str:
     """The reviewer's prompt (`prompts/review.md`, overridable in `workflow.prompts_dir`)."""
-
 
     task = target.task
     shown = _DELIMITER_RE.sub("[untrusted-data tag removed]", diff.strip())

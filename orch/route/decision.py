@@ -103,10 +103,13 @@ def decide(facts: RouteFacts) -> RouteDecision:
         tier = complexity or DEFAULT_COMPLEXITY
         if owner_agent not in facts.agents:
             return RouteDecision(
-                None, tier, None,
+                None,
+                tier,
+                None,
                 f"agent:{owner_agent} is set but no such agent is configured "
                 f"(configured: {', '.join(facts.agents) or 'none'})",
-                "label", failures=failures,
+                "label",
+                failures=failures,
             )
         why = why_unusable(facts, owner_agent, facts.model_map.get(tier, {}).get(owner_agent))
         reason = f"owner set agent:{owner_agent}"
@@ -130,16 +133,23 @@ def decide(facts: RouteFacts) -> RouteDecision:
             if replacement is None:
                 return _no_agent(facts, tier, failures, f"the router chose {chosen}, but {why}")
             return _decision(
-                facts, replacement, tier,
+                facts,
+                replacement,
+                tier,
                 f"{reason} (the router chose {chosen}, but {why}; using {replacement})",
-                "llm", failures,
+                "llm",
+                failures,
             )
         unavailable = router_unavailable(facts)
         if facts.llm_error and failures < facts.max_route_attempts:
             return RouteDecision(
-                None, complexity, None,
+                None,
+                complexity,
+                None,
                 f"LLM router failed ({failures} of {facts.max_route_attempts}): {facts.llm_error}",
-                "llm", failed_llm=facts.llm_error, failures=failures,
+                "llm",
+                failed_llm=facts.llm_error,
+                failures=failures,
             )
         if facts.llm_error or failures >= facts.max_route_attempts:
             last = f" (last: {facts.llm_error})" if facts.llm_error else ""
@@ -153,8 +163,10 @@ def decide(facts: RouteFacts) -> RouteDecision:
     tier = complexity or DEFAULT_COMPLEXITY
     if facts.mode == "fixed":
         fixed = facts.fallback_executor or facts.router_agent or ""
-        why = why_unusable(facts, fixed, facts.model_map.get(tier, {}).get(fixed)) if fixed else (
-            "router.fallback_executor is not set"
+        why = (
+            why_unusable(facts, fixed, facts.model_map.get(tier, {}).get(fixed))
+            if fixed
+            else ("router.fallback_executor is not set")
         )
         if why is None:
             return _decision(facts, fixed, tier, f"fixed router: {fixed}", "fixed", failures)
@@ -175,16 +187,22 @@ def _round_robin(facts: RouteFacts, tier: str, failures: int, why: str) -> Route
     # hosts routing the same task) gives the same answer and tasks spread evenly.
     agent = pool[facts.number % len(pool)]
     reason = f"round robin over {', '.join(pool)}"
-    return _decision(facts, agent, tier, f"{why}: {reason}" if why else reason, "round_robin", failures)
+    return _decision(
+        facts, agent, tier, f"{why}: {reason}" if why else reason, "round_robin", failures
+    )
 
 
-def _decision(facts: RouteFacts, agent: str, tier: str, reason: str, mode: str, failures: int) -> RouteDecision:
+def _decision(
+    facts: RouteFacts, agent: str, tier: str, reason: str, mode: str, failures: int
+) -> RouteDecision:
     model = facts.model_map.get(tier, {}).get(agent) or None
     return RouteDecision(agent, tier, model, reason, mode, failures=failures)
 
 
 def _no_agent(facts: RouteFacts, tier: str, failures: int, why: str) -> RouteDecision:
-    problems = [f"{a}: {why_unusable(facts, a, facts.model_map.get(tier, {}).get(a))}" for a in facts.agents]
+    problems = [
+        f"{a}: {why_unusable(facts, a, facts.model_map.get(tier, {}).get(a))}" for a in facts.agents
+    ]
     detail = "; ".join(problems) if problems else "no agents are configured"
     reason = f"no agent available ({detail})"
     if why:
@@ -193,7 +211,11 @@ def _no_agent(facts: RouteFacts, tier: str, failures: int, why: str) -> RouteDec
 
 
 def _available(facts: RouteFacts, tier: str) -> list[str]:
-    return [a for a in facts.agents if why_unusable(facts, a, facts.model_map.get(tier, {}).get(a)) is None]
+    return [
+        a
+        for a in facts.agents
+        if why_unusable(facts, a, facts.model_map.get(tier, {}).get(a)) is None
+    ]
 
 
 def _next_available(facts: RouteFacts, tier: str, after: str | None) -> str | None:

@@ -33,7 +33,8 @@ def route_prompt(config: Config, issue: Issue, facts: RouteFacts) -> str:
     for name in usable:
         agent = config.agents[name]
         tiers = ", ".join(
-            f"{tier}: {facts.model_map.get(tier, {}).get(name) or 'default model'}" for tier in COMPLEXITIES
+            f"{tier}: {facts.model_map.get(tier, {}).get(name) or 'default model'}"
+            for tier in COMPLEXITIES
         )
         state = "" if why_unusable(facts, name, None) is None else " (unavailable right now)"
         lines.append(f"- {name} ({agent.family} CLI; {tiers}){state}")
@@ -50,8 +51,12 @@ def route_prompt(config: Config, issue: Issue, facts: RouteFacts) -> str:
 
 
 def ask_router(
-    deps: Deps, project: Project, issue: Issue, facts: RouteFacts,
-    *, env: Mapping[str, str] | None = None,
+    deps: Deps,
+    project: Project,
+    issue: Issue,
+    facts: RouteFacts,
+    *,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
     """Run the router agent in route mode; its validated answer, or (None, why not)."""
 
@@ -60,9 +65,17 @@ def ask_router(
     work_dir = _route_dir(deps, project, issue.number)
     model = config.router.model  # its own default per router agent (orch.config.model.router_model)
     done = ask.call(
-        deps.paths, deps.clock, config, agent=name, model=model,
-        prompt=route_prompt(config, issue, facts), work_dir=work_dir,
-        timeout=config.router.timeout_seconds, schema=ROUTE_SCHEMA, why="router call", env=env,
+        deps.paths,
+        deps.clock,
+        config,
+        agent=name,
+        model=model,
+        prompt=route_prompt(config, issue, facts),
+        work_dir=work_dir,
+        timeout=config.router.timeout_seconds,
+        schema=ROUTE_SCHEMA,
+        why="router call",
+        env=env,
     )
     outcome: AgentOutcome = done.outcome
     if outcome.result is not None and outcome.error_class is None:

@@ -58,7 +58,12 @@ class RouteResult:
     dry_run: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"task": self.number, "status": self.status, "dry_run": self.dry_run, **self.decision.to_json()}
+        return {
+            "task": self.number,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            **self.decision.to_json(),
+        }
 
     def line(self) -> str:
         d = self.decision
@@ -100,10 +105,13 @@ def route_task(
     if task.status is Status.ROUTED and _router_set(comments, task.agent, logins):
         # Routing a routed task again: the agent/complexity labels are the router's own
         # earlier choice, not an owner's, so they do not bind the new decision.
-        facts = replace(facts, labels=tuple(
-            n for n in facts.labels if not n.startswith((L.AGENT_PREFIX, L.COMPLEXITY_PREFIX))))
+        facts = replace(
+            facts,
+            labels=tuple(
+                n for n in facts.labels if not n.startswith((L.AGENT_PREFIX, L.COMPLEXITY_PREFIX))
+            ),
+        )
     if needs_llm(facts):
-
         answer, error = ask_router(deps, project, issue, facts, env=env)
         facts = _with_answer(facts, answer, error)
     decision = decide(facts)
@@ -111,24 +119,51 @@ def route_task(
     if decision.routed:
         assert decision.agent is not None
         ensure_labels_cached(
-            store, [f"{L.AGENT_PREFIX}{decision.agent}", f"{L.COMPLEXITY_PREFIX}{decision.complexity}"],
+            store,
+            [f"{L.AGENT_PREFIX}{decision.agent}", f"{L.COMPLEXITY_PREFIX}{decision.complexity}"],
             deps.paths,
         )
         set_status(
-            store, number, Status.ROUTED, trigger="route", reason=decision.reason,
-            agent=decision.agent, complexity=decision.complexity, issue=issue,
+            store,
+            number,
+            Status.ROUTED,
+            trigger="route",
+            reason=decision.reason,
+            agent=decision.agent,
+            complexity=decision.complexity,
+            issue=issue,
         )
-        post_marker(store, number, "route", decision.to_json(), route_text(decision), comments=comments)
+        post_marker(
+            store, number, "route", decision.to_json(), route_text(decision), comments=comments
+        )
         status = Status.ROUTED.value
     elif decision.failed_llm:
-        data = {"failed": True, "mode": "llm", "error": decision.failed_llm,
-                "attempt": decision.failures, "max": facts.max_route_attempts}
+        data = {
+            "failed": True,
+            "mode": "llm",
+            "error": decision.failed_llm,
+            "attempt": decision.failures,
+            "max": facts.max_route_attempts,
+        }
         post_marker(store, number, "route", data, route_text(decision), comments=comments)
         status = (task.status or Status.NEW).value
     else:
-        set_status(store, number, Status.NEEDS_REVIEW, trigger="route_failed", reason=decision.reason, issue=issue)
-        post_marker(store, number, "route", {**decision.to_json(), "status": "needs_review"},
-                    route_text(decision), comments=comments)
+        set_status(
+            store,
+            number,
+            Status.NEEDS_REVIEW,
+            trigger="route_failed",
+            reason=decision.reason,
+            issue=issue,
+        )
+        post_marker(
+            store,
+            number,
+            "route",
+            {**decision.to_json(), "status": "needs_review"},
+            route_text(decision),
+            comments=comments,
+        )
         status = Status.NEEDS_REVIEW.value
     return RouteResult(number, decision, status, dry_run)
 
@@ -139,7 +174,11 @@ def _router_set(comments: Sequence[Comment], agent: str | None, logins: frozense
     for comment in reversed(comments):
         marker = markers.orch_marker(comment, logins)
         if marker and marker.kind == "route" and marker.data.get("agent"):
-            return bool(agent) and marker.data.get("agent") == agent and marker.data.get("mode") != "label"
+            return (
+                bool(agent)
+                and marker.data.get("agent") == agent
+                and marker.data.get("mode") != "label"
+            )
     return False
 
 
@@ -155,11 +194,17 @@ def _since_last_route(comments: Sequence[Comment], logins: frozenset[str]) -> li
 
 
 def gather_facts(
-    deps: Deps, config: Config, issue: Issue, route_failures: int,
-    *, env: Mapping[str, str] | None = None,
+    deps: Deps,
+    config: Config,
+    issue: Issue,
+    route_failures: int,
+    *,
+    env: Mapping[str, str] | None = None,
 ) -> RouteFacts:
 
-    installed = frozenset(name for name, agent in config.agents.items() if which(agent, env) is not None)
+    installed = frozenset(
+        name for name, agent in config.agents.items() if which(agent, env) is not None
+    )
     cooling = {c.key: _cooling_text(c) for c in Cooldowns(deps.paths, deps.clock).active()}
     return RouteFacts(
         number=issue.number,

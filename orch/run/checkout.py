@@ -59,7 +59,9 @@ def changes(before: CheckoutState, after: CheckoutState) -> list[str]:
 
 
 def outside_reason(items: list[str]) -> str:
-    shown = ", ".join(items[:SHOWN]) + (f" (and {len(items) - SHOWN} more)" if len(items) > SHOWN else "")
+    shown = ", ".join(items[:SHOWN]) + (
+        f" (and {len(items) - SHOWN} more)" if len(items) > SHOWN else ""
+    )
     return f"the agent wrote outside its worktree: {shown}"
 
 

@@ -97,61 +97,148 @@ def decide(facts: Facts) -> Decision:
     result_status = str(result.get("status")) if result else "failed"
 
     if facts.interrupted:
-        return Decision(Status.ROUTED, "result", REASONS["interrupted"], "interrupted",
-                        result_status, False, warnings=warnings)
+        return Decision(
+            Status.ROUTED,
+            "result",
+            REASONS["interrupted"],
+            "interrupted",
+            result_status,
+            False,
+            warnings=warnings,
+        )
     if facts.stopped:
-        return Decision(Status.NEEDS_REVIEW, "failure", facts.stop_reason or REASONS["stopped"],
-                        error, result_status, False, warnings=warnings)
+        return Decision(
+            Status.NEEDS_REVIEW,
+            "failure",
+            facts.stop_reason or REASONS["stopped"],
+            error,
+            result_status,
+            False,
+            warnings=warnings,
+        )
     if error in COOLDOWN_CLASSES:
-        detail = f"{facts.agent}: {error}" + (f" ({facts.error_detail})" if facts.error_detail else "")
+        detail = f"{facts.agent}: {error}" + (
+            f" ({facts.error_detail})" if facts.error_detail else ""
+        )
         if facts.next_agent:
-            return Decision(Status.ROUTED, "reroute", f"{detail}; rerouted to {facts.next_agent}",
-                            error, result_status, False, cooldown=True,
-                            reroute_to=facts.next_agent, warnings=warnings)
-        return Decision(Status.NEEDS_REVIEW, "failure", f"{detail}; no other agent left to try",
-                        error, result_status, False, cooldown=True, warnings=warnings)
+            return Decision(
+                Status.ROUTED,
+                "reroute",
+                f"{detail}; rerouted to {facts.next_agent}",
+                error,
+                result_status,
+                False,
+                cooldown=True,
+                reroute_to=facts.next_agent,
+                warnings=warnings,
+            )
+        return Decision(
+            Status.NEEDS_REVIEW,
+            "failure",
+            f"{detail}; no other agent left to try",
+            error,
+            result_status,
+            False,
+            cooldown=True,
+            warnings=warnings,
+        )
     if error in TRANSIENT_CLASSES:
-        return Decision(Status.ROUTED, "result", f"{error}: retrying on a later tick",
-                        error, result_status, False, warnings=warnings)
+        return Decision(
+            Status.ROUTED,
+            "result",
+            f"{error}: retrying on a later tick",
+            error,
+            result_status,
+            False,
+            warnings=warnings,
+        )
     if error is not None:
         reason = REASONS.get(error, error)
         if facts.error_detail:
             reason = f"{reason}: {facts.error_detail}"
-        return Decision(Status.NEEDS_REVIEW, "failure", reason, error, result_status, False,
-                        warnings=warnings)
+        return Decision(
+            Status.NEEDS_REVIEW, "failure", reason, error, result_status, False, warnings=warnings
+        )
 
     assert result is not None
     blockers = tuple(str(b) for b in result.get("blockers") or ())
     if blockers and _retry_loop(blockers, facts.previous_blockers):
-        return Decision(Status.NEEDS_REVIEW, "result",
-                        f"retry loop: the same blocker {LOOP_LENGTH} attempts in a row",
-                        None, result_status, False, warnings=warnings)
+        return Decision(
+            Status.NEEDS_REVIEW,
+            "result",
+            f"retry loop: the same blocker {LOOP_LENGTH} attempts in a row",
+            None,
+            result_status,
+            False,
+            warnings=warnings,
+        )
     reason = str(result.get("reason") or "")
     if facts.plan and result_status == "done":
         if facts.children:
-            return Decision(Status.BLOCKED, "plan",
-                            f"plan: waiting for {facts.children} sub-issue(s)", None,
-                            result_status, False, warnings=warnings)
-        return Decision(Status.NEEDS_REVIEW, "result",
-                        "the plan result lists no sub-issues (children) to create", None,
-                        result_status, False, warnings=warnings)
+            return Decision(
+                Status.BLOCKED,
+                "plan",
+                f"plan: waiting for {facts.children} sub-issue(s)",
+                None,
+                result_status,
+                False,
+                warnings=warnings,
+            )
+        return Decision(
+            Status.NEEDS_REVIEW,
+            "result",
+            "the plan result lists no sub-issues (children) to create",
+            None,
+            result_status,
+            False,
+            warnings=warnings,
+        )
     if result_status == "done":
         if facts.commits_ahead > 0:
-            return Decision(Status.IN_REVIEW, "result", "", None, result_status, True,
-                            warnings=warnings)
+            return Decision(
+                Status.IN_REVIEW, "result", "", None, result_status, True, warnings=warnings
+            )
         # Nothing to ship is never success: the work may have landed somewhere else (the
         # user's checkout) or not at all. A human looks; the issue stays open.
         said = f" (its reason: {reason})" if reason else ""
-        return Decision(Status.NEEDS_REVIEW, "result", f"{DONE_UNCHANGED}{said}", None,
-                        result_status, False, warnings=warnings)
+        return Decision(
+            Status.NEEDS_REVIEW,
+            "result",
+            f"{DONE_UNCHANGED}{said}",
+            None,
+            result_status,
+            False,
+            warnings=warnings,
+        )
     if result_status == "in_progress":
-        return Decision(Status.ROUTED, "result", reason or "partial progress, continuing", None,
-                        result_status, False, warnings=warnings)
+        return Decision(
+            Status.ROUTED,
+            "result",
+            reason or "partial progress, continuing",
+            None,
+            result_status,
+            False,
+            warnings=warnings,
+        )
     if result_status == "blocked":
-        return Decision(Status.BLOCKED, "result", reason or "; ".join(blockers) or "blocked",
-                        None, result_status, False, warnings=warnings)
-    return Decision(Status.NEEDS_REVIEW, "result", reason or "the agent asked for a human",
-                    None, result_status, False, warnings=warnings)
+        return Decision(
+            Status.BLOCKED,
+            "result",
+            reason or "; ".join(blockers) or "blocked",
+            None,
+            result_status,
+            False,
+            warnings=warnings,
+        )
+    return Decision(
+        Status.NEEDS_REVIEW,
+        "result",
+        reason or "the agent asked for a human",
+        None,
+        result_status,
+        False,
+        warnings=warnings,
+    )
 
 
 def _error_class(facts: Facts) -> str | None:

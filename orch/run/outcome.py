@@ -63,9 +63,14 @@ def finish_attempt(
         )
         outcome = parsed.to_json()
     else:
-        outcome = {"result": None, "usage": {}, "error_class": "failed",
-                   "error_detail": f"agent {agent!r} is no longer configured",
-                   "permission_denials": [], "failed_commands": []}
+        outcome = {
+            "result": None,
+            "usage": {},
+            "error_class": "failed",
+            "error_detail": f"agent {agent!r} is no longer configured",
+            "permission_denials": [],
+            "failed_commands": [],
+        }
 
     worktree = Path(str(meta.get("worktree")))
     ahead = 0
@@ -100,7 +105,10 @@ def finish_attempt(
     decision = decide(facts)
     redactor = Redactor.from_env(os.environ, config.workflow.secret_env)
 
-    adir.write(adir.result, {"outcome": redact_data(outcome, redactor.values), "decision": decision.to_json()})
+    adir.write(
+        adir.result,
+        {"outcome": redact_data(outcome, redactor.values), "decision": decision.to_json()},
+    )
     adir.write(adir.usage, dict(outcome.get("usage") or {}))
     if decision.cooldown:
         _cooldown(deps, agent, meta.get("model"), decision.error_class, outcome.get("reset_at"))
@@ -137,7 +145,9 @@ def _cooldown(deps: Deps, agent: str, model: Any, error_class: Any, reset_at: An
     until = parse_iso(reset_at) if isinstance(reset_at, str) else None
     scoped = model if error_class == "usage_limit" and isinstance(model, str) else None
     Cooldowns(deps.paths, deps.clock).record(
-        agent, scoped, error_class=str(error_class), reason=f"{error_class} on a task run",
+        agent,
+        scoped,
+        error_class=str(error_class),
+        reason=f"{error_class} on a task run",
         reset_at=until,
     )
-

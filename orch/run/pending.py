@@ -60,7 +60,10 @@ def publish_pending(deps: Deps, project: Project, store: Store, adir: AttemptDir
             finish_attempt(deps, project, adir, exit_info, lost=exit_info.reason == "lost")
         fault_point("publish")
         published = publish(
-            store, config, adir, redactor=redactor,
+            store,
+            config,
+            adir,
+            redactor=redactor,
             ensure_labels=lambda names: ensure_labels_cached(store, names, deps.paths),
             push_env=lambda: deps.push_env(project),
         )
@@ -110,7 +113,9 @@ def _record_cost(deps: Deps, project: Project, adir: AttemptDir, number: int, at
     except (OSError, TypeError, ValueError) as exc:
         from orch import log
 
-        log.get().warning("%s #%s: cost not added to the daily ledger: %s", project.repo, number, exc)
+        log.get().warning(
+            "%s #%s: cost not added to the daily ledger: %s", project.repo, number, exc
+        )
 
 
 def _recover_lost(deps: Deps, project: Project, adir: AttemptDir) -> ExitInfo:
@@ -123,8 +128,8 @@ def _recover_lost(deps: Deps, project: Project, adir: AttemptDir) -> ExitInfo:
         recorded = sidecar.get("agent_start")
         if recorded is None or str(proc.process_start_time(pid)) == str(recorded):
             kill_group(pid, 5.0, deps.clock, lambda: proc.pid_alive(pid))
-    info = ExitInfo(None, None, False, False, False, 0.0, pid if isinstance(pid, int) else None,
-                    reason="lost")
+    info = ExitInfo(
+        None, None, False, False, False, 0.0, pid if isinstance(pid, int) else None, reason="lost"
+    )
     adir.write(adir.exit, {**info.to_json(), "lost": True})
     return info
-

@@ -59,17 +59,16 @@ def attempt_prompts(
         max_attempts=config.workflow.max_attempts,
         agent=agent,
         model=model,
-        comments=[
-            ContextComment(c.author, utc_iso(c.created_at), c.body) for c in plain[-limit:]
-        ] if limit else [],
-        owner_context=[c.body.lstrip()[len("/context"):].strip() for c in context_cmds],
+        comments=[ContextComment(c.author, utc_iso(c.created_at), c.body) for c in plain[-limit:]]
+        if limit
+        else [],
+        owner_context=[c.body.lstrip()[len("/context") :].strip() for c in context_cmds],
         previous=list(history.responses),
         learnings=history.learnings,
         review=latest_notes(history.reviews),
         pr_feedback=list(history.pr_feedback),
     )
     if planning:  # a `plan` task decomposes instead of coding (orch.task.plan)
-
         return build_plan_prompts(ctx, config.workflow.prompts_dir)
     return build_prompts(ctx, config.workflow.prompts_dir)
 
@@ -98,7 +97,8 @@ def trusted_comments(
         return permissions[c.author]
 
     return [
-        c for c in comments
+        c
+        for c in comments
         if markers.orch_marker(c, mine) is None
         and is_authorized(c.author, c.author_type, permission(c), allowed)
     ]

@@ -103,7 +103,9 @@ def publish(
         try:
             sha = git.commit_all(worktree, message, identity)
         except git.GitError as exc:
-            raise PublishError(f"task {taskid.ref(number)}: cannot commit the agent's work: {exc.message}") from exc
+            raise PublishError(
+                f"task {taskid.ref(number)}: cannot commit the agent's work: {exc.message}"
+            ) from exc
         state = adir.record_publish(commit_sha=sha)
     head = git.rev_parse(worktree, "HEAD") if worktree.is_dir() else None
     ahead = git.commits_ahead(worktree, base_ref) if head else 0
@@ -111,7 +113,12 @@ def publish(
     # 2. push, only what the scan let through
     if meta.get("has_remote") and ahead > 0 and state.get("pushed_sha") != head:
         state = _guard(adir, state, worktree, base_ref, branch, number, redactor)
-    if meta.get("has_remote") and ahead > 0 and state.get("pushed_sha") != head and not state.get("held"):
+    if (
+        meta.get("has_remote")
+        and ahead > 0
+        and state.get("pushed_sha") != head
+        and not state.get("held")
+    ):
         try:
             git.push_branch(worktree, branch, env=push_env() if push_env else None)
         except git.GitError as exc:
@@ -172,12 +179,10 @@ def publish(
 
     # 4b. a plan task's sub-issues (orch.task.plan), before the parent is set blocked
     if decision.trigger == "plan" and "children_posted" not in state:
-
         state = publish_children(store, adir, number, result, state, ensure_labels)
 
     # 5. labels
     if "labels_set" not in state:
-
         model_label = meta.get("model")
         wanted: list[str] = [f"model:{model_label}"] if model_label else []
         if decision.reroute_to:
@@ -224,7 +229,12 @@ def _guard(
 # What a held publish did that is done again once the branch is clean: the result comment,
 # the reply on the PR linking it, and the labels said "nothing was pushed".
 _REDONE_AFTER_HOLD = (
-    "held", "comment_id", "comment_hash", "comment_started", "pr_replied", "labels_set"
+    "held",
+    "comment_id",
+    "comment_hash",
+    "comment_started",
+    "pr_replied",
+    "labels_set",
 )
 
 
@@ -255,7 +265,10 @@ def _published(state: dict[str, Any]) -> Published:
 def _existing_id(store: Store, comments: list[Any], body_hash: str) -> int | None:
     mine = markers.orch_logins(store.viewer_login())
     for comment in reversed(comments):
-        if markers.written_by_orch(comment.author, mine) and markers.body_hash(comment.body) == body_hash:
+        if (
+            markers.written_by_orch(comment.author, mine)
+            and markers.body_hash(comment.body) == body_hash
+        ):
             return int(comment.id)
     return None
 
@@ -289,7 +302,9 @@ def _report(
         error_class=decision.error_class,
         error_detail=decision.reason if decision.error_class else "",
         summary=summary,
-        reason=str(decision.reason or agent_result.get("reason") or "") if not decision.error_class else "",
+        reason=str(decision.reason or agent_result.get("reason") or "")
+        if not decision.error_class
+        else "",
         accomplished=tuple(agent_result.get("accomplished") or ()),
         remaining=tuple(agent_result.get("remaining") or ()),
         blockers=tuple(agent_result.get("blockers") or ()),

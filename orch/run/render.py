@@ -182,7 +182,9 @@ def pr_body(report: AttemptReport) -> str:
     else:
         lines += [f"Closes #{report.number}", ""]
     model = f" ({report.model})" if report.model else ""
-    lines.append(f"<sub>Opened by orch: {badge(report.agent)}{model}, attempt {report.attempt}.</sub>")
+    lines.append(
+        f"<sub>Opened by orch: {badge(report.agent)}{model}, attempt {report.attempt}.</sub>"
+    )
     return "\n".join(lines)
 
 
@@ -207,7 +209,17 @@ def _bullets(items: Sequence[str], *, code: bool = False) -> list[str]:
 
 def _details(summary: str, body: str) -> list[str]:
     fence = "`" * max(3, _longest_backtick_run(body) + 1)
-    return ["<details>", f"<summary>{summary}</summary>", "", fence, body.rstrip("\n"), fence, "", "</details>", ""]
+    return [
+        "<details>",
+        f"<summary>{summary}</summary>",
+        "",
+        fence,
+        body.rstrip("\n"),
+        fence,
+        "",
+        "</details>",
+        "",
+    ]
 
 
 def _longest_backtick_run(text: str) -> int:
@@ -228,4 +240,4 @@ def _cap(text: str, limit: int) -> str:
 
 
 def _tail(text: str, limit: int) -> str:
-    return text if len(text) <= limit else "…" + text[-(limit - 1):]
+    return text if len(text) <= limit else "…" + text[-(limit - 1) :]

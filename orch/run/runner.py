@@ -98,8 +98,15 @@ def run_task(
         # On a full disk this write fails too: the error already said so, and a stale pid
         # is dead to every liveness check.
         with contextlib.suppress(OSError):
-            update_sidecar(deps.paths, project.repo, number, supervisor_pid=None,
-                           supervisor_start=None, agent_pid=None, agent_start=None)
+            update_sidecar(
+                deps.paths,
+                project.repo,
+                number,
+                supervisor_pid=None,
+                supervisor_start=None,
+                agent_pid=None,
+                agent_start=None,
+            )
         lock.release()
 
 
@@ -159,10 +166,24 @@ def _run(
     try:
         adir, invocation = _prepare(deps, project, store, task, comments, history, run, env)
     except _Blocked as blocked:
-        set_status(store, number, Status.BLOCKED, trigger="worktree", reason=blocked.reason,
-                   note=True, issue=issue)
-        return RunResult(number, "blocked", Status.BLOCKED.value, run.attempt, agent, model,
-                         reason=blocked.reason)
+        set_status(
+            store,
+            number,
+            Status.BLOCKED,
+            trigger="worktree",
+            reason=blocked.reason,
+            note=True,
+            issue=issue,
+        )
+        return RunResult(
+            number,
+            "blocked",
+            Status.BLOCKED.value,
+            run.attempt,
+            agent,
+            model,
+            reason=blocked.reason,
+        )
     except OSError as exc:
         raise _setup_failed(deps, store, number, task.status, run, options, exc) from None
     except KeyboardInterrupt:
@@ -174,14 +195,32 @@ def _run(
         if options.detached:
             # A detached supervisor that cannot start must not leave the task to be
             # dispatched again and again: a human looks.
-            set_status(store, number, Status.NEEDS_REVIEW, trigger="dispatch_failed",
-                       reason=f"could not start the agent: {exc}", note=True, issue=issue)
+            set_status(
+                store,
+                number,
+                Status.NEEDS_REVIEW,
+                trigger="dispatch_failed",
+                reason=f"could not start the agent: {exc}",
+                note=True,
+                issue=issue,
+            )
         raise
     # Only now, with everything local in place, does the task show as running.
     try:
-        _ensure_labels(deps, store, [f"{L.AGENT_PREFIX}{agent}"] + ([f"{L.MODEL_PREFIX}{model}"] if model else []))
-        set_status(store, number, Status.IN_PROGRESS, trigger="dispatch", agent=agent,
-                   model=model, issue=issue)
+        _ensure_labels(
+            deps,
+            store,
+            [f"{L.AGENT_PREFIX}{agent}"] + ([f"{L.MODEL_PREFIX}{model}"] if model else []),
+        )
+        set_status(
+            store,
+            number,
+            Status.IN_PROGRESS,
+            trigger="dispatch",
+            agent=agent,
+            model=model,
+            issue=issue,
+        )
     except BaseException:
         # GitHub refused the move: an attempt directory with meta.json means "it ran" to
         # reap and --publish-only, so it must not outlive a task that never started.
@@ -205,17 +244,40 @@ def _refuse(
         triggers = {Status.NEW: "route_failed", Status.ROUTED: "dispatch_failed"}
         src = task.status
         trigger = triggers.get(src, "failure") if src else "failure"
-        set_status(store, number, Status.NEEDS_REVIEW, trigger=trigger, reason=stop, note=True,
-                   issue=issue)
-        return RunResult(number, "needs_review", Status.NEEDS_REVIEW.value, run.attempt - 1,
-                         agent, model, reason=stop)
+        set_status(
+            store, number, Status.NEEDS_REVIEW, trigger=trigger, reason=stop, note=True, issue=issue
+        )
+        return RunResult(
+            number,
+            "needs_review",
+            Status.NEEDS_REVIEW.value,
+            run.attempt - 1,
+            agent,
+            model,
+            reason=stop,
+        )
     missing = [t for t in config.workflow.required_tools if proc.which(t) is None]
     if missing:
         reason = f"required tool(s) missing on this host: {', '.join(missing)}"
-        set_status(store, number, Status.BLOCKED, trigger="missing_tool", reason=reason,
-                   note=True, issue=issue)
-        return RunResult(number, "blocked", Status.BLOCKED.value, run.attempt, agent, model,
-                         error_class="missing_tool", reason=reason)
+        set_status(
+            store,
+            number,
+            Status.BLOCKED,
+            trigger="missing_tool",
+            reason=reason,
+            note=True,
+            issue=issue,
+        )
+        return RunResult(
+            number,
+            "blocked",
+            Status.BLOCKED.value,
+            run.attempt,
+            agent,
+            model,
+            error_class="missing_tool",
+            reason=reason,
+        )
     return None
 
 
@@ -234,8 +296,13 @@ def _execute(
     config, number = project.config, run.number
 
     def started(pid: int) -> None:
-        update_sidecar(deps.paths, project.repo, number, agent_pid=pid,
-                       agent_start=proc.process_start_time(pid))
+        update_sidecar(
+            deps.paths,
+            project.repo,
+            number,
+            agent_pid=pid,
+            agent_start=proc.process_start_time(pid),
+        )
 
     checkout_before = checkout.record(project.root)  # the user's checkout is sacred
     exit_info = supervise(
@@ -283,7 +350,9 @@ def _check_runnable(number: int, state: str, task: Task, options: RunOptions) ->
         raise OrchError(f"task #{number} has the no-agent label; remove it or pass --agent")
 
 
-def _cannot_run(config: Config, agent: str | None, env: Mapping[str, str] | None) -> OrchError | None:
+def _cannot_run(
+    config: Config, agent: str | None, env: Mapping[str, str] | None
+) -> OrchError | None:
     """Why no agent can start (not configured, not installed here), as the error to raise."""
 
     if agent is None:
@@ -299,8 +368,15 @@ def _not_started(
 
     if not options.detached:
         raise problem
-    set_status(store, number, Status.NEEDS_REVIEW, trigger="dispatch_failed",
-               reason=problem.message, note=True, issue=issue)
+    set_status(
+        store,
+        number,
+        Status.NEEDS_REVIEW,
+        trigger="dispatch_failed",
+        reason=problem.message,
+        note=True,
+        issue=issue,
+    )
     return RunResult(number, "needs_review", Status.NEEDS_REVIEW.value, reason=problem.message)
 
 
@@ -346,41 +422,67 @@ def _prepare(
             default_branch=git.default_branch(project.root),
         )
     except wt.WorktreeError as exc:
-        raise _Blocked(Redactor.from_env(os.environ, config.workflow.secret_env)(exc.message)) from exc
+        raise _Blocked(
+            Redactor.from_env(os.environ, config.workflow.secret_env)(exc.message)
+        ) from exc
     adir = attempt_dir(deps.paths, project.repo, number, attempt)
     if adir.path.exists():
         # A finished attempt with the same number (after `/retry` reset the count): keep it
         # under another name, out of the way of this run.
-        adir.path.rename(adir.path.with_name(f"{attempt}~{deps.clock.now().strftime('%Y%m%dT%H%M%S')}"))
+        adir.path.rename(
+            adir.path.with_name(f"{attempt}~{deps.clock.now().strftime('%Y%m%dT%H%M%S')}")
+        )
     try:
         adir.create()
-        prompts = attempt_prompts(project, store, task, tree, comments, history, attempt, agent,
-                                  model, planning=run.planning)
+        prompts = attempt_prompts(
+            project,
+            store,
+            task,
+            tree,
+            comments,
+            history,
+            attempt,
+            agent,
+            model,
+            planning=run.planning,
+        )
         fault_point("prompt")
         adir.prompt_system.write_text(prompts.system, encoding="utf-8")
         adir.prompt_message.write_text(prompts.message, encoding="utf-8")
         started_at = utc_iso(deps.clock.now())
         me = os.getpid()
         update_sidecar(
-            deps.paths, project.repo, number,
-            worktree=str(tree.path), branch=tree.branch, attempt=attempt, attempt_dir=str(adir.path),
-            agent=agent, model=model, started_at=started_at,
-            supervisor_pid=me, supervisor_start=proc.process_start_time(me),
+            deps.paths,
+            project.repo,
+            number,
+            worktree=str(tree.path),
+            branch=tree.branch,
+            attempt=attempt,
+            attempt_dir=str(adir.path),
+            agent=agent,
+            model=model,
+            started_at=started_at,
+            supervisor_pid=me,
+            supervisor_start=proc.process_start_time(me),
         )
         base_env = dict(env if env is not None else os.environ)
         base_env.update(git.identity_env(config.git.name, config.git.email))
-        base_env.update({"ORCH_TASK": str(number), "ORCH_ATTEMPT": str(attempt), "ORCH_REPO": project.repo})
-        invocation = adapter_for(config.agents[agent], config).build(BuildRequest(
-            mode="run",
-            prompt=prompts.message,
-            system_prompt=prompts.system,
-            model=model,
-            cwd=tree.path,
-            work_dir=adir.path,
-            main_git_dir=git.common_dir(project.root),
-            schema=schema_for("plan" if run.planning else "run"),
-            env_base=base_env,
-        ))
+        base_env.update(
+            {"ORCH_TASK": str(number), "ORCH_ATTEMPT": str(attempt), "ORCH_REPO": project.repo}
+        )
+        invocation = adapter_for(config.agents[agent], config).build(
+            BuildRequest(
+                mode="run",
+                prompt=prompts.message,
+                system_prompt=prompts.system,
+                model=model,
+                cwd=tree.path,
+                work_dir=adir.path,
+                main_git_dir=git.common_dir(project.root),
+                schema=schema_for("plan" if run.planning else "run"),
+                env_base=base_env,
+            )
+        )
         adir.write(adir.meta, _meta(project, task, tree, run, prompts.hash, history, started_at))
     except BaseException:
         shutil.rmtree(adir.path, ignore_errors=True)  # nothing half-made is left to publish
@@ -445,18 +547,25 @@ def _setup_failed(
             f"**orch** could not start this task on `{host}` at {when}: {reason}. "
             f"It stays `{shown}` and a later tick tries again."
         )
-        post_marker(store, number, "status",
-                    {"from": shown, "to": shown, "reason": reason, "setup_failed": True},
-                    text, dedupe=False)
+        post_marker(
+            store,
+            number,
+            "status",
+            {"from": shown, "to": shown, "reason": reason, "setup_failed": True},
+            text,
+            dedupe=False,
+        )
     return SetupError(f"task #{number}: {reason}; the task was not started")
 
 
 def require_installed(config: Config, agent: str | None, env: Mapping[str, str] | None) -> None:
     """Refuse (exit 1, before any write) when `agent`, or with None every configured
     agent, has no CLI on this host."""
-    names = [agent] if agent else [
-        name for name in config.agents if name not in config.router.disabled_agents
-    ]
+    names = (
+        [agent]
+        if agent
+        else [name for name in config.agents if name not in config.router.disabled_agents]
+    )
     specs = [(name, config.agents[name]) for name in names if name in config.agents]
     if not specs:
         return  # an unknown agent gets its own usage error
@@ -469,7 +578,8 @@ def require_installed(config: Config, agent: str | None, env: Mapping[str, str] 
             "it (see `orch agents`) or pass --agent with an installed one; nothing was changed"
         )
     raise OrchError(
-        "no agent CLI is installed (" + ", ".join(spec.command[0] for _, spec in specs)
+        "no agent CLI is installed ("
+        + ", ".join(spec.command[0] for _, spec in specs)
         + "): install one (see `orch agents`); nothing was changed"
     )
 
@@ -483,7 +593,9 @@ def _with_agent(
     who = f"{agent}/{model}" if model else agent
 
     def report(progress: Progress) -> None:
-        callback(Progress(progress.elapsed, progress.idle, f"{who} · {progress.last_line or 'working'}"))
+        callback(
+            Progress(progress.elapsed, progress.idle, f"{who} · {progress.last_line or 'working'}")
+        )
 
     return report
 
@@ -516,7 +628,13 @@ def supervisor_argv(deps: Deps, project: Project, number: int) -> list[str]:
     if deps.config_file:
         argv += ["--config", str(deps.config_file)]
     return [
-        *argv, "--project", str(project.root), "task", "run", taskid.text(number), "--supervisor"
+        *argv,
+        "--project",
+        str(project.root),
+        "task",
+        "run",
+        taskid.text(number),
+        "--supervisor",
     ]
 
 
@@ -536,10 +654,21 @@ def start_detached(
     log = deps.paths.task_dir(project.repo, number) / "supervisor.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
-        child = proc.spawn(argv, cwd=project.root, env=dict(env or os.environ), stdout=out.fileno(),
-                           stderr=out.fileno(), new_session=True)
-    update_sidecar(deps.paths, project.repo, number, supervisor_pid=child.pid,
-                   supervisor_start=proc.process_start_time(child.pid))
+        child = proc.spawn(
+            argv,
+            cwd=project.root,
+            env=dict(env or os.environ),
+            stdout=out.fileno(),
+            stderr=out.fileno(),
+            new_session=True,
+        )
+    update_sidecar(
+        deps.paths,
+        project.repo,
+        number,
+        supervisor_pid=child.pid,
+        supervisor_start=proc.process_start_time(child.pid),
+    )
     return RunResult(number, "detached", pid=child.pid, extra={"log": str(log)})
 
 
@@ -559,7 +688,8 @@ def describe_run(deps: Deps, project: Project, options: RunOptions) -> list[str]
     status = task.status.value if task.status else "none"
     return [
         f"would: set task #{number} {status} -> in_progress (agent:{agent}"
-        + (f", model:{model}" if model else "") + ")",
+        + (f", model:{model}" if model else "")
+        + ")",
         f"would: git worktree add {path} {branch}",
         f"would: run {agent} (attempt {attempt}, timeout "
         f"{project.config.workflow.timeout_for(task.complexity)}s)",

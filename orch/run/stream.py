@@ -141,7 +141,8 @@ def stream(
     sessions: dict[tuple[str, int, int], Session] = {}
     while not stop():
         supervisors = [
-            (repo, task, data) for repo, task, data in running_sidecars(paths)
+            (repo, task, data)
+            for repo, task, data in running_sidecars(paths)
             if selection.wants(repo, task) and supervisor_alive(data)
         ]
         for repo, task, data in supervisors:

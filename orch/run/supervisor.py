@@ -355,7 +355,10 @@ class _TmuxRunner:
 
     def start(self) -> int:
         argv = list(self.invocation.argv)
-        if proc.which(argv[0], path=self.invocation.env.get("PATH")) is None and not Path(argv[0]).exists():
+        if (
+            proc.which(argv[0], path=self.invocation.env.get("PATH")) is None
+            and not Path(argv[0]).exists()
+        ):
             raise proc.CommandNotFound(argv[0])
         with contextlib.suppress(FileNotFoundError):
             self.exit_file.unlink()
@@ -368,9 +371,23 @@ class _TmuxRunner:
         proc.run(["tmux", "kill-session", "-t", f"={self.session}"], env=self.invocation.env)
         started = proc.run(
             [
-                "tmux", "new-session", "-d", "-s", self.session, "-x", "200", "-y", "50",
-                "-c", str(self.invocation.cwd), "-P", "-F", "#{pane_pid}",
-                "sh", "-c", script,
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                self.session,
+                "-x",
+                "200",
+                "-y",
+                "50",
+                "-c",
+                str(self.invocation.cwd),
+                "-P",
+                "-F",
+                "#{pane_pid}",
+                "sh",
+                "-c",
+                script,
             ],
             env=self.invocation.env,
         )

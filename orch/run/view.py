@@ -151,7 +151,9 @@ def find_attempt(paths: Paths, repo: str, number: int, attempt: int | None) -> A
     adir = attempt_dir(paths, repo, number, attempt) if attempt else latest(paths, repo, number)
     if adir is None or not adir.path.is_dir():
         which = f"attempt {attempt} of " if attempt else ""
-        raise NotFound(f"no log for {which}task #{number} on this host (state dir: {paths.state_dir})")
+        raise NotFound(
+            f"no log for {which}task #{number} on this host (state dir: {paths.state_dir})"
+        )
     return adir
 
 

@@ -77,7 +77,9 @@ def ensure(
         with _repository_lock(root):
             return _ensure(root, worktrees_dir, number, title, branch_prefix, default_branch)
     except git.GitError as exc:
-        raise WorktreeError(f"cannot prepare the worktree for task #{number}: {exc.message}") from exc
+        raise WorktreeError(
+            f"cannot prepare the worktree for task #{number}: {exc.message}"
+        ) from exc
     # An OSError (disk full, permission denied, a file where a folder should be) is the
     # host's problem, not the task's: it propagates, and the task stays routed (orch.run.runner).
 
@@ -88,7 +90,9 @@ def _ensure(
     git.worktree_prune(root)
     has_remote = git.remote_url(root) is not None
     if has_remote:
-        git.fetch(root, "origin", f"+refs/heads/{default_branch}:refs/remotes/origin/{default_branch}")
+        git.fetch(
+            root, "origin", f"+refs/heads/{default_branch}:refs/remotes/origin/{default_branch}"
+        )
         base_ref = f"refs/remotes/origin/{default_branch}"
     else:
         base_ref = f"refs/heads/{default_branch}"

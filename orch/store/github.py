@@ -319,17 +319,19 @@ class GitHubStore:
         return self._default_branch
 
     def label_events(self, number: int) -> list[LabelEvent]:
-        data = self.gh.rest(
-            "GET", f"{self._base}/issues/{number}/events", paginate=True
-        )
+        data = self.gh.rest("GET", f"{self._base}/issues/{number}/events", paginate=True)
         found: list[LabelEvent] = []
         for event in data or []:
             if event.get("event") != "labeled" or not isinstance(event.get("label"), dict):
                 continue
             actor, actor_type = _login(event.get("actor"))
             found.append(
-                LabelEvent(str(event["label"].get("name") or ""), actor, actor_type,
-                           parse_iso(str(event.get("created_at"))))
+                LabelEvent(
+                    str(event["label"].get("name") or ""),
+                    actor,
+                    actor_type,
+                    parse_iso(str(event.get("created_at"))),
+                )
             )
         return found
 
@@ -387,7 +389,11 @@ class GitHubStore:
                 Q.query(pending),
                 self._snapshot_variables(pending, since if delta else None)
                 | ({} if delta else self._full_since(pending, since))
-                | ({"mention": Q.mention_search(self.repo, mention, since)} if "mentions" in pending else {}),
+                | (
+                    {"mention": Q.mention_search(self.repo, mention, since)}
+                    if "mentions" in pending
+                    else {}
+                ),
             )
             data = response.data.get("data") if isinstance(response.data, dict) else None
             repository = (data or {}).get("repository")
@@ -666,9 +672,7 @@ def _pull_node(node: dict[str, Any]) -> PullRequest:
 
 
 def _comment_nodes(node: dict[str, Any], number: int) -> tuple[Comment, ...]:
-    return tuple(
-        _comment_node(c, number) for c in (node.get("comments") or {}).get("nodes") or []
-    )
+    return tuple(_comment_node(c, number) for c in (node.get("comments") or {}).get("nodes") or [])
 
 
 def _thread_node(node: dict[str, Any]) -> PullThread:

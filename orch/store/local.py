@@ -158,9 +158,7 @@ class LocalStore:
     def create_issue(self, title: str, body: str, labels: Sequence[str]) -> Issue:
         return self.add_issue(title, body, labels, author=self.user)
 
-    def add_issue(
-        self, title: str, body: str, labels: Sequence[str], *, author: str
-    ) -> Issue:
+    def add_issue(self, title: str, body: str, labels: Sequence[str], *, author: str) -> Issue:
         """Create an issue as `author`, its labels applied by them (as an issue form does)."""
         if not title.strip():
             raise OrchError("an issue needs a title")
@@ -436,11 +434,7 @@ class LocalStore:
         every = [i for i in self.list_issues(state="all") if L.statuses_in(i.labels)]
         issues = [i for i in every if i.state == "open"]
         closed = sorted(
-            (
-                i
-                for i in every
-                if i.state == "closed" and (since is None or i.updated_at >= since)
-            ),
+            (i for i in every if i.state == "closed" and (since is None or i.updated_at >= since)),
             key=lambda i: (i.updated_at, i.number),
             reverse=True,
         )[:50]

@@ -195,7 +195,9 @@ def add_status_hook(store: Store, hook: StatusHook) -> None:
     hooks.append(hook)
 
 
-def _run_status_hooks(store: Store, issue: Issue, src: Status | None, to: Status, reason: str) -> None:
+def _run_status_hooks(
+    store: Store, issue: Issue, src: Status | None, to: Status, reason: str
+) -> None:
     for hook in getattr(store, "status_hooks", ()):
         try:
             hook(issue, src, to, reason)

@@ -28,11 +28,9 @@ def install(store: Store, project: Project, paths: Paths) -> Store:
     config = project.config
     gh = getattr(store, "gh", None)
     if config.gh.project_id and gh is not None:
-
         board = Board.from_config(gh, config, board_cache_file(paths.repo_dir(project.repo)))
         if board is not None:
             add_status_hook(store, status_hook(board, project.repo))
     if config.notify.configured:
-
         add_status_hook(store, notify.status_hook(config.notify, project.repo, project.root))
     return store

@@ -218,8 +218,13 @@ class PrView:
     reviewer: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"number": self.number, "url": self.url, "state": self.state,
-                "review": self.review, "reviewer": self.reviewer}
+        return {
+            "number": self.number,
+            "url": self.url,
+            "state": self.state,
+            "review": self.review,
+            "reviewer": self.reviewer,
+        }
 
     def line(self) -> str:
         text = f"#{self.number} {self.state}"
@@ -231,8 +236,10 @@ class PrView:
 
 def task_pr(store: Store, history: History) -> PrView | None:
     """The PR named by the task's latest agent-response that names one."""
-    number = next((_pr_number(r.get("pr")) for r in reversed(history.responses)
-                   if _pr_number(r.get("pr"))), None)
+    number = next(
+        (_pr_number(r.get("pr")) for r in reversed(history.responses) if _pr_number(r.get("pr"))),
+        None,
+    )
     if number is None:
         return None
     reviews = [r for r in history.reviews if _pr_number(r.get("pr")) == number]
@@ -298,7 +305,10 @@ def _refuse_running(task: Task, what: str) -> None:
 def retry_task(store: Store, number: int) -> Change:
     """Back to new with the agent cleared and the attempt count reset (SPEC §7.2 /retry)."""
     return _back_to_new(
-        store, number, "retry", {"reset": True},
+        store,
+        number,
+        "retry",
+        {"reset": True},
         "**orch**: retry requested: attempts reset, agent cleared; the task will be routed again.",
         clear_agent=True,
     )
@@ -334,7 +344,10 @@ def _reopen(store: Store, issue: Issue) -> Issue:
 def unblock_task(store: Store, number: int) -> Change:
     """Back to new with errors cleared, the agent kept (SPEC §7.2 /unblock)."""
     return _back_to_new(
-        store, number, "unblock", {"clear_errors": True},
+        store,
+        number,
+        "unblock",
+        {"clear_errors": True},
         "**orch**: unblocked: errors cleared; the task will run again.",
         clear_agent=False,
     )

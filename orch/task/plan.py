@@ -39,7 +39,6 @@ PLAN_TEMPLATE = "plan.md"
 def build_plan_prompts(ctx: PromptContext, prompts_dir: str | Path | None = None) -> Prompts:
     """The system prompt with the plan result schema, and the plan message."""
 
-
     values = variables(ctx)
     values["result_schema"] = json.dumps(schema_for("plan"), indent=1, sort_keys=True)
     system = render_template(template_text(SYSTEM_TEMPLATE, prompts_dir), values)
@@ -60,8 +59,10 @@ def child_labels(child: dict[str, Any]) -> list[str]:
 
 def list_text(parent: int, created: Sequence[tuple[int, str]]) -> str:
     """The comment posted on the parent (pure)."""
-    lines = [f"**orch**: plan for {taskid.ref(parent)}: created {len(created)} sub-issue(s); "
-             "this task waits (`blocked`) until they are all done."]
+    lines = [
+        f"**orch**: plan for {taskid.ref(parent)}: created {len(created)} sub-issue(s); "
+        "this task waits (`blocked`) until they are all done."
+    ]
     lines += [f"- [ ] {taskid.ref(number)} {title}" for number, title in created]
     return "\n".join(lines)
 
@@ -79,7 +80,7 @@ def publish_children(
     agent_result = (result.get("outcome") or {}).get("result") or {}
     children = validate_children(agent_result.get("children"))
     created: list[list[Any]] = [list(c) for c in state.get("children") or []]
-    for child in children[len(created):]:
+    for child in children[len(created) :]:
         labels = child_labels(child)
         body = child_body(child["body"], parent)
         if taskid.is_internal(parent):  # an internal plan's children stay internal

@@ -58,9 +58,13 @@ def publish_task(store: Store, paths: Paths, number: int) -> Published:
     body = issue_body(task, History.from_comments(comments, frozenset()))
     issue = store.create_issue(task.title, body, labels)
     post_marker(
-        store, number, "published", {"issue": issue.number, "url": issue.url},
+        store,
+        number,
+        "published",
+        {"issue": issue.number, "url": issue.url},
         f"**orch**: published as #{issue.number} ({issue.url}); the work goes on there.",
-        comments=comments, dedupe=False,
+        comments=comments,
+        dedupe=False,
     )
     store.update_issue(number, state="closed")
     return Published(number, issue)
@@ -78,7 +82,9 @@ def issue_body(task: Task, history: History) -> str:
         lines.append(f"- Last error: `{history.last_error}`")
     last = history.last_response or {}
     if last.get("pr"):
-        lines.append(f"- Pull request of the last run: #{last['pr']} (branch `{last.get('branch', '')}`)")
+        lines.append(
+            f"- Pull request of the last run: #{last['pr']} (branch `{last.get('branch', '')}`)"
+        )
     if last.get("summary"):
         lines.append(f"- Last summary: {str(last['summary']).strip()[:500]}")
     for learning in history.learnings[:5]:

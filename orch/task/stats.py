@@ -74,9 +74,7 @@ def _float(value: Any) -> float:
         return 0.0
 
 
-def compute(
-    tasks: Iterable[tuple[Issue, Iterable[Comment]]], logins: markers.OrchLogins
-) -> Stats:
+def compute(tasks: Iterable[tuple[Issue, Iterable[Comment]]], logins: markers.OrchLogins) -> Stats:
     """Stats from issues and the markers orch (authors in `logins`) wrote on them (pure)."""
     stats = Stats(statuses={s.value: 0 for s in Status})
     for issue, comments in tasks:

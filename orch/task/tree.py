@@ -56,7 +56,9 @@ def render(nodes: list[Node]) -> list[str]:
     lines: list[str] = []
 
     def walk(node: Node, prefix: str, branch: str) -> None:
-        lines.append(f"{prefix}{branch}{taskid.ref(node.issue.number)}  {node.status}  {node.issue.title}")
+        lines.append(
+            f"{prefix}{branch}{taskid.ref(node.issue.number)}  {node.status}  {node.issue.title}"
+        )
         deeper = prefix + ("" if not branch else ("   " if branch == "└─ " else "│  "))
         for index, child in enumerate(node.children):
             walk(child, deeper, "└─ " if index == len(node.children) - 1 else "├─ ")

@@ -100,7 +100,6 @@ class ProjectTick:
         if action == "error":
             self.errors += 1
             if not self.dry_run and self.project.config.notify.configured:
-
                 notify.send_all(
                     self.project.config.notify,
                     notify.error_event(self.repo, self.phase, task, detail),
@@ -146,7 +145,6 @@ class ProjectTick:
     def orch_logins(self) -> frozenset[str]:
         """orch's own logins (markers by anyone else are plain text): free after the snapshot."""
         if self._orch_logins is None:
-
             self._orch_logins = orch_logins(self.store, self.project.config.workflow.orch_logins)
         return self._orch_logins
 

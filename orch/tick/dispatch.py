@@ -69,7 +69,8 @@ def _over_task_budget(ctx: ProjectTick, task: Task, comments: tuple[Comment, ...
     """`workflow.max_cost_per_task_usd` reached: the task goes to needs_review."""
 
     reason = task_budget_reason(
-        History.from_comments(comments, ctx.orch_logins).cost_usd, ctx.project.config.workflow.max_cost_per_task_usd
+        History.from_comments(comments, ctx.orch_logins).cost_usd,
+        ctx.project.config.workflow.max_cost_per_task_usd,
     )
     if reason is None:
         return False
@@ -237,5 +238,6 @@ def _start(ctx: ProjectTick, number: int, log_path: Path) -> Started:
         supervisor_pid=child.pid,
         supervisor_start=proc.process_start_time(child.pid),
     )
-    return Started(project=ctx.repo, task=number, process=child,
-                   started_at=ctx.deps.clock.monotonic())
+    return Started(
+        project=ctx.repo, task=number, process=child, started_at=ctx.deps.clock.monotonic()
+    )

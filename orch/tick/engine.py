@@ -226,7 +226,6 @@ def _tick_project(
 
     store = deps.store(project)
     if options.dry_run:
-
         store = DryRunStore(store, _StderrConsole())
     cache = SnapshotCache.load(deps.paths.repo_dir(project.repo) / "snapshot.json")
     ctx = ProjectTick(deps=deps, project=project, store=store, shared=shared, cache=cache)
@@ -250,7 +249,6 @@ def _tick_project(
         except Exception as exc:  # isolation: one phase never stops the others
             log_exception(ctx, exc, None)
     if ctx.snapshot_ok and not options.dry_run:
-
         statuses = {
             n: (t.status.value if t.status else None)
             for n, t in ((n, Task.from_issue(i)) for n, i in ctx.issues.items())

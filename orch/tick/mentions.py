@@ -62,9 +62,7 @@ def _answer(ctx: ProjectTick, found: Mention, mention: str) -> None:
         _review(ctx, found, comment)
 
 
-def _first_request(
-    ctx: ProjectTick, found: Mention, mention: str
-) -> tuple[Comment, str] | None:
+def _first_request(ctx: ProjectTick, found: Mention, mention: str) -> tuple[Comment, str] | None:
     """The oldest unanswered mention by an authorized user, with its text."""
     read = marker_reader(ctx)
     answered: set[int] = set()

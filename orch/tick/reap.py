@@ -54,7 +54,6 @@ def _reap(ctx: ProjectTick, task: Task) -> None:
 
 def _check_idle(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> None:
 
-
     where = sidecar.get("attempt_dir")
     if not isinstance(where, str):
         return
@@ -98,7 +97,6 @@ def _dead(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> None:
         return
     comments = ctx.comments_for(number)
     if not local_trace:
-
         claims = live_claims(comments, ctx.deps.clock.now(), ctx.orch_logins)
         if claims and claims[0].host != ctx.shared.host:
             return  # another host dispatched it and its lease is live
@@ -118,7 +116,6 @@ def _dead(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> None:
         )
     )
     if not ctx.dry_run and local_trace:
-
         update_sidecar(ctx.deps.paths, ctx.repo, number, supervisor_pid=None, supervisor_start=None)
 
 

@@ -54,7 +54,6 @@ def _route(ctx: ProjectTick, task: Task) -> None:
     if result.status == Status.ROUTED.value:
         # The labels route_task just wrote, without reading the issue again.
 
-
         labels = planned_labels(
             task.labels, Status.ROUTED, agent=decision.agent, complexity=decision.complexity
         )

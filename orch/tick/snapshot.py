@@ -125,7 +125,10 @@ def _moved(seen: PullRequest | None, thread: PullThread) -> bool:
 def _mentions(cache: SnapshotCache, snap: Snapshot) -> tuple[Mention, ...]:
     """The mentions whose issue or PR moved since the cache last saw it (a delta's margin
     brings some twice; a quiet tick looks at none)."""
-    seen, cache.mentions = cache.mentions, {m.issue.number: m.issue.updated_at for m in snap.mentions}
+    seen, cache.mentions = (
+        cache.mentions,
+        {m.issue.number: m.issue.updated_at for m in snap.mentions},
+    )
     return tuple(m for m in snap.mentions if seen.get(m.issue.number) != m.issue.updated_at)
 
 

@@ -68,8 +68,13 @@ class Ended:
     reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"repo": self.repo, "task": self.task, "exit_code": self.code,
-                "status": self.status, "reason": self.reason}
+        return {
+            "repo": self.repo,
+            "task": self.task,
+            "exit_code": self.code,
+            "status": self.status,
+            "reason": self.reason,
+        }
 
 
 def wait_for(
@@ -130,5 +135,10 @@ def _ended(paths: Paths, repo: str, task: int, code: int | None) -> Ended:
     if not decision:
         why = "no result recorded; see `orch task logs`" if code else "no attempt ran"
         return Ended(repo, task, code, None, why)
-    return Ended(repo, task, code, str(decision.get("status") or "") or None,
-                 str(decision.get("reason") or ""))
+    return Ended(
+        repo,
+        task,
+        code,
+        str(decision.get("status") or "") or None,
+        str(decision.get("reason") or ""),
+    )

@@ -28,7 +28,9 @@ def find(name: str) -> str | None:
 def need(name: str) -> str:
     path = find(name)
     if path is None:
-        why = f"{name} not found (set ORCH_CONTRACT_BIN to a node_modules/.bin; .ci/run installs it)"
+        why = (
+            f"{name} not found (set ORCH_CONTRACT_BIN to a node_modules/.bin; .ci/run installs it)"
+        )
         if os.environ.get("CI", "").lower() in ("true", "1"):
             pytest.fail(why)
         pytest.skip(why)
@@ -41,16 +43,29 @@ def cli_env(place: Path, model: FakeModel, name: str) -> dict[str, str]:
     home.mkdir(exist_ok=True)
     path = os.pathsep.join(p for p in (bin_dir(), os.environ.get("PATH", "")) if p)
     env = {
-        "PATH": path, "HOME": str(home), "LANG": "C.UTF-8", "TERM": "dumb",
-        "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local/share"),
-        "XDG_STATE_HOME": str(home / ".local/state"), "XDG_CACHE_HOME": str(home / ".cache"),
+        "PATH": path,
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "XDG_STATE_HOME": str(home / ".local/state"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
         "GH_TOKEN": "ghp_contract_must_not_leak",
-        **GIT_IDENTITY, "GIT_CONFIG_NOSYSTEM": "1",
+        **GIT_IDENTITY,
+        "GIT_CONFIG_NOSYSTEM": "1",
     }
     if name == "claude":
-        env.update({"ANTHROPIC_BASE_URL": model.url, "ANTHROPIC_API_KEY": "sk-ant-fake",
-                    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1",
-                    "DISABLE_TELEMETRY": "1", "DISABLE_ERROR_REPORTING": "1"})
+        env.update(
+            {
+                "ANTHROPIC_BASE_URL": model.url,
+                "ANTHROPIC_API_KEY": "sk-ant-fake",
+                "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+                "DISABLE_AUTOUPDATER": "1",
+                "DISABLE_TELEMETRY": "1",
+                "DISABLE_ERROR_REPORTING": "1",
+            }
+        )
     elif name == "codex":
         codex_home = home / ".codex"
         codex_home.mkdir(exist_ok=True)
@@ -72,8 +87,11 @@ def cli_env(place: Path, model: FakeModel, name: str) -> dict[str, str]:
             f'"baseURL": "{model.url}/v1", "apiKey": "sk-fake"}}, '
             '"models": {"fake-model": {"name": "fake-model"}}}}}'
         )
-        env.update({"OPENCODE_DISABLE_MODELS_FETCH": "1", "OPENCODE_DISABLE_AUTOUPDATE": "1",
-                    "OPENCODE_DISABLE_LSP_DOWNLOAD": "1"})
+        env.update(
+            {
+                "OPENCODE_DISABLE_MODELS_FETCH": "1",
+                "OPENCODE_DISABLE_AUTOUPDATE": "1",
+                "OPENCODE_DISABLE_LSP_DOWNLOAD": "1",
+            }
+        )
     return env
-
-

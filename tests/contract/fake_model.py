@@ -24,13 +24,19 @@ from typing import Any
 ROUTE_MARKER = "router of orch"
 ROUTE_ANSWER = {"executor": "codex", "complexity": "complex", "reason": "fake router"}
 RESULT = {
-    "status": "done", "summary": "Appended a line to NOTES.md", "reason": "",
-    "accomplished": ["edited NOTES.md and committed"], "remaining": [], "blockers": [],
-    "files_changed": ["NOTES.md"], "needs_help": False, "learnings": ["fake model"],
+    "status": "done",
+    "summary": "Appended a line to NOTES.md",
+    "reason": "",
+    "accomplished": ["edited NOTES.md and committed"],
+    "remaining": [],
+    "blockers": [],
+    "files_changed": ["NOTES.md"],
+    "needs_help": False,
+    "learnings": ["fake model"],
 }
 SHELL_COMMAND = (
     "printf '%s\\n' \"edited by fake model\" >> NOTES.md && git add NOTES.md && "
-    "git commit -qm \"fake model edit\""
+    'git commit -qm "fake model edit"'
 )
 _ids = itertools.count(1)
 
@@ -67,7 +73,9 @@ class FakeModel:
                 return None
 
             def do_GET(self) -> None:
-                self._json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+                self._json(
+                    200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}
+                )
 
             def do_HEAD(self) -> None:
                 self.send_response(200)
@@ -104,7 +112,9 @@ class FakeModel:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def _sse(self, events: list[dict[str, Any]], *, named: bool, done: bool = False) -> None:
+            def _sse(
+                self, events: list[dict[str, Any]], *, named: bool, done: bool = False
+            ) -> None:
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("cache-control", "no-cache")
@@ -152,17 +162,28 @@ def anthropic_events(body: dict[str, Any], command: str = SHELL_COMMAND) -> list
 
 
 def _anthropic_start(body: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "message_start", "message": {
-        "id": f"msg_{next(_ids)}", "type": "message", "role": "assistant",
-        "model": body.get("model", "fake"), "content": [], "stop_reason": None,
-        "stop_sequence": None, "usage": {"input_tokens": 12, "output_tokens": 1},
-    }}
+    return {
+        "type": "message_start",
+        "message": {
+            "id": f"msg_{next(_ids)}",
+            "type": "message",
+            "role": "assistant",
+            "model": body.get("model", "fake"),
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 12, "output_tokens": 1},
+        },
+    }
 
 
 def _anthropic_end(stop: str) -> list[dict[str, Any]]:
     return [
-        {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
-         "usage": {"output_tokens": 5}},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": stop, "stop_sequence": None},
+            "usage": {"output_tokens": 5},
+        },
         {"type": "message_stop"},
     ]
 
@@ -180,10 +201,21 @@ def _anthropic_text(text: str, body: dict[str, Any]) -> list[dict[str, Any]]:
 def _anthropic_tool(name: str, data: dict[str, Any], body: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         _anthropic_start(body),
-        {"type": "content_block_start", "index": 0, "content_block": {
-            "type": "tool_use", "id": f"toolu_{next(_ids)}", "name": name, "input": {}}},
-        {"type": "content_block_delta", "index": 0,
-         "delta": {"type": "input_json_delta", "partial_json": json.dumps(data)}},
+        {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {
+                "type": "tool_use",
+                "id": f"toolu_{next(_ids)}",
+                "name": name,
+                "input": {},
+            },
+        },
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "input_json_delta", "partial_json": json.dumps(data)},
+        },
         {"type": "content_block_stop", "index": 0},
         *_anthropic_end("tool_use"),
     ]
@@ -205,30 +237,53 @@ def responses_events(body: dict[str, Any], command: str = SHELL_COMMAND) -> list
         else:
             name, args = "shell", {"command": ["bash", "-lc", command]}
         item: dict[str, Any] = {
-            "type": "function_call", "id": f"fc_{next(_ids)}", "call_id": f"call_{next(_ids)}",
-            "name": name, "arguments": json.dumps(args), "status": "completed",
+            "type": "function_call",
+            "id": f"fc_{next(_ids)}",
+            "call_id": f"call_{next(_ids)}",
+            "name": name,
+            "arguments": json.dumps(args),
+            "status": "completed",
         }
     else:
         text = json.dumps(_answer(body))
         item = {
-            "type": "message", "id": f"msg_{next(_ids)}", "role": "assistant", "status": "completed",
+            "type": "message",
+            "id": f"msg_{next(_ids)}",
+            "role": "assistant",
+            "status": "completed",
             "content": [{"type": "output_text", "text": text, "annotations": []}],
         }
     usage = {
-        "input_tokens": 24, "input_tokens_details": {"cached_tokens": 0},
-        "output_tokens": 10, "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 34,
+        "input_tokens": 24,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": 10,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": 34,
     }
     events: list[dict[str, Any]] = [
         {"type": "response.created", "response": {"id": rid, "status": "in_progress"}},
-        {"type": "response.output_item.added", "output_index": 0, "item": {**item, "status": "in_progress"}},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {**item, "status": "in_progress"},
+        },
     ]
     if item["type"] == "message":
-        events.append({"type": "response.output_text.delta", "output_index": 0, "content_index": 0,
-                       "item_id": item["id"], "delta": item["content"][0]["text"]})
+        events.append(
+            {
+                "type": "response.output_text.delta",
+                "output_index": 0,
+                "content_index": 0,
+                "item_id": item["id"],
+                "delta": item["content"][0]["text"],
+            }
+        )
     events += [
         {"type": "response.output_item.done", "output_index": 0, "item": item},
-        {"type": "response.completed", "response": {
-            "id": rid, "status": "completed", "output": [item], "usage": usage}},
+        {
+            "type": "response.completed",
+            "response": {"id": rid, "status": "completed", "output": [item], "usage": usage},
+        },
     ]
     return events
 
@@ -238,15 +293,21 @@ def responses_events(body: dict[str, Any], command: str = SHELL_COMMAND) -> list
 
 def chat_events(body: dict[str, Any], command: str = SHELL_COMMAND) -> list[dict[str, Any]]:
     tools = {
-        (t.get("function") or {}).get("name") for t in body.get("tools") or [] if isinstance(t, dict)
+        (t.get("function") or {}).get("name")
+        for t in body.get("tools") or []
+        if isinstance(t, dict)
     }
     messages = body.get("messages") or []
     had_tool = any(m.get("role") == "tool" for m in messages)
     cid = f"chatcmpl-{next(_ids)}"
 
-    def chunk(delta: dict[str, Any], finish: str | None = None, usage: bool = False) -> dict[str, Any]:
+    def chunk(
+        delta: dict[str, Any], finish: str | None = None, usage: bool = False
+    ) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "id": cid, "object": "chat.completion.chunk", "created": 1795242167,
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": 1795242167,
             "model": body.get("model", "fake-model"),
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
             "type": "chunk",
@@ -256,10 +317,20 @@ def chat_events(body: dict[str, Any], command: str = SHELL_COMMAND) -> list[dict
         return data
 
     if not tools:  # opencode's title generator
-        return [chunk({"role": "assistant", "content": "Fake title"}), chunk({}, "stop", usage=True)]
+        return [
+            chunk({"role": "assistant", "content": "Fake title"}),
+            chunk({}, "stop", usage=True),
+        ]
     if not _is_route(body) and not had_tool and "bash" in tools:
-        call = {"index": 0, "id": f"call_{next(_ids)}", "type": "function",
-                "function": {"name": "bash", "arguments": json.dumps({"command": command})}}
-        return [chunk({"role": "assistant", "tool_calls": [call]}), chunk({}, "tool_calls", usage=True)]
+        call = {
+            "index": 0,
+            "id": f"call_{next(_ids)}",
+            "type": "function",
+            "function": {"name": "bash", "arguments": json.dumps({"command": command})},
+        }
+        return [
+            chunk({"role": "assistant", "tool_calls": [call]}),
+            chunk({}, "tool_calls", usage=True),
+        ]
     text = json.dumps(_answer(body))
     return [chunk({"role": "assistant", "content": text}), chunk({}, "stop", usage=True)]

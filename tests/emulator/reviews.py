@@ -233,7 +233,12 @@ class ReviewRoutes:
     # -- routes -----------------------------------------------------------------------
 
     def _list_reviews(
-        self: Emulator, repo: Repo, args: list[str], query: dict[str, str], body: JsonDict, login: str
+        self: Emulator,
+        repo: Repo,
+        args: list[str],
+        query: dict[str, str],
+        body: JsonDict,
+        login: str,
     ) -> tuple[int, dict[str, str], Any]:
         number = int(args[0])
         self._pull(repo, number)
@@ -245,18 +250,33 @@ class ReviewRoutes:
         return self._page(repo, f"/repos/{repo.full_name}/pulls/{number}/reviews", items, query)
 
     def _create_review(
-        self: Emulator, repo: Repo, args: list[str], query: dict[str, str], body: JsonDict, login: str
+        self: Emulator,
+        repo: Repo,
+        args: list[str],
+        query: dict[str, str],
+        body: JsonDict,
+        login: str,
     ) -> tuple[int, dict[str, str], Any]:
         review = self._submit_review(repo, int(args[0]), login, body)
         return 200, {}, self._review_json(repo, review)
 
     def _get_review(
-        self: Emulator, repo: Repo, args: list[str], query: dict[str, str], body: JsonDict, login: str
+        self: Emulator,
+        repo: Repo,
+        args: list[str],
+        query: dict[str, str],
+        body: JsonDict,
+        login: str,
     ) -> tuple[int, dict[str, str], Any]:
         return 200, {}, self._review_json(repo, self._review(repo, args))
 
     def _list_review_comments_of(
-        self: Emulator, repo: Repo, args: list[str], query: dict[str, str], body: JsonDict, login: str
+        self: Emulator,
+        repo: Repo,
+        args: list[str],
+        query: dict[str, str],
+        body: JsonDict,
+        login: str,
     ) -> tuple[int, dict[str, str], Any]:
         review = self._review(repo, args)
         items = [
@@ -268,7 +288,12 @@ class ReviewRoutes:
         return self._page(repo, path, items, query)
 
     def _list_pull_comments(
-        self: Emulator, repo: Repo, args: list[str], query: dict[str, str], body: JsonDict, login: str
+        self: Emulator,
+        repo: Repo,
+        args: list[str],
+        query: dict[str, str],
+        body: JsonDict,
+        login: str,
     ) -> tuple[int, dict[str, str], Any]:
         number = int(args[0])
         self._pull(repo, number)
@@ -280,7 +305,12 @@ class ReviewRoutes:
         return self._page(repo, f"/repos/{repo.full_name}/pulls/{number}/comments", items, query)
 
     def _create_pull_comment(
-        self: Emulator, repo: Repo, args: list[str], query: dict[str, str], body: JsonDict, login: str
+        self: Emulator,
+        repo: Repo,
+        args: list[str],
+        query: dict[str, str],
+        body: JsonDict,
+        login: str,
     ) -> tuple[int, dict[str, str], Any]:
         from tests.emulator.server import validation_failed
 

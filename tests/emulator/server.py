@@ -55,7 +55,9 @@ def _credential(headers: dict[str, str]) -> tuple[str, str]:
 
 def _is_app_route(path: str) -> bool:
     parts = path.strip("/").split("/")
-    return parts[0] == "app" or (len(parts) == 4 and parts[0] == "repos" and parts[3] == "installation")
+    return parts[0] == "app" or (
+        len(parts) == 4 and parts[0] == "repos" and parts[3] == "installation"
+    )
 
 
 def iso(moment: datetime) -> str:
@@ -827,8 +829,16 @@ class Emulator(ReviewRoutes):
             if len(parts) == 4 and parts[0] == "repos" and method == "GET":
                 if f"{parts[1]}/{parts[2]}".lower() not in app.repos:
                     raise HttpError(404, "Not Found")
-                return 200, {}, {"id": app.installation_id, "app_id": app.id,
-                                 "app_slug": app.slug, "account": {"login": parts[1]}}
+                return (
+                    200,
+                    {},
+                    {
+                        "id": app.installation_id,
+                        "app_id": app.id,
+                        "app_slug": app.slug,
+                        "account": {"login": parts[1]},
+                    },
+                )
             if (
                 len(parts) == 4
                 and parts[1] == "installations"
@@ -850,8 +860,11 @@ class Emulator(ReviewRoutes):
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
             app = self.apps[int(issuer)]
             claims = jwt.decode(
-                token, app.public_key, algorithms=["RS256"],
-                options={"require": ["iat", "exp", "iss"]}, leeway=0,
+                token,
+                app.public_key,
+                algorithms=["RS256"],
+                options={"require": ["iat", "exp", "iss"]},
+                leeway=0,
             )
         except (jwt.PyJWTError, KeyError, TypeError, ValueError):
             raise HttpError(401, "A JSON web token could not be decoded") from None
@@ -860,13 +873,20 @@ class Emulator(ReviewRoutes):
         return app
 
     def _mint(self, app: App) -> JsonDict:
-        token = "ghs_" + hashlib.sha1(f"{app.id}:{len(app.tokens)}:{time.time()}".encode()).hexdigest()[:36]
+        token = (
+            "ghs_"
+            + hashlib.sha1(f"{app.id}:{len(app.tokens)}:{time.time()}".encode()).hexdigest()[:36]
+        )
         expires = time.time() + 3600
         app.tokens[token] = expires
         self.tokens[token] = app.bot_login
         when = datetime.fromtimestamp(int(expires), UTC)
-        return {"token": token, "expires_at": iso(when), "permissions": {"issues": "write"},
-                "repository_selection": "selected"}
+        return {
+            "token": token,
+            "expires_at": iso(when),
+            "permissions": {"issues": "write"},
+            "repository_selection": "selected",
+        }
 
     def _rate_headers(self, status: int, headers: dict[str, str], path: str) -> dict[str, str]:
         if "X-RateLimit-Remaining" in headers:
@@ -1509,7 +1529,9 @@ class Emulator(ReviewRoutes):
         now = self._tick()
         before = {n.lower() for n in issue.labels}
         after = {n.lower() for n in new}
-        issue.events += [("unlabeled", n, actor, now) for n in issue.labels if n.lower() not in after]
+        issue.events += [
+            ("unlabeled", n, actor, now) for n in issue.labels if n.lower() not in after
+        ]
         issue.events += [("labeled", n, actor, now) for n in new if n.lower() not in before]
         issue.labels = new
         issue.updated_at = now

@@ -314,10 +314,16 @@ def test_graphql_argument_error_has_errors_and_no_data(emulator: Emulator, gh: G
     """GitHub validates a document before running it: an unknown argument answers
     `errors` only, no `data` (not a null field next to the others)."""
     emulator.add_issue("a")
-    done = gh.request("POST", "graphql", body={"query": (
-        'query { viewer { login } repository(owner: "acme", name: "widgets") { '
-        "issues(first: 10, bogus: 1) { totalCount } } }"
-    )})
+    done = gh.request(
+        "POST",
+        "graphql",
+        body={
+            "query": (
+                'query { viewer { login } repository(owner: "acme", name: "widgets") { '
+                "issues(first: 10, bogus: 1) { totalCount } } }"
+            )
+        },
+    )
     assert "data" not in done.data, done.data
     (error,) = done.data["errors"]
     assert error["message"] == "Field 'issues' doesn't accept argument 'bogus'"

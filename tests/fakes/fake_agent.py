@@ -79,9 +79,15 @@ def realism() -> None:
         if "-p" not in ARGV and "--print" not in ARGV:
             fail(f"expected print mode (-p); got {ARGV!r}")
         if "stream-json" in ARGV and "--verbose" not in ARGV:
-            sys.stderr.write("Error: When using --print, --output-format=stream-json requires --verbose\n")
+            sys.stderr.write(
+                "Error: When using --print, --output-format=stream-json requires --verbose\n"
+            )
             sys.exit(1)
-        if "bypassPermissions" in ARGV and os.geteuid() == 0 and os.environ.get("IS_SANDBOX") != "1":
+        if (
+            "bypassPermissions" in ARGV
+            and os.geteuid() == 0
+            and os.environ.get("IS_SANDBOX") != "1"
+        ):
             sys.stderr.write(
                 "--dangerously-skip-permissions cannot be used with root/sudo privileges "
                 "for security reasons\n"
@@ -134,10 +140,19 @@ def main() -> None:
         record = Path(str(call["record"]).replace("{n}", str(index)))
         record = record if record.is_absolute() else base / record
         record.parent.mkdir(parents=True, exist_ok=True)
-        record.write_text(json.dumps(
-            {"argv": ARGV, "env": dict(os.environ), "stdin": stdin, "cwd": os.getcwd(), "call": index},
-            indent=2, sort_keys=True,
-        ))
+        record.write_text(
+            json.dumps(
+                {
+                    "argv": ARGV,
+                    "env": dict(os.environ),
+                    "stdin": stdin,
+                    "cwd": os.getcwd(),
+                    "call": index,
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
     prefix = call.get("expect_argv_prefix")
     if prefix is not None and ARGV[: len(prefix)] != prefix:
         fail(f"argv does not start with {prefix!r}: {ARGV!r}")

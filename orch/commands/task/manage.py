@@ -138,7 +138,12 @@ def list_(
 @app.command("get")
 def get(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")],
+    number: Annotated[
+        int,
+        typer.Argument(
+            parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task)."
+        ),
+    ],
     json: JsonOpt = False,
 ) -> None:
     """Show one task: issue, status, attempts, cost, local sidecar."""
@@ -166,7 +171,9 @@ def get(
     out(f"tokens:     {data['tokens_in']} in / {data['tokens_out']} out")
     out(f"cost:       ${data['cost_usd']:.4f}")
     if data["pr_feedback"]:
-        shown = ", ".join(f"{f['kind']} by @{f['author']} on #{f['pr']}" for f in data["pr_feedback"])
+        shown = ", ".join(
+            f"{f['kind']} by @{f['author']} on #{f['pr']}" for f in data["pr_feedback"]
+        )
         out(f"feedback:   {len(data['pr_feedback'])} waiting for the next attempt ({shown})")
     if data["parent"]:
         out(f"parent:     {taskid.ref(data['parent'])}")
@@ -174,8 +181,12 @@ def get(
         out(f"url:        {data['url']}")
     out(f"pr:         {detail.pr.line() if detail.pr else '-'}")
     if detail.sidecar:
-        for key, shown in (("worktree", "worktree"), ("branch", "branch"), ("pid", "pid"),
-                           ("attempt_dir", "attempt")):
+        for key, shown in (
+            ("worktree", "worktree"),
+            ("branch", "branch"),
+            ("pid", "pid"),
+            ("attempt_dir", "attempt"),
+        ):
             if detail.sidecar.get(key):
                 out(f"{shown + ':':<11} {detail.sidecar[key]}")
 
@@ -198,7 +209,12 @@ def _render_changes(ctx: typer.Context, changes: list, json: bool, dry_run: bool
 @app.command("retry")
 def retry(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")],
+    number: Annotated[
+        int,
+        typer.Argument(
+            parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task)."
+        ),
+    ],
     dry_run: DryRunOpt = False,
     json: JsonOpt = False,
 ) -> None:
@@ -242,7 +258,12 @@ def unblock(
 @app.command("assign")
 def assign(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")],
+    number: Annotated[
+        int,
+        typer.Argument(
+            parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task)."
+        ),
+    ],
     agent: Annotated[
         str, typer.Argument(help="Agent name from config (claude, codex, opencode, …).")
     ],
@@ -260,7 +281,12 @@ def assign(
 @app.command("close")
 def close(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")],
+    number: Annotated[
+        int,
+        typer.Argument(
+            parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task)."
+        ),
+    ],
     note: Annotated[
         str | None, typer.Option("--note", help="Why it is closed (posted on the issue).")
     ] = None,
@@ -294,7 +320,14 @@ def publish(
     d = deps(ctx)
     done = publish_task(d.store(), d.paths, number)
     if json:
-        emit_json({"published": {"internal": done.internal, "issue": done.issue.number,
-                                 "url": done.issue.url}})
+        emit_json(
+            {
+                "published": {
+                    "internal": done.internal,
+                    "issue": done.issue.number,
+                    "url": done.issue.url,
+                }
+            }
+        )
     else:
         d.console.out(str(done.issue.number))

@@ -13,7 +13,9 @@ from orch.commands.task._app import app
 @app.command("review")
 def review(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (an in_review task).")],
+    number: Annotated[
+        int, typer.Argument(parser=task_id, metavar="ID", help="Task id (an in_review task).")
+    ],
     detach: Annotated[
         bool,
         typer.Option("--detach", help="Start the review in the background and return at once."),

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 def route(
     ctx: typer.Context,
     number: Annotated[
-        int | None, typer.Argument(parser=task_id, metavar="ID", help="Task id (default: the oldest new task).")
+        int | None,
+        typer.Argument(
+            parser=task_id, metavar="ID", help="Task id (default: the oldest new task)."
+        ),
     ] = None,
     dry_run: DryRunOpt = False,
     json_: JsonOpt = False,

@@ -16,12 +16,28 @@ from orch.deps import Deps
 @app.command("run")
 def run(
     ctx: typer.Context,
-    number: Annotated[int | None, typer.Argument(parser=task_id, metavar="ID", help="Task id (default: the next routed/new task).")] = None,
-    detach: Annotated[bool, typer.Option("--detach", help="Start a supervisor in the background and return at once.")] = False,
-    agent: Annotated[str | None, typer.Option("--agent", help="Run with this agent instead of the task's.")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="Run with this model instead of the mapped one.")] = None,
+    number: Annotated[
+        int | None,
+        typer.Argument(
+            parser=task_id, metavar="ID", help="Task id (default: the next routed/new task)."
+        ),
+    ] = None,
+    detach: Annotated[
+        bool,
+        typer.Option("--detach", help="Start a supervisor in the background and return at once."),
+    ] = False,
+    agent: Annotated[
+        str | None, typer.Option("--agent", help="Run with this agent instead of the task's.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Run with this model instead of the mapped one.")
+    ] = None,
     publish_only: Annotated[
-        bool, typer.Option("--publish-only", help="Only finish publishing an attempt that ran but was not published.")
+        bool,
+        typer.Option(
+            "--publish-only",
+            help="Only finish publishing an attempt that ran but was not published.",
+        ),
     ] = False,
     exit_status: Annotated[
         bool,
@@ -110,7 +126,12 @@ class _ProgressLine:
 @app.command("kill")
 def kill(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")],
+    number: Annotated[
+        int,
+        typer.Argument(
+            parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task)."
+        ),
+    ],
     dry_run: DryRunOpt = False,
 ) -> None:
     """Stop a running task's agent; the task goes to needs_review ("stopped by owner")."""
@@ -195,8 +216,9 @@ def _watch(d: Deps, interval: float) -> None:
             if keys != shown:
                 shown = keys
                 d.console.table(_live_rows(found), header=LIVE_HEADER)
-                d.console.note(f"{len(found)} task(s) running" if found else
-                               "no task is running on this host")
+                d.console.note(
+                    f"{len(found)} task(s) running" if found else "no task is running on this host"
+                )
             if not found:
                 return
             d.clock.sleep(interval)
@@ -207,8 +229,13 @@ def _watch(d: Deps, interval: float) -> None:
     with Live(console=terminal(), auto_refresh=False) as screen:
         while True:
             found = live_tasks(d.paths, d.clock)
-            screen.update(rich_table(_live_rows(found) or [["no task is running on this host"]],
-                                     LIVE_HEADER if found else None), refresh=True)
+            screen.update(
+                rich_table(
+                    _live_rows(found) or [["no task is running on this host"]],
+                    LIVE_HEADER if found else None,
+                ),
+                refresh=True,
+            )
             if not found:
                 return
             d.clock.sleep(interval)
@@ -217,9 +244,18 @@ def _watch(d: Deps, interval: float) -> None:
 @app.command("logs")
 def logs(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")],
-    follow: Annotated[bool, typer.Option("-f", "--follow", help="Keep printing while the agent runs.")] = False,
-    attempt: Annotated[int | None, typer.Option("--attempt", help="Attempt K (default: the latest).")] = None,
+    number: Annotated[
+        int,
+        typer.Argument(
+            parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task)."
+        ),
+    ],
+    follow: Annotated[
+        bool, typer.Option("-f", "--follow", help="Keep printing while the agent runs.")
+    ] = False,
+    attempt: Annotated[
+        int | None, typer.Option("--attempt", help="Attempt K (default: the latest).")
+    ] = None,
 ) -> None:
     """The agent's output as readable lines: tool calls, messages, final result."""
     from orch.run.view import find_attempt, log_lines, supervisor_alive
@@ -230,6 +266,7 @@ def logs(
     project = d.project()
     adir = find_attempt(d.paths, project.repo, number, attempt)
     if follow:
+
         def running() -> bool:
             data = read_sidecar(d.paths, project.repo, number)
             return supervisor_alive(data) and data.get("attempt_dir") == str(adir.path)
@@ -243,7 +280,15 @@ def logs(
 
 
 @app.command("attach")
-def attach(ctx: typer.Context, number: Annotated[int, typer.Argument(parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task).")]) -> None:
+def attach(
+    ctx: typer.Context,
+    number: Annotated[
+        int,
+        typer.Argument(
+            parser=task_id, metavar="ID", help="Task id (N, or iN for an internal task)."
+        ),
+    ],
+) -> None:
     """Attach to the tmux session of a running task (needs workflow.use_tmux)."""
     from orch.run.view import tmux_target
 
@@ -256,7 +301,10 @@ def attach(ctx: typer.Context, number: Annotated[int, typer.Argument(parser=task
 @app.command("cost")
 def cost(
     ctx: typer.Context,
-    number: Annotated[int | None, typer.Argument(parser=task_id, metavar="ID", help="Task id (default: every open task).")] = None,
+    number: Annotated[
+        int | None,
+        typer.Argument(parser=task_id, metavar="ID", help="Task id (default: every open task)."),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Tokens and cost per attempt and in total, from the result comments."""
@@ -281,8 +329,15 @@ def cost(
         )
         return
     lines = [
-        [f"#{r.number}", f"attempt {r.attempt}", r.agent, r.model or "default",
-         f"{r.tokens_in} in", f"{r.tokens_out} out", f"${r.cost_usd:.4f}"]
+        [
+            f"#{r.number}",
+            f"attempt {r.attempt}",
+            r.agent,
+            r.model or "default",
+            f"{r.tokens_in} in",
+            f"{r.tokens_out} out",
+            f"${r.cost_usd:.4f}",
+        ]
         for r in rows
     ]
     lines.append(["total", "", "", "", f"{total_in} in", f"{total_out} out", f"${total_cost:.4f}"])

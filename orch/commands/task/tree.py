@@ -14,7 +14,8 @@ from orch.commands.task._app import app
 def tree(
     ctx: typer.Context,
     number: Annotated[
-        int | None, typer.Argument(parser=task_id, metavar="ID", help="Only this task and its sub-tasks.")
+        int | None,
+        typer.Argument(parser=task_id, metavar="ID", help="Only this task and its sub-tasks."),
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include closed tasks.")] = False,
     json: JsonOpt = False,
