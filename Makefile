@@ -5,7 +5,8 @@ test:
 
 lint:
 	ruff check orch tests
-	ruff format --check orch
+	ruff format --check orch tests
+	lint-imports
 	mypy orch
 
 bench:
