@@ -1,6 +1,9 @@
 """The dependency bundle built once in the root callback and passed to every command.
 
 Tests build their own `Deps` (another state dir, a fixed clock, a store of their own).
+This is the composition root, part of the command boundary: what a command may need
+(config, stores, gh, the App's tokens, status hooks) is imported when it first asks, so
+`orch --version` and every help page start without it.
 """
 
 from __future__ import annotations
@@ -10,18 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orch import project
 from orch.clock import Clock, SystemClock
-from orch.config.model import load_config
-from orch.io import ghapp
-from orch.io.gh import Gh
 from orch.output import Console
 from orch.paths import Paths, default_paths
-from orch.store.dryrun import DryRunStore
-from orch.store.github import GitHubStore
-from orch.store.internal import WithInternal
-from orch.store.local import LocalStore
-from orch.task.hooks import install
 
 if TYPE_CHECKING:
     from orch.config.model import Config
@@ -50,6 +44,8 @@ class Deps:
     def project(self) -> Project:
         """The project this command works on (loaded and validated once)."""
         if self._project is None:
+            from orch import project
+
             self._project = project.resolve(self.project_spec, self.cwd, self.global_file)
             for warning in self._project.config.warnings:
                 self.console.warn(warning)
@@ -58,11 +54,16 @@ class Deps:
     def global_config(self) -> Config:
         """The global config alone (for commands that span projects)."""
         if self._global_config is None:
+            from orch.config.model import load_config
+
             self._global_config = load_config(self.global_file, None)
         return self._global_config
 
     def store(self, project: Project | None = None, *, dry_run: bool = False) -> Store:
         """The Store for a project; with dry_run, writes are printed and not made."""
+        from orch.store.dryrun import DryRunStore
+        from orch.task.hooks import install
+
         project = project or self.project()
         store = self.store_factory(project) if self.store_factory else make_store(project, self)
         if dry_run:
@@ -72,6 +73,7 @@ class Deps:
 
     def app_auth(self, project: Project | None = None) -> AppAuth | None:
         """The project's GitHub App authentication (None without `github.app_id`)."""
+        from orch.io import ghapp
 
         project = project or self.project()
         config = project.config
@@ -85,20 +87,20 @@ class Deps:
 
 def make_store(project: Project, deps: Deps) -> Store:
     """The project's store (GitHub or local) with its internal tasks beside it."""
+    from orch.store import github, internal, local
 
-    internal = LocalStore(project.internal_store_dir, project.repo, deps.clock)
-    return WithInternal(_project_store(project, deps), internal)
-
-
-def _project_store(project: Project, deps: Deps) -> Store:
+    primary: Store
     if project.config.store == "local":
-        return LocalStore(project.local_store_dir, project.repo, deps.clock)
-
-    return GitHubStore(make_gh(project, deps), project.repo)
+        primary = local.LocalStore(project.local_store_dir, project.repo, deps.clock)
+    else:
+        primary = github.GitHubStore(make_gh(project, deps), project.repo)
+    tasks_here = local.LocalStore(project.internal_store_dir, project.repo, deps.clock)
+    return internal.WithInternal(primary, tasks_here)
 
 
 def make_gh(project: Project, deps: Deps) -> Gh:
     """The gh adapter for the project's host (its backoff, the shared backoff file)."""
+    from orch.io.gh import Gh
 
     return Gh(
         host=project.config.gh.host,

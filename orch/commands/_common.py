@@ -12,12 +12,14 @@ New commands use `JsonOpt`, `DryRunOpt` and `examples()` and add a `help_text.HE
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from orch.deps import Deps
 from orch.errors import UsageError
+
+if TYPE_CHECKING:
+    from orch.deps import Deps
 
 
 def _json_mode(value: bool) -> bool:
@@ -96,6 +98,8 @@ TASK_ID_HELP = "Task id: an issue number (7) or an internal task (i7)."
 
 def deps(ctx: typer.Context) -> Deps:
     """The Deps built by the root callback (tests may put their own in ctx.obj)."""
+    from orch.deps import Deps  # the command boundary: only a command that runs pays for it
+
     obj = ctx.find_root().obj
     if not isinstance(obj, Deps):  # pragma: no cover - the root callback always sets it
         raise RuntimeError("orch: no Deps in the typer context")

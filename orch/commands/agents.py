@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import typer
 
 from orch.commands._common import JsonOpt, deps
-from orch.deps import Deps
 
 if TYPE_CHECKING:
     from orch.config.model import Config
+    from orch.deps import Deps
 
 
 def command(ctx: typer.Context, json_: JsonOpt = False) -> None:

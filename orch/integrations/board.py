@@ -32,6 +32,7 @@ from orch import taskid
 from orch.errors import NotFound, OrchError
 from orch.io.sidecar import read_json, write_json_atomic
 from orch.io.yamledit import set_nested
+from orch.output import Console
 from orch.status import Status
 
 if TYPE_CHECKING:
@@ -531,8 +532,6 @@ def status_hook(board: Board, repo: str) -> Any:
         except Exception as exc:  # a board failure never fails the status change
             detail = exc.message if isinstance(exc, OrchError) else f"{type(exc).__name__}: {exc}"
             log.warning("%s #%s: board not updated (%s)", repo, issue.number, detail)
-            from orch.output import Console
-
             Console().warn(f"#{issue.number}: board not updated: {detail}")
 
     return hook

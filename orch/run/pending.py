@@ -111,8 +111,6 @@ def _record_cost(deps: Deps, project: Project, adir: AttemptDir, number: int, at
         cost = float(usage.get("cost_usd") or 0)
         budget.record(deps.paths, project.repo, number, attempt, cost, deps.clock.now())
     except (OSError, TypeError, ValueError) as exc:
-        from orch import log
-
         log.get().warning(
             "%s #%s: cost not added to the daily ledger: %s", project.repo, number, exc
         )

@@ -9,6 +9,7 @@ comments (`History`), never from local files, and only from comments orch wrote
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -202,8 +203,6 @@ def _run_status_hooks(
         try:
             hook(issue, src, to, reason)
         except Exception:  # a hook never fails the status change
-            import logging
-
             logging.getLogger("orch").exception("#%s: status hook failed", issue.number)
 
 

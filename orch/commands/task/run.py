@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from orch.commands._common import DryRunOpt, JsonOpt, deps, task_id
 from orch.commands.task._app import app
-from orch.deps import Deps
+
+if TYPE_CHECKING:
+    from orch.deps import Deps
 
 
 @app.command("run")
