@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from orch.deps import Deps
+from orch.paths import Paths
 from orch.status import Status
 from orch.task import markers
-from tests.helpers import Repo, run_orch
+from orch.tick import engine
+from tests.helpers import Repo, make_repo, run_orch
 from tests.run_helpers import wait_for
 from tests.tick_helpers import LocalProject, local_project
 
@@ -378,3 +381,24 @@ def test_stop_kills_a_running_agent_and_the_task_needs_review(project: LocalProj
     assert project.markers(number, "ack")[0]["comment_id"] == command.id
     response = project.markers(number, "agent-response")[0]
     assert response["status"] != "done"
+
+
+def test_a_phase_that_fails_to_import_is_an_error_not_a_skip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(tmp_path)
+    (repo.work / ".orch.yml").write_text("store: local\n")
+    home = tmp_path / "orch-home"
+    deps = Deps(
+        paths=Paths(config_dir=home, state_dir=home / "state"),
+        cwd=repo.work,
+    )
+    phases = (*engine.PHASES[:1], ("route", "orch.tick.no_such_phase"))
+    monkeypatch.setattr(engine, "PHASES", phases)
+
+    report = engine.run_tick(deps, engine.TickOptions())
+
+    assert report.errors == 1
+    [action] = report.actions
+    assert (action.phase, action.action) == ("route", "error")
+    assert "orch.tick.no_such_phase" in action.detail

@@ -239,13 +239,6 @@ def _tick_project(
             import_module(module).run(ctx)
         except RateLimited:
             raise
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("orch."):
-                from orch import log
-
-                log.get().debug("%s %s: skipped (%s not available)", project.repo, name, exc.name)
-                continue
-            log_exception(ctx, exc, None)
         except Exception as exc:  # isolation: one phase never stops the others
             log_exception(ctx, exc, None)
     if ctx.snapshot_ok and not options.dry_run:
