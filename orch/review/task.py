@@ -43,6 +43,8 @@ from orch.io import git, proc
 from orch.io.locks import TaskLock
 from orch.io.redact import Redactor, redact_data
 from orch.run import worktree as wt
+from orch.run.outcome import parse_output
+from orch.run.runner import agent_tracker, task_env, task_worktree
 from orch.run.supervisor import supervise
 from orch.run.worktree import branch_name
 from orch.status import Status
@@ -324,17 +326,9 @@ def _run_reviewer(
     """Prepare the worktree, the diff and the prompt; run the agent; return its parsed
     outcome, the review directory and the commit reviewed."""
 
-    config = project.config
     number = target.task.number
     try:
-        tree = wt.ensure(
-            project.root,
-            deps.paths.worktrees_dir(project.repo),
-            number,
-            target.task.title,
-            branch_prefix=config.git.branch_prefix,
-            default_branch=git.default_branch(project.root),
-        )
+        tree = task_worktree(deps, project, target.task)
     except wt.WorktreeError as exc:
         raise OrchError(f"cannot review task #{number}: {exc.message}") from exc
     base_ref, head = _refs(project.root, target, tree.has_remote)
@@ -367,30 +361,13 @@ def run_review_agent(
     track: bool = True,
 ) -> dict[str, Any]:
     """Run the reviewer in review mode on `checkout` and return its parsed outcome (also
-    written to `rdir`). `track`: record the agent's pid in the task's sidecar."""
+    written to `rdir`). `track`: record the agent's pid in the task's sidecar. The steps
+    after the prompt are the run's: its environment, pid tracking and output parsing."""
 
     config = project.config
     number = target.task.number
-    base_ref, head = checkout.base_ref, checkout.head
-    diff = git.diff(project.root, base_ref, head)
-    prompt = review_prompt(project, target, checkout.path, checkout.branch, base_ref, head, diff)
-    rdir.prompt_message.write_text(prompt, encoding="utf-8")
-    rdir.write(
-        rdir.meta,
-        {
-            "number": number,
-            "agent": agent,
-            "model": model,
-            "pr": target.pr.number,
-            "head_sha": head,
-            "base_ref": base_ref,
-            "worktree": str(checkout.path),
-            "started_at": deps.clock.now().isoformat(),
-        },
-    )
+    prompt = _write_review_prompt(deps, project, target, agent, model, checkout, rdir)
     adapter = adapter_for(config.agents[agent], config)
-    base_env = dict(env if env is not None else os.environ)
-    base_env.update({"ORCH_TASK": str(number), "ORCH_REPO": project.repo, "ORCH_REVIEW": "1"})
     invocation = adapter.build(
         BuildRequest(
             mode="review",
@@ -401,44 +378,54 @@ def run_review_agent(
             work_dir=rdir.path,
             main_git_dir=git.common_dir(project.root),
             schema=REVIEW_SCHEMA,
-            env_base=base_env,
+            env_base=task_env(env, number, project.repo, ORCH_REVIEW="1"),
         )
     )
-
-    def started(pid: int) -> None:
-        update_sidecar(
-            deps.paths,
-            project.repo,
-            number,
-            agent_pid=pid,
-            agent_start=proc.process_start_time(pid),
-        )
-
     exit_info = supervise(
         invocation,
         rdir,
         clock=deps.clock,
         timeout=config.workflow.timeout_for(target.task.complexity),
         idle_timeout=config.workflow.idle_timeout_seconds,
-        on_start=started if track else None,
+        on_start=agent_tracker(deps, project.repo, number) if track else None,
     )
-    output_text = None
-    if invocation.output_file is not None and invocation.output_file.exists():
-        output_text = invocation.output_file.read_text(encoding="utf-8", errors="replace")
-    parsed = adapter.parse(
-        exit_info.returncode,
-        rdir.text(rdir.stdout),
-        rdir.text(rdir.stderr),
-        timed_out=exit_info.timed_out,
-        idle_killed=exit_info.idle_killed,
-        output_file_text=output_text,
-        mode="review",
-        now=deps.clock.now(),
+    parsed = parse_output(
+        adapter, rdir, exit_info, invocation.output_file, now=deps.clock.now(), mode="review"
     )
     outcome = parsed.to_json()
-
     rdir.write(rdir.result, {"outcome": redact_data(outcome, _redactor(project).values)})
     return outcome
+
+
+def _write_review_prompt(
+    deps: Deps,
+    project: Project,
+    target: Target,
+    agent: str,
+    model: str | None,
+    checkout: Checkout,
+    rdir: AttemptDir,
+) -> str:
+    """The reviewer's prompt on `git diff base...head`, and meta.json, written to `rdir`."""
+
+    base_ref, head = checkout.base_ref, checkout.head
+    diff = git.diff(project.root, base_ref, head)
+    prompt = review_prompt(project, target, checkout.path, checkout.branch, base_ref, head, diff)
+    rdir.prompt_message.write_text(prompt, encoding="utf-8")
+    rdir.write(
+        rdir.meta,
+        {
+            "number": target.task.number,
+            "agent": agent,
+            "model": model,
+            "pr": target.pr.number,
+            "head_sha": head,
+            "base_ref": base_ref,
+            "worktree": str(checkout.path),
+            "started_at": deps.clock.now().isoformat(),
+        },
+    )
+    return prompt
 
 
 def _refs(root: Path, target: Target, has_remote: bool) -> tuple[str, str]:

@@ -23,6 +23,9 @@ from orch.run.supervisor import ExitInfo
 from orch.task.attempt import AttemptDir
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from orch.agents.base import Adapter, AgentOutcome, Mode
     from orch.deps import Deps
     from orch.project import Project
 
@@ -42,35 +45,79 @@ def finish_attempt(
     config = project.config
     meta = adir.read(adir.meta) or {}
     agent = str(meta.get("agent"))
-    adapter = adapter_for(config.agents[agent], config) if agent in config.agents else None
-    stdout = adir.text(adir.stdout)
-    stderr = adir.text(adir.stderr)
-    output_text = None
-    if output_file is None:
-        output_file = _output_file_of(adir)
-    if output_file is not None and output_file.exists():
-        output_text = output_file.read_text(encoding="utf-8", errors="replace")
-    outcome: dict[str, Any]
-    if adapter is not None:
-        parsed = adapter.parse(
-            exit_info.returncode,
-            stdout,
-            stderr,
-            timed_out=exit_info.timed_out,
-            idle_killed=exit_info.idle_killed,
-            output_file_text=output_text,
-            now=deps.clock.now(),
-        )
+    if agent in config.agents:
+        adapter = adapter_for(config.agents[agent], config)
+        output_file = output_file if output_file is not None else _output_file_of(adir)
+        parsed = parse_output(adapter, adir, exit_info, output_file, now=deps.clock.now())
         outcome = parsed.to_json()
     else:
-        outcome = {
-            "result": None,
-            "usage": {},
-            "error_class": "failed",
-            "error_detail": f"agent {agent!r} is no longer configured",
-            "permission_denials": [],
-            "failed_commands": [],
-        }
+        outcome = _unconfigured(agent)
+    tried = [*meta.get("tried_agents", []), agent]
+    next_agent = None
+    if outcome.get("error_class") in ("usage_limit", "auth"):
+        next_agent = _next_agent(deps, project, tried)
+    facts = _facts(meta, agent, outcome, exit_info, lost=lost, next_agent=next_agent)
+    decision = decide(facts)
+    redactor = Redactor.from_env(os.environ, config.workflow.secret_env)
+
+    adir.write(
+        adir.result,
+        {"outcome": redact_data(outcome, redactor.values), "decision": decision.to_json()},
+    )
+    adir.write(adir.usage, dict(outcome.get("usage") or {}))
+    if decision.cooldown:
+        _cooldown(deps, agent, meta.get("model"), decision.error_class, outcome.get("reset_at"))
+    return decision
+
+
+def parse_output(
+    adapter: Adapter,
+    adir: AttemptDir,
+    exit_info: ExitInfo,
+    output_file: Path | None,
+    *,
+    now: datetime,
+    mode: Mode = "run",
+) -> AgentOutcome:
+    """The agent's captured stdout, stderr and output file, read by its adapter: the step
+    the run and the review share."""
+
+    output_text = None
+    if output_file is not None and output_file.exists():
+        output_text = output_file.read_text(encoding="utf-8", errors="replace")
+    return adapter.parse(
+        exit_info.returncode,
+        adir.text(adir.stdout),
+        adir.text(adir.stderr),
+        timed_out=exit_info.timed_out,
+        idle_killed=exit_info.idle_killed,
+        output_file_text=output_text,
+        mode=mode,
+        now=now,
+    )
+
+
+def _unconfigured(agent: str) -> dict[str, Any]:
+    return {
+        "result": None,
+        "usage": {},
+        "error_class": "failed",
+        "error_detail": f"agent {agent!r} is no longer configured",
+        "permission_denials": [],
+        "failed_commands": [],
+    }
+
+
+def _facts(
+    meta: dict[str, Any],
+    agent: str,
+    outcome: dict[str, Any],
+    exit_info: ExitInfo,
+    *,
+    lost: bool,
+    next_agent: str | None,
+) -> Facts:
+    """What decide() looks at: the outcome, how the process ended, the worktree's state."""
 
     worktree = Path(str(meta.get("worktree")))
     ahead = 0
@@ -78,11 +125,7 @@ def finish_attempt(
     if worktree.is_dir():
         dirty = git.has_changes(worktree)
         ahead = git.commits_ahead(worktree, str(meta.get("base_ref")))
-    tried = [*meta.get("tried_agents", []), agent]
-    next_agent = None
-    if outcome.get("error_class") in ("usage_limit", "auth"):
-        next_agent = _next_agent(deps, project, tried)
-    facts = Facts(
+    return Facts(
         attempt=int(meta.get("attempt") or 0),
         agent=agent,
         result=outcome.get("result"),
@@ -102,17 +145,6 @@ def finish_attempt(
         plan=bool(meta.get("plan")),
         children=len((outcome.get("result") or {}).get("children") or ()),
     )
-    decision = decide(facts)
-    redactor = Redactor.from_env(os.environ, config.workflow.secret_env)
-
-    adir.write(
-        adir.result,
-        {"outcome": redact_data(outcome, redactor.values), "decision": decision.to_json()},
-    )
-    adir.write(adir.usage, dict(outcome.get("usage") or {}))
-    if decision.cooldown:
-        _cooldown(deps, agent, meta.get("model"), decision.error_class, outcome.get("reset_at"))
-    return decision
 
 
 def _output_file_of(adir: AttemptDir) -> Path | None:

@@ -133,6 +133,7 @@ def _run(
     on_progress: Callable[[Progress], None] | None,
     env: Mapping[str, str] | None,
 ) -> RunResult:
+    """Check, route when unrouted, choose the attempt, refuse or start it, execute it."""
 
     config = project.config
     issue = store.get_issue(number)
@@ -143,7 +144,6 @@ def _run(
     comments = store.list_comments(number)
     if task.status is Status.NEW and not task.agent and not options.agent:
         # An unrouted task: route it first (label override, LLM router, round robin).
-
         routed = route_task(deps, project, store, number, issue=issue, comments=comments, env=env)
         if routed.status != Status.ROUTED.value:
             return RunResult(number, "not routed", routed.status, reason=routed.decision.reason)
@@ -163,6 +163,29 @@ def _run(
     refused = _refuse(store, config, issue, task, history, run)
     if refused is not None:
         return refused
+    started = _start(deps, project, store, issue, task, comments, history, run, options, env)
+    if isinstance(started, RunResult):
+        return started
+    adir, invocation = started
+    return _execute(deps, project, store, task, run, adir, invocation, on_progress)
+
+
+def _start(
+    deps: Deps,
+    project: Project,
+    store: Store,
+    issue: Issue,
+    task: Task,
+    comments: list[Comment],
+    history: History,
+    run: _Attempt,
+    options: RunOptions,
+    env: Mapping[str, str] | None,
+) -> tuple[AttemptDir, Invocation] | RunResult:
+    """Prepare the attempt, then show the task as running; a worktree git cannot make
+    blocks the task (the RunResult), a host that cannot prepare it raises SetupError."""
+
+    number = run.number
     try:
         adir, invocation = _prepare(deps, project, store, task, comments, history, run, env)
     except _Blocked as blocked:
@@ -180,8 +203,8 @@ def _run(
             "blocked",
             Status.BLOCKED.value,
             run.attempt,
-            agent,
-            model,
+            run.agent,
+            run.model,
             reason=blocked.reason,
         )
     except OSError as exc:
@@ -205,7 +228,14 @@ def _run(
                 issue=issue,
             )
         raise
-    # Only now, with everything local in place, does the task show as running.
+    _show_running(deps, store, issue, run, adir)
+    return adir, invocation
+
+
+def _show_running(deps: Deps, store: Store, issue: Issue, run: _Attempt, adir: AttemptDir) -> None:
+    """Only now, with everything local in place, does the task show as running."""
+
+    agent, model = run.agent, run.model
     try:
         _ensure_labels(
             deps,
@@ -214,7 +244,7 @@ def _run(
         )
         set_status(
             store,
-            number,
+            run.number,
             Status.IN_PROGRESS,
             trigger="dispatch",
             agent=agent,
@@ -226,7 +256,6 @@ def _run(
         # reap and --publish-only, so it must not outlive a task that never started.
         shutil.rmtree(adir.path, ignore_errors=True)
         raise
-    return _execute(deps, project, store, task, run, adir, invocation, on_progress)
 
 
 def _refuse(
@@ -295,15 +324,7 @@ def _execute(
 
     config, number = project.config, run.number
 
-    def started(pid: int) -> None:
-        update_sidecar(
-            deps.paths,
-            project.repo,
-            number,
-            agent_pid=pid,
-            agent_start=proc.process_start_time(pid),
-        )
-
+    started = agent_tracker(deps, project.repo, number)
     checkout_before = checkout.record(project.root)  # the user's checkout is sacred
     exit_info = supervise(
         invocation,
@@ -411,27 +432,8 @@ def _prepare(
 
     config = project.config
     number, attempt, agent, model = run.number, run.attempt, run.agent, run.model
-    fault_point("worktree")
-    try:
-        tree = wt.ensure(
-            project.root,
-            deps.paths.worktrees_dir(project.repo),
-            number,
-            task.title,
-            branch_prefix=config.git.branch_prefix,
-            default_branch=git.default_branch(project.root),
-        )
-    except wt.WorktreeError as exc:
-        raise _Blocked(
-            Redactor.from_env(os.environ, config.workflow.secret_env)(exc.message)
-        ) from exc
-    adir = attempt_dir(deps.paths, project.repo, number, attempt)
-    if adir.path.exists():
-        # A finished attempt with the same number (after `/retry` reset the count): keep it
-        # under another name, out of the way of this run.
-        adir.path.rename(
-            adir.path.with_name(f"{attempt}~{deps.clock.now().strftime('%Y%m%dT%H%M%S')}")
-        )
+    tree = _worktree(deps, project, task)
+    adir = _fresh_attempt_dir(deps, project.repo, number, attempt)
     try:
         adir.create()
         prompts = attempt_prompts(
@@ -450,26 +452,9 @@ def _prepare(
         adir.prompt_system.write_text(prompts.system, encoding="utf-8")
         adir.prompt_message.write_text(prompts.message, encoding="utf-8")
         started_at = utc_iso(deps.clock.now())
-        me = os.getpid()
-        update_sidecar(
-            deps.paths,
-            project.repo,
-            number,
-            worktree=str(tree.path),
-            branch=tree.branch,
-            attempt=attempt,
-            attempt_dir=str(adir.path),
-            agent=agent,
-            model=model,
-            started_at=started_at,
-            supervisor_pid=me,
-            supervisor_start=proc.process_start_time(me),
-        )
-        base_env = dict(env if env is not None else os.environ)
+        _record_supervisor(deps, project.repo, tree, adir, run, started_at)
+        base_env = task_env(env, number, project.repo, ORCH_ATTEMPT=str(attempt))
         base_env.update(git.identity_env(config.git.name, config.git.email))
-        base_env.update(
-            {"ORCH_TASK": str(number), "ORCH_ATTEMPT": str(attempt), "ORCH_REPO": project.repo}
-        )
         invocation = adapter_for(config.agents[agent], config).build(
             BuildRequest(
                 mode="run",
@@ -488,6 +473,91 @@ def _prepare(
         shutil.rmtree(adir.path, ignore_errors=True)  # nothing half-made is left to publish
         raise
     return adir, invocation
+
+
+def _worktree(deps: Deps, project: Project, task: Task) -> Worktree:
+    """The task's worktree, made or reused; _Blocked when git cannot make it."""
+
+    fault_point("worktree")
+    try:
+        return task_worktree(deps, project, task)
+    except wt.WorktreeError as exc:
+        raise _Blocked(
+            Redactor.from_env(os.environ, project.config.workflow.secret_env)(exc.message)
+        ) from exc
+
+
+def task_worktree(deps: Deps, project: Project, task: Task) -> Worktree:
+    """The task's worktree, made or reused (the run's and the review's step); raises
+    WorktreeError when git cannot make it."""
+
+    config = project.config
+    return wt.ensure(
+        project.root,
+        deps.paths.worktrees_dir(project.repo),
+        task.number,
+        task.title,
+        branch_prefix=config.git.branch_prefix,
+        default_branch=git.default_branch(project.root),
+    )
+
+
+def _fresh_attempt_dir(deps: Deps, repo: str, number: int, attempt: int) -> AttemptDir:
+    """The attempt's directory, not yet created: a finished attempt with the same number
+    (after `/retry` reset the count) is kept under another name, out of the way."""
+
+    adir = attempt_dir(deps.paths, repo, number, attempt)
+    if adir.path.exists():
+        adir.path.rename(
+            adir.path.with_name(f"{attempt}~{deps.clock.now().strftime('%Y%m%dT%H%M%S')}")
+        )
+    return adir
+
+
+def _record_supervisor(
+    deps: Deps, repo: str, tree: Worktree, adir: AttemptDir, run: _Attempt, started_at: str
+) -> None:
+    """The sidecar learns the attempt and this process, its supervisor."""
+
+    me = os.getpid()
+    update_sidecar(
+        deps.paths,
+        repo,
+        run.number,
+        worktree=str(tree.path),
+        branch=tree.branch,
+        attempt=run.attempt,
+        attempt_dir=str(adir.path),
+        agent=run.agent,
+        model=run.model,
+        started_at=started_at,
+        supervisor_pid=me,
+        supervisor_start=proc.process_start_time(me),
+    )
+
+
+def task_env(env: Mapping[str, str] | None, number: int, repo: str, **extra: str) -> dict[str, str]:
+    """The environment an agent starts from: the caller's, plus ORCH_TASK, ORCH_REPO and
+    `extra` (ORCH_ATTEMPT for a run, ORCH_REVIEW for a review)."""
+
+    base = dict(env if env is not None else os.environ)
+    base.update({"ORCH_TASK": str(number), "ORCH_REPO": repo, **extra})
+    return base
+
+
+def agent_tracker(deps: Deps, repo: str, number: int) -> Callable[[int], None]:
+    """The supervisor's on_start: record the agent's pid in the task's sidecar."""
+
+    def started(pid: int) -> None:
+        update_sidecar(
+            deps.paths,
+            repo,
+            number,
+            agent_pid=pid,
+            agent_start=proc.process_start_time(pid),
+        )
+
+    return started
 
 
 def _meta(
