@@ -95,150 +95,91 @@ def decide(facts: Facts) -> Decision:
     error = _error_class(facts)
     result = facts.result if error is None else None
     result_status = str(result.get("status")) if result else "failed"
+    if result is None or facts.interrupted or facts.stopped:
+        step = _after_failure(facts, error)
+    else:
+        step = _after_result(facts, result, result_status)
+    return Decision(
+        step.status,
+        step.trigger,
+        step.reason,
+        step.error_class,
+        result_status,
+        step.wants_pr,
+        cooldown=step.cooldown,
+        reroute_to=step.reroute_to,
+        warnings=warnings,
+    )
+
+
+@dataclass(frozen=True)
+class _Step:
+    """A decision before the agent's own status and the warnings are added."""
+
+    status: Status
+    trigger: str
+    reason: str
+    error_class: str | None = None
+    wants_pr: bool = False
+    cooldown: bool = False
+    reroute_to: str | None = None
+
+
+def _after_failure(facts: Facts, error: str | None) -> _Step:
+    """Interrupted, stopped by the owner, or the run failed with `error`."""
 
     if facts.interrupted:
-        return Decision(
-            Status.ROUTED,
-            "result",
-            REASONS["interrupted"],
-            "interrupted",
-            result_status,
-            False,
-            warnings=warnings,
-        )
+        return _Step(Status.ROUTED, "result", REASONS["interrupted"], "interrupted")
     if facts.stopped:
-        return Decision(
-            Status.NEEDS_REVIEW,
-            "failure",
-            facts.stop_reason or REASONS["stopped"],
-            error,
-            result_status,
-            False,
-            warnings=warnings,
-        )
+        return _Step(Status.NEEDS_REVIEW, "failure", facts.stop_reason or REASONS["stopped"], error)
+    assert error is not None
     if error in COOLDOWN_CLASSES:
         detail = f"{facts.agent}: {error}" + (
             f" ({facts.error_detail})" if facts.error_detail else ""
         )
         if facts.next_agent:
-            return Decision(
-                Status.ROUTED,
-                "reroute",
-                f"{detail}; rerouted to {facts.next_agent}",
-                error,
-                result_status,
-                False,
-                cooldown=True,
-                reroute_to=facts.next_agent,
-                warnings=warnings,
+            reason = f"{detail}; rerouted to {facts.next_agent}"
+            return _Step(
+                Status.ROUTED, "reroute", reason, error, cooldown=True, reroute_to=facts.next_agent
             )
-        return Decision(
-            Status.NEEDS_REVIEW,
-            "failure",
-            f"{detail}; no other agent left to try",
-            error,
-            result_status,
-            False,
-            cooldown=True,
-            warnings=warnings,
-        )
+        reason = f"{detail}; no other agent left to try"
+        return _Step(Status.NEEDS_REVIEW, "failure", reason, error, cooldown=True)
     if error in TRANSIENT_CLASSES:
-        return Decision(
-            Status.ROUTED,
-            "result",
-            f"{error}: retrying on a later tick",
-            error,
-            result_status,
-            False,
-            warnings=warnings,
-        )
-    if error is not None:
-        reason = REASONS.get(error, error)
-        if facts.error_detail:
-            reason = f"{reason}: {facts.error_detail}"
-        return Decision(
-            Status.NEEDS_REVIEW, "failure", reason, error, result_status, False, warnings=warnings
-        )
+        return _Step(Status.ROUTED, "result", f"{error}: retrying on a later tick", error)
+    reason = REASONS.get(error, error)
+    if facts.error_detail:
+        reason = f"{reason}: {facts.error_detail}"
+    return _Step(Status.NEEDS_REVIEW, "failure", reason, error)
 
-    assert result is not None
+
+def _after_result(facts: Facts, result: Mapping[str, Any], result_status: str) -> _Step:
+    """The agent returned a valid result: its own status, the plan, the branch, loops."""
+
     blockers = tuple(str(b) for b in result.get("blockers") or ())
     if blockers and _retry_loop(blockers, facts.previous_blockers):
-        return Decision(
-            Status.NEEDS_REVIEW,
-            "result",
-            f"retry loop: the same blocker {LOOP_LENGTH} attempts in a row",
-            None,
-            result_status,
-            False,
-            warnings=warnings,
-        )
+        reason = f"retry loop: the same blocker {LOOP_LENGTH} attempts in a row"
+        return _Step(Status.NEEDS_REVIEW, "result", reason)
     reason = str(result.get("reason") or "")
     if facts.plan and result_status == "done":
         if facts.children:
-            return Decision(
-                Status.BLOCKED,
-                "plan",
-                f"plan: waiting for {facts.children} sub-issue(s)",
-                None,
-                result_status,
-                False,
-                warnings=warnings,
-            )
-        return Decision(
+            return _Step(Status.BLOCKED, "plan", f"plan: waiting for {facts.children} sub-issue(s)")
+        return _Step(
             Status.NEEDS_REVIEW,
             "result",
             "the plan result lists no sub-issues (children) to create",
-            None,
-            result_status,
-            False,
-            warnings=warnings,
         )
     if result_status == "done":
         if facts.commits_ahead > 0:
-            return Decision(
-                Status.IN_REVIEW, "result", "", None, result_status, True, warnings=warnings
-            )
+            return _Step(Status.IN_REVIEW, "result", "", wants_pr=True)
         # Nothing to ship is never success: the work may have landed somewhere else (the
         # user's checkout) or not at all. A human looks; the issue stays open.
         said = f" (its reason: {reason})" if reason else ""
-        return Decision(
-            Status.NEEDS_REVIEW,
-            "result",
-            f"{DONE_UNCHANGED}{said}",
-            None,
-            result_status,
-            False,
-            warnings=warnings,
-        )
+        return _Step(Status.NEEDS_REVIEW, "result", f"{DONE_UNCHANGED}{said}")
     if result_status == "in_progress":
-        return Decision(
-            Status.ROUTED,
-            "result",
-            reason or "partial progress, continuing",
-            None,
-            result_status,
-            False,
-            warnings=warnings,
-        )
+        return _Step(Status.ROUTED, "result", reason or "partial progress, continuing")
     if result_status == "blocked":
-        return Decision(
-            Status.BLOCKED,
-            "result",
-            reason or "; ".join(blockers) or "blocked",
-            None,
-            result_status,
-            False,
-            warnings=warnings,
-        )
-    return Decision(
-        Status.NEEDS_REVIEW,
-        "result",
-        reason or "the agent asked for a human",
-        None,
-        result_status,
-        False,
-        warnings=warnings,
-    )
+        return _Step(Status.BLOCKED, "result", reason or "; ".join(blockers) or "blocked")
+    return _Step(Status.NEEDS_REVIEW, "result", reason or "the agent asked for a human")
 
 
 def _error_class(facts: Facts) -> str | None:
