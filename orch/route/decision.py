@@ -91,7 +91,8 @@ def router_unavailable(facts: RouteFacts) -> str | None:
 
 
 def decide(facts: RouteFacts) -> RouteDecision:
-    """The routing decision for one task (pure)."""
+    """The routing decision for one task (pure): the owner's agent label, else the
+    router's mode (llm, fixed, round robin)."""
     owner_agent = L.value_of(facts.labels, L.AGENT_PREFIX)
     owner_complexity = label_complexity(facts.labels)
     answer = facts.llm_answer
@@ -100,83 +101,107 @@ def decide(facts: RouteFacts) -> RouteDecision:
     complexity = owner_complexity or (llm_complexity if llm_complexity in COMPLEXITIES else None)
 
     if owner_agent:
-        tier = complexity or DEFAULT_COMPLEXITY
-        if owner_agent not in facts.agents:
-            return RouteDecision(
-                None,
-                tier,
-                None,
-                f"agent:{owner_agent} is set but no such agent is configured "
-                f"(configured: {', '.join(facts.agents) or 'none'})",
-                "label",
-                failures=failures,
-            )
-        why = why_unusable(facts, owner_agent, facts.model_map.get(tier, {}).get(owner_agent))
-        reason = f"owner set agent:{owner_agent}"
-        if owner_complexity:
-            reason += f" and complexity:{owner_complexity}"
-        elif answer:
-            reason += f"; complexity from the LLM router: {answer.get('reason') or tier}"
-        if why:
-            reason += f" (note: {why})"
-        return _decision(facts, owner_agent, tier, reason, "label", failures)
-
+        return _owner_choice(facts, owner_agent, owner_complexity, complexity, failures)
     if facts.mode == "llm":
-        if answer:
-            tier = complexity or DEFAULT_COMPLEXITY
-            chosen = str(answer["executor"])
-            reason = str(answer.get("reason") or "").strip() or "chosen by the LLM router"
-            why = why_unusable(facts, chosen, facts.model_map.get(tier, {}).get(chosen))
-            if why is None:
-                return _decision(facts, chosen, tier, reason, "llm", failures)
-            replacement = _next_available(facts, tier, after=chosen)
-            if replacement is None:
-                return _no_agent(facts, tier, failures, f"the router chose {chosen}, but {why}")
-            return _decision(
-                facts,
-                replacement,
-                tier,
-                f"{reason} (the router chose {chosen}, but {why}; using {replacement})",
-                "llm",
-                failures,
-            )
-        unavailable = router_unavailable(facts)
-        if facts.llm_error and failures < facts.max_route_attempts:
-            return RouteDecision(
-                None,
-                complexity,
-                None,
-                f"LLM router failed ({failures} of {facts.max_route_attempts}): {facts.llm_error}",
-                "llm",
-                failed_llm=facts.llm_error,
-                failures=failures,
-            )
-        if facts.llm_error or failures >= facts.max_route_attempts:
-            last = f" (last: {facts.llm_error})" if facts.llm_error else ""
-            why = f"the LLM router failed {failures} times{last}; falling back to round robin"
-        elif unavailable:
-            why = f"{unavailable}; falling back to round robin"
-        else:
-            why = "no LLM router answer; falling back to round robin"
-        return _round_robin(facts, complexity or DEFAULT_COMPLEXITY, failures, why)
-
+        return _llm_choice(facts, complexity, failures)
     tier = complexity or DEFAULT_COMPLEXITY
     if facts.mode == "fixed":
-        fixed = facts.fallback_executor or facts.router_agent or ""
-        why = (
-            why_unusable(facts, fixed, facts.model_map.get(tier, {}).get(fixed))
-            if fixed
-            else ("router.fallback_executor is not set")
-        )
-        if why is None:
-            return _decision(facts, fixed, tier, f"fixed router: {fixed}", "fixed", failures)
-        replacement = _next_available(facts, tier, after=fixed or None)
-        if replacement is None:
-            return _no_agent(facts, tier, failures, f"fixed router: {why}")
-        return _decision(
-            facts, replacement, tier, f"fixed router: {why}; using {replacement}", "fixed", failures
-        )
+        return _fixed_choice(facts, tier, failures)
     return _round_robin(facts, tier, failures, "")
+
+
+def _owner_choice(
+    facts: RouteFacts,
+    owner_agent: str,
+    owner_complexity: str | None,
+    complexity: str | None,
+    failures: int,
+) -> RouteDecision:
+    """The owner's `agent:` label wins, usable or not (a note says why not)."""
+
+    answer = facts.llm_answer
+    tier = complexity or DEFAULT_COMPLEXITY
+    if owner_agent not in facts.agents:
+        return RouteDecision(
+            None,
+            tier,
+            None,
+            f"agent:{owner_agent} is set but no such agent is configured "
+            f"(configured: {', '.join(facts.agents) or 'none'})",
+            "label",
+            failures=failures,
+        )
+    why = why_unusable(facts, owner_agent, facts.model_map.get(tier, {}).get(owner_agent))
+    reason = f"owner set agent:{owner_agent}"
+    if owner_complexity:
+        reason += f" and complexity:{owner_complexity}"
+    elif answer:
+        reason += f"; complexity from the LLM router: {answer.get('reason') or tier}"
+    if why:
+        reason += f" (note: {why})"
+    return _decision(facts, owner_agent, tier, reason, "label", failures)
+
+
+def _llm_choice(facts: RouteFacts, complexity: str | None, failures: int) -> RouteDecision:
+    """The LLM router's answer, a retry after its failure, or round robin."""
+
+    answer = facts.llm_answer
+    if answer:
+        tier = complexity or DEFAULT_COMPLEXITY
+        chosen = str(answer["executor"])
+        reason = str(answer.get("reason") or "").strip() or "chosen by the LLM router"
+        why = why_unusable(facts, chosen, facts.model_map.get(tier, {}).get(chosen))
+        if why is None:
+            return _decision(facts, chosen, tier, reason, "llm", failures)
+        replacement = _next_available(facts, tier, after=chosen)
+        if replacement is None:
+            return _no_agent(facts, tier, failures, f"the router chose {chosen}, but {why}")
+        return _decision(
+            facts,
+            replacement,
+            tier,
+            f"{reason} (the router chose {chosen}, but {why}; using {replacement})",
+            "llm",
+            failures,
+        )
+    unavailable = router_unavailable(facts)
+    if facts.llm_error and failures < facts.max_route_attempts:
+        return RouteDecision(
+            None,
+            complexity,
+            None,
+            f"LLM router failed ({failures} of {facts.max_route_attempts}): {facts.llm_error}",
+            "llm",
+            failed_llm=facts.llm_error,
+            failures=failures,
+        )
+    if facts.llm_error or failures >= facts.max_route_attempts:
+        last = f" (last: {facts.llm_error})" if facts.llm_error else ""
+        why = f"the LLM router failed {failures} times{last}; falling back to round robin"
+    elif unavailable:
+        why = f"{unavailable}; falling back to round robin"
+    else:
+        why = "no LLM router answer; falling back to round robin"
+    return _round_robin(facts, complexity or DEFAULT_COMPLEXITY, failures, why)
+
+
+def _fixed_choice(facts: RouteFacts, tier: str, failures: int) -> RouteDecision:
+    """router.fallback_executor (else the router agent), or the next available one."""
+
+    fixed = facts.fallback_executor or facts.router_agent or ""
+    why = (
+        why_unusable(facts, fixed, facts.model_map.get(tier, {}).get(fixed))
+        if fixed
+        else ("router.fallback_executor is not set")
+    )
+    if why is None:
+        return _decision(facts, fixed, tier, f"fixed router: {fixed}", "fixed", failures)
+    replacement = _next_available(facts, tier, after=fixed or None)
+    if replacement is None:
+        return _no_agent(facts, tier, failures, f"fixed router: {why}")
+    return _decision(
+        facts, replacement, tier, f"fixed router: {why}; using {replacement}", "fixed", failures
+    )
 
 
 def _round_robin(facts: RouteFacts, tier: str, failures: int, why: str) -> RouteDecision:
