@@ -8,6 +8,7 @@ live logs; route and review modes print one JSON result.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -118,69 +119,22 @@ def parse_claude(
 ) -> AgentOutcome:
     stdout = output.stdout
     events = json_events(stdout)
-    final: dict[str, Any] | None = None
-    model: str | None = None
-    session_id: str | None = None
-    failed_commands: list[str] = []
-    assistant_text: list[str] = []
-    for event in events:
-        kind = event.get("type")
-        session_id = event.get("session_id") or session_id
-        if kind == "result":
-            final = event
-        elif kind == "system" and event.get("subtype") == "init":
-            model = event.get("model") or model
-        elif kind == "assistant":
-            for block in (event.get("message") or {}).get("content") or []:
-                if isinstance(block, dict) and block.get("type") == "text":
-                    assistant_text.append(str(block.get("text") or ""))
-        elif kind == "user":
-            tool_result = event.get("tool_use_result")
-            for block in (event.get("message") or {}).get("content") or []:
-                if (
-                    isinstance(block, dict)
-                    and block.get("is_error")
-                    and isinstance(tool_result, dict)
-                ):
-                    failed_commands.append(str(block.get("content") or "")[:300])
-
+    stream = _scan(events)
+    final = stream.final
     final_text = ""
     structured: Any = None
-    usage = Usage(model=model)
+    usage = Usage(model=stream.model)
     denials: tuple[dict[str, Any], ...] = ()
     evidence_kwargs: dict[str, Any] = {}
     if final is not None:
         raw_result = final.get("result")
         final_text = raw_result if isinstance(raw_result, str) else ""
         structured = final.get("structured_output")
-        raw_usage = final.get("usage") or {}
-        model_usage = final.get("modelUsage") or {}
-        if isinstance(model_usage, dict) and model_usage:
-            model = next(iter(model_usage))
-        usage = Usage(
-            tokens_in=as_int(raw_usage.get("input_tokens"))
-            + as_int(raw_usage.get("cache_creation_input_tokens"))
-            + as_int(raw_usage.get("cache_read_input_tokens")),
-            tokens_out=as_int(raw_usage.get("output_tokens")),
-            cost_usd=as_float(final.get("total_cost_usd")),
-            turns=as_int(final.get("num_turns")),
-            duration_s=(as_float(final.get("duration_ms")) or 0.0) / 1000 or None,
-            model=model,
-        )
+        usage = _usage(final, stream.model)
         denials = tuple(d for d in final.get("permission_denials") or [] if isinstance(d, dict))
-        is_error = bool(final.get("is_error"))
-        status = final.get("api_error_status")
-        errors = [str(e) for e in final.get("errors") or []]
-        evidence_kwargs = {
-            "fatal": is_error,
-            "status_code": status if isinstance(status, int) and is_error else None,
-            "messages": tuple([final_text, *errors]) if is_error else (),
-            "subtype": final.get("subtype")
-            if final.get("subtype") != "success"
-            else ("max_turns" if final.get("terminal_reason") == "max_turns" else None),
-        }
-    elif assistant_text:
-        final_text = assistant_text[-1]
+        evidence_kwargs = _error_evidence(final, final_text)
+    elif stream.assistant_text:
+        final_text = stream.assistant_text[-1]
     elif not events:
         final_text = stdout.strip()  # text output format (or a CLI that printed no JSON)
 
@@ -205,7 +159,78 @@ def parse_claude(
         result=result,
         usage=usage,
         final_text=final_text,
-        session_id=session_id,
-        failed_commands=failed_commands,
+        session_id=stream.session_id,
+        failed_commands=stream.failed_commands,
         permission_denials=denials,
     )
+
+
+@dataclass
+class _Stream:
+    """What the stream-json events say besides the final `result` event's fields."""
+
+    final: dict[str, Any] | None = None
+    model: str | None = None
+    session_id: str | None = None
+    failed_commands: list[str] = field(default_factory=list)
+    assistant_text: list[str] = field(default_factory=list)
+
+
+def _scan(events: list[dict[str, Any]]) -> _Stream:
+    stream = _Stream()
+    for event in events:
+        kind = event.get("type")
+        stream.session_id = event.get("session_id") or stream.session_id
+        if kind == "result":
+            stream.final = event
+        elif kind == "system" and event.get("subtype") == "init":
+            stream.model = event.get("model") or stream.model
+        elif kind == "assistant":
+            for block in (event.get("message") or {}).get("content") or []:
+                if isinstance(block, dict) and block.get("type") == "text":
+                    stream.assistant_text.append(str(block.get("text") or ""))
+        elif kind == "user":
+            tool_result = event.get("tool_use_result")
+            for block in (event.get("message") or {}).get("content") or []:
+                if (
+                    isinstance(block, dict)
+                    and block.get("is_error")
+                    and isinstance(tool_result, dict)
+                ):
+                    stream.failed_commands.append(str(block.get("content") or "")[:300])
+    return stream
+
+
+def _usage(final: dict[str, Any], model: str | None) -> Usage:
+    """The final event's usage; its modelUsage names the model that ran."""
+
+    raw_usage = final.get("usage") or {}
+    model_usage = final.get("modelUsage") or {}
+    if isinstance(model_usage, dict) and model_usage:
+        model = next(iter(model_usage))
+    return Usage(
+        tokens_in=as_int(raw_usage.get("input_tokens"))
+        + as_int(raw_usage.get("cache_creation_input_tokens"))
+        + as_int(raw_usage.get("cache_read_input_tokens")),
+        tokens_out=as_int(raw_usage.get("output_tokens")),
+        cost_usd=as_float(final.get("total_cost_usd")),
+        turns=as_int(final.get("num_turns")),
+        duration_s=(as_float(final.get("duration_ms")) or 0.0) / 1000 or None,
+        model=model,
+    )
+
+
+def _error_evidence(final: dict[str, Any], final_text: str) -> dict[str, Any]:
+    """The final event's error fields, as Evidence keywords."""
+
+    is_error = bool(final.get("is_error"))
+    status = final.get("api_error_status")
+    errors = [str(e) for e in final.get("errors") or []]
+    return {
+        "fatal": is_error,
+        "status_code": status if isinstance(status, int) and is_error else None,
+        "messages": tuple([final_text, *errors]) if is_error else (),
+        "subtype": final.get("subtype")
+        if final.get("subtype") != "success"
+        else ("max_turns" if final.get("terminal_reason") == "max_turns" else None),
+    }
