@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -107,89 +108,38 @@ def parse_opencode(
 ) -> AgentOutcome:
     stdout, stderr = output.stdout, output.stderr
     events = json_events(stdout)
-    session_id: str | None = None
-    texts: list[tuple[str, str]] = []  # (messageID, text)
-    tokens_in = tokens_out = turns = 0
-    cost = 0.0
-    saw_cost = False
-    status_code: int | None = None
-    messages: list[str] = []
-    rejected = ""
-    failed_commands: list[str] = []
-    fatal = False
+    stream = _Stream()
     for event in events:
-        session_id = event.get("sessionID") or session_id
-        kind = event.get("type")
-        part = event.get("part") or {}
-        if kind == "text":
-            texts.append((str(part.get("messageID") or ""), str(part.get("text") or "")))
-        elif kind == "step_finish":
-            turns += 1
-            tokens = part.get("tokens") or {}
-            cache = tokens.get("cache") or {}
-            tokens_in += (
-                as_int(tokens.get("input")) + as_int(cache.get("read")) + as_int(cache.get("write"))
-            )
-            tokens_out += as_int(tokens.get("output")) + as_int(tokens.get("reasoning"))
-            part_cost = as_float(part.get("cost"))
-            if part_cost is not None:
-                cost += part_cost
-                saw_cost = True
-        elif kind == "tool_use":
-            state = part.get("state") or {}
-            if state.get("status") == "error":
-                error = str(state.get("error") or "")
-                if "rejected permission" in error:
-                    rejected = rejected or f"{part.get('tool')}: {state.get('input')}"
-                else:
-                    failed_commands.append(f"{part.get('tool')}: {error}"[:300])
-            metadata = state.get("metadata") or {}
-            if isinstance(metadata.get("exit"), int) and metadata["exit"] != 0:
-                failed_commands.append(
-                    f"{(state.get('input') or {}).get('command')} (exit {metadata['exit']})"
-                )
-        elif kind == "error":
-            fatal = True
-            err: dict[str, Any] = event.get("error") or {}
-            data: dict[str, Any] = err.get("data") or {}
-            code = data.get("statusCode")
-            if isinstance(code, int):
-                status_code = code
-            messages.append(str(data.get("message") or err.get("name") or "error"))
-            body = data.get("responseBody")
-            if isinstance(body, str) and body:
-                messages.append(body[:2000])
+        stream.read(event)
+    rejected = stream.rejected
     for line in stderr.splitlines():
         if "permission requested" in line and "auto-rejecting" in line:
             rejected = rejected or line.strip().lstrip("! ").strip()
 
-    final_text = ""
-    if texts:
-        last_message = texts[-1][0]
-        final_text = (
-            "".join(t for m, t in texts if m == last_message) if last_message else texts[-1][1]
-        )
+    final_text = stream.final_text()
     result, problem = (
-        (None, "the agent reported an error") if fatal else pick_result(mode, None, final_text)
+        (None, "the agent reported an error")
+        if stream.fatal
+        else pick_result(mode, None, final_text)
     )
     evidence = Evidence(
         exit_code=output.exit_code,
         timed_out=output.timed_out,
         idle_killed=output.idle_killed,
-        status_code=status_code,
-        messages=tuple(messages),
+        status_code=stream.status_code,
+        messages=tuple(stream.messages),
         stderr=stderr,
         unstructured="" if events else stdout,
         has_result=result is not None,
         result_problem=problem,
         prompt_rejected=rejected if result is None else "",
-        fatal=fatal,
+        fatal=stream.fatal,
     )
     usage = Usage(
-        tokens_in=tokens_in,
-        tokens_out=tokens_out,
-        cost_usd=cost if saw_cost else None,
-        turns=turns,
+        tokens_in=stream.tokens_in,
+        tokens_out=stream.tokens_out,
+        cost_usd=stream.cost if stream.saw_cost else None,
+        turns=stream.turns,
     )
     return concluded(
         evidence,
@@ -197,6 +147,85 @@ def parse_opencode(
         result=result,
         usage=usage,
         final_text=final_text,
-        session_id=session_id,
-        failed_commands=failed_commands,
+        session_id=stream.session_id,
+        failed_commands=stream.failed_commands,
     )
+
+
+@dataclass
+class _Stream:
+    """What `opencode run --format json` events add up to, read one event at a time."""
+
+    session_id: str | None = None
+    texts: list[tuple[str, str]] = field(default_factory=list)  # (messageID, text)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    turns: int = 0
+    cost: float = 0.0
+    saw_cost: bool = False
+    status_code: int | None = None
+    messages: list[str] = field(default_factory=list)
+    rejected: str = ""
+    failed_commands: list[str] = field(default_factory=list)
+    fatal: bool = False
+
+    def read(self, event: dict[str, Any]) -> None:
+        self.session_id = event.get("sessionID") or self.session_id
+        kind = event.get("type")
+        part = event.get("part") or {}
+        if kind == "text":
+            self.texts.append((str(part.get("messageID") or ""), str(part.get("text") or "")))
+        elif kind == "step_finish":
+            self._step_finish(part)
+        elif kind == "tool_use":
+            self._tool_use(part)
+        elif kind == "error":
+            self._error(event)
+
+    def _step_finish(self, part: dict[str, Any]) -> None:
+        self.turns += 1
+        tokens = part.get("tokens") or {}
+        cache = tokens.get("cache") or {}
+        self.tokens_in += (
+            as_int(tokens.get("input")) + as_int(cache.get("read")) + as_int(cache.get("write"))
+        )
+        self.tokens_out += as_int(tokens.get("output")) + as_int(tokens.get("reasoning"))
+        part_cost = as_float(part.get("cost"))
+        if part_cost is not None:
+            self.cost += part_cost
+            self.saw_cost = True
+
+    def _tool_use(self, part: dict[str, Any]) -> None:
+        state = part.get("state") or {}
+        if state.get("status") == "error":
+            error = str(state.get("error") or "")
+            if "rejected permission" in error:
+                self.rejected = self.rejected or f"{part.get('tool')}: {state.get('input')}"
+            else:
+                self.failed_commands.append(f"{part.get('tool')}: {error}"[:300])
+        metadata = state.get("metadata") or {}
+        if isinstance(metadata.get("exit"), int) and metadata["exit"] != 0:
+            self.failed_commands.append(
+                f"{(state.get('input') or {}).get('command')} (exit {metadata['exit']})"
+            )
+
+    def _error(self, event: dict[str, Any]) -> None:
+        self.fatal = True
+        err: dict[str, Any] = event.get("error") or {}
+        data: dict[str, Any] = err.get("data") or {}
+        code = data.get("statusCode")
+        if isinstance(code, int):
+            self.status_code = code
+        self.messages.append(str(data.get("message") or err.get("name") or "error"))
+        body = data.get("responseBody")
+        if isinstance(body, str) and body:
+            self.messages.append(body[:2000])
+
+    def final_text(self) -> str:
+        """The text parts of the last message, joined."""
+        if not self.texts:
+            return ""
+        last_message = self.texts[-1][0]
+        if not last_message:
+            return self.texts[-1][1]
+        return "".join(t for m, t in self.texts if m == last_message)
