@@ -520,87 +520,9 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
     v = _Validator(merged, sources)
     v.section((), DEFAULTS)
 
-    gh = v.section(("gh",), DEFAULTS["gh"])
-    v.section(("gh", "backoff"), DEFAULTS["gh"]["backoff"])
-    if not isinstance(gh.get("project_status_names"), Mapping):
-        raise v.fail(("gh", "project_status_names"), "must be a mapping")
-    if not isinstance(gh.get("project_status_map"), Mapping):
-        raise v.fail(("gh", "project_status_map"), "must be a mapping")
-    gh_config = GhConfig(
-        repo=v.string(("gh", "repo"), optional=True, pattern=REPO_RE, hint="OWNER/REPO"),
-        host=v.string(("gh", "host")),
-        backoff=BackoffConfig(
-            mode=v.string(("gh", "backoff", "mode"), choices=("wait", "skip")),
-            base_seconds=v.number(("gh", "backoff", "base_seconds"), integer=False),
-            max_seconds=v.number(("gh", "backoff", "max_seconds"), integer=False),
-        ),
-        project_id=v.string(("gh", "project_id"), optional=True),
-        project_status_field_id=v.string(("gh", "project_status_field_id"), optional=True),
-        project_status_names=MappingProxyType(dict(gh["project_status_names"])),
-        project_status_map=MappingProxyType(
-            {str(k): str(x) for k, x in gh["project_status_map"].items()}
-        ),
-    )
-
-    wf = v.section(("workflow",), DEFAULTS["workflow"])
-    tbc = v.section(("workflow", "timeout_by_complexity"), {c: 0 for c in COMPLEXITIES})
-    workflow = WorkflowConfig(
-        intake=v.string(("workflow", "intake"), choices=("labeled", "authored")),
-        allowed_users=v.strings(("workflow", "allowed_users")),
-        orch_logins=v.strings(("workflow", "orch_logins")),
-        auto_close=v.boolean(("workflow", "auto_close")),
-        max_attempts=v.number(("workflow", "max_attempts"), minimum=1),
-        max_parallel=v.number(("workflow", "max_parallel"), minimum=1),
-        timeout_seconds=v.number(("workflow", "timeout_seconds"), minimum=1),
-        timeout_by_complexity=MappingProxyType(
-            {c: v.number(("workflow", "timeout_by_complexity", c), minimum=1) for c in tbc}
-        ),
-        idle_timeout_seconds=v.number(("workflow", "idle_timeout_seconds"), minimum=1),
-        stuck_timeout_seconds=v.number(("workflow", "stuck_timeout_seconds"), minimum=1),
-        use_tmux=v.boolean(("workflow", "use_tmux")),
-        enable_review_agent=v.boolean(("workflow", "enable_review_agent")),
-        auto_merge=v.boolean(("workflow", "auto_merge")),
-        merge_strategy=v.string(
-            ("workflow", "merge_strategy"), choices=("squash", "merge", "rebase")
-        ),
-        max_review_cycles=v.number(("workflow", "max_review_cycles")),
-        max_cost_per_task_usd=v.number(
-            ("workflow", "max_cost_per_task_usd"), integer=False, optional=True
-        ),
-        max_cost_per_day_usd=v.number(
-            ("workflow", "max_cost_per_day_usd"), integer=False, optional=True
-        ),
-        required_tools=v.strings(("workflow", "required_tools")),
-        sandbox=v.boolean(("workflow", "sandbox")),
-        disallowed_tools=v.strings(("workflow", "disallowed_tools")),
-        route_per_tick=v.number(("workflow", "route_per_tick"), minimum=1),
-        secret_env=v.strings(("workflow", "secret_env")),
-        prompts_dir=v.string(("workflow", "prompts_dir"), optional=True),
-        context_comments=v.number(("workflow", "context_comments")),
-        mention=v.string(
-            ("workflow", "mention"),
-            pattern=_MENTION_RE,
-            hint="a word such as @orch (no spaces)",
-        ),
-    )
-    del wf
-    if workflow.auto_merge and not workflow.enable_review_agent:
-        v.warnings.append(
-            f"{v.sources.file_for(('workflow', 'auto_merge'))}: workflow.auto_merge merges only "
-            "PRs orch's review agent approved; set workflow.enable_review_agent: true "
-            "(until then nothing is merged)"
-        )
-
-    v.section(("router",), DEFAULTS["router"])
-    router = RouterConfig(
-        mode=v.string(("router", "mode"), choices=("llm", "round_robin", "fixed")),
-        agent=v.string(("router", "agent")),
-        model=v.string(("router", "model"), optional=True),
-        timeout_seconds=v.number(("router", "timeout_seconds"), minimum=1),
-        max_route_attempts=v.number(("router", "max_route_attempts"), minimum=1),
-        fallback_executor=v.string(("router", "fallback_executor"), optional=True),
-        disabled_agents=v.strings(("router", "disabled_agents")),
-    )
+    gh_config = _gh(v)
+    workflow = _workflow(v)
+    router = _router(v)
 
     agents = _agents(v)
     model_map = _model_map(v)
@@ -642,6 +564,102 @@ def _build(merged: dict[str, Any], sources: _Sources) -> Config:
         commit_max_diff_bytes=max_diff_bytes,
         app=_app(v),
     )
+
+
+def _gh(v: _Validator) -> GhConfig:
+    """`gh:` — the repository, host, backoff and project board."""
+
+    gh = v.section(("gh",), DEFAULTS["gh"])
+    v.section(("gh", "backoff"), DEFAULTS["gh"]["backoff"])
+    if not isinstance(gh.get("project_status_names"), Mapping):
+        raise v.fail(("gh", "project_status_names"), "must be a mapping")
+    if not isinstance(gh.get("project_status_map"), Mapping):
+        raise v.fail(("gh", "project_status_map"), "must be a mapping")
+    gh_config = GhConfig(
+        repo=v.string(("gh", "repo"), optional=True, pattern=REPO_RE, hint="OWNER/REPO"),
+        host=v.string(("gh", "host")),
+        backoff=BackoffConfig(
+            mode=v.string(("gh", "backoff", "mode"), choices=("wait", "skip")),
+            base_seconds=v.number(("gh", "backoff", "base_seconds"), integer=False),
+            max_seconds=v.number(("gh", "backoff", "max_seconds"), integer=False),
+        ),
+        project_id=v.string(("gh", "project_id"), optional=True),
+        project_status_field_id=v.string(("gh", "project_status_field_id"), optional=True),
+        project_status_names=MappingProxyType(dict(gh["project_status_names"])),
+        project_status_map=MappingProxyType(
+            {str(k): str(x) for k, x in gh["project_status_map"].items()}
+        ),
+    )
+    return gh_config
+
+
+def _workflow(v: _Validator) -> WorkflowConfig:
+    """`workflow:` — intake, limits, timeouts, review and merge."""
+
+    v.section(("workflow",), DEFAULTS["workflow"])
+    tbc = v.section(("workflow", "timeout_by_complexity"), {c: 0 for c in COMPLEXITIES})
+    workflow = WorkflowConfig(
+        intake=v.string(("workflow", "intake"), choices=("labeled", "authored")),
+        allowed_users=v.strings(("workflow", "allowed_users")),
+        orch_logins=v.strings(("workflow", "orch_logins")),
+        auto_close=v.boolean(("workflow", "auto_close")),
+        max_attempts=v.number(("workflow", "max_attempts"), minimum=1),
+        max_parallel=v.number(("workflow", "max_parallel"), minimum=1),
+        timeout_seconds=v.number(("workflow", "timeout_seconds"), minimum=1),
+        timeout_by_complexity=MappingProxyType(
+            {c: v.number(("workflow", "timeout_by_complexity", c), minimum=1) for c in tbc}
+        ),
+        idle_timeout_seconds=v.number(("workflow", "idle_timeout_seconds"), minimum=1),
+        stuck_timeout_seconds=v.number(("workflow", "stuck_timeout_seconds"), minimum=1),
+        use_tmux=v.boolean(("workflow", "use_tmux")),
+        enable_review_agent=v.boolean(("workflow", "enable_review_agent")),
+        auto_merge=v.boolean(("workflow", "auto_merge")),
+        merge_strategy=v.string(
+            ("workflow", "merge_strategy"), choices=("squash", "merge", "rebase")
+        ),
+        max_review_cycles=v.number(("workflow", "max_review_cycles")),
+        max_cost_per_task_usd=v.number(
+            ("workflow", "max_cost_per_task_usd"), integer=False, optional=True
+        ),
+        max_cost_per_day_usd=v.number(
+            ("workflow", "max_cost_per_day_usd"), integer=False, optional=True
+        ),
+        required_tools=v.strings(("workflow", "required_tools")),
+        sandbox=v.boolean(("workflow", "sandbox")),
+        disallowed_tools=v.strings(("workflow", "disallowed_tools")),
+        route_per_tick=v.number(("workflow", "route_per_tick"), minimum=1),
+        secret_env=v.strings(("workflow", "secret_env")),
+        prompts_dir=v.string(("workflow", "prompts_dir"), optional=True),
+        context_comments=v.number(("workflow", "context_comments")),
+        mention=v.string(
+            ("workflow", "mention"),
+            pattern=_MENTION_RE,
+            hint="a word such as @orch (no spaces)",
+        ),
+    )
+    if workflow.auto_merge and not workflow.enable_review_agent:
+        v.warnings.append(
+            f"{v.sources.file_for(('workflow', 'auto_merge'))}: workflow.auto_merge merges only "
+            "PRs orch's review agent approved; set workflow.enable_review_agent: true "
+            "(until then nothing is merged)"
+        )
+    return workflow
+
+
+def _router(v: _Validator) -> RouterConfig:
+    """`router:` — how tasks are routed (its agent is checked once agents are known)."""
+
+    v.section(("router",), DEFAULTS["router"])
+    router = RouterConfig(
+        mode=v.string(("router", "mode"), choices=("llm", "round_robin", "fixed")),
+        agent=v.string(("router", "agent")),
+        model=v.string(("router", "model"), optional=True),
+        timeout_seconds=v.number(("router", "timeout_seconds"), minimum=1),
+        max_route_attempts=v.number(("router", "max_route_attempts"), minimum=1),
+        fallback_executor=v.string(("router", "fallback_executor"), optional=True),
+        disabled_agents=v.strings(("router", "disabled_agents")),
+    )
+    return router
 
 
 def _notify(v: _Validator) -> NotifyConfig:
