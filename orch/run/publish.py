@@ -93,41 +93,17 @@ def publish(
     decision = Decision.from_json(result["decision"])
     number = int(meta["number"])
     worktree = Path(meta["worktree"])
-    branch = str(meta["branch"])
     base_ref = str(meta["base_ref"])
 
     # 1. commit leftovers
     if "commit_sha" not in state and worktree.is_dir():
-        identity = git.identity_env(config.git.name, config.git.email)
-        message = f"orch: {meta['title']} ({taskid.ref(number)}, attempt {meta['attempt']})"
-        try:
-            sha = git.commit_all(worktree, message, identity)
-        except git.GitError as exc:
-            raise PublishError(
-                f"task {taskid.ref(number)}: cannot commit the agent's work: {exc.message}"
-            ) from exc
-        state = adir.record_publish(commit_sha=sha)
+        state = _commit_leftovers(config, adir, meta, worktree, number)
     head = git.rev_parse(worktree, "HEAD") if worktree.is_dir() else None
     ahead = git.commits_ahead(worktree, base_ref) if head else 0
 
     # 2. push, only what the scan let through
     if meta.get("has_remote") and ahead > 0 and state.get("pushed_sha") != head:
-        state = _guard(adir, state, worktree, base_ref, branch, number, redactor)
-    if (
-        meta.get("has_remote")
-        and ahead > 0
-        and state.get("pushed_sha") != head
-        and not state.get("held")
-    ):
-        try:
-            git.push_branch(worktree, branch, env=push_env() if push_env else None)
-        except git.GitError as exc:
-            raise PublishError(
-                f"task {taskid.ref(number)}: cannot push {branch}: {redactor(exc.message)}; "
-                f"the work is committed in {worktree}; "
-                f"run `orch task run --publish-only {taskid.text(number)}`"
-            ) from exc
-        state = adir.record_publish(pushed_sha=head)
+        state = _push(adir, state, meta, head, redactor, push_env)
 
     files = git.changed_files(worktree, base_ref) if ahead else []
     report = _report(meta, result, decision, adir, files, state.get("pushed_sha"))
@@ -139,14 +115,7 @@ def publish(
         status = Status.NEEDS_REVIEW
         report = replace(report, warnings=(*report.warnings, held), branch="")
     if decision.wants_pr and ahead > 0 and "pr" not in state and not held:
-        title = redactor(pr_title(str(meta["title"]), number))
-        body = redactor(pr_body(report))
-        existing = store.find_pr(branch, "open")
-        if existing is None:
-            pr = store.create_pr(branch, str(meta["default_branch"]), title, body)
-        else:
-            pr = store.update_pr(existing.number, body=body)
-        state = adir.record_publish(pr=pr.number, pr_url=pr.url)
+        state = _open_pr(store, adir, meta, report, redactor)
     reason = held or decision.reason
     if decision.wants_pr and "pr" not in state and status is Status.IN_REVIEW:
         # The decision saw commits, but there is no branch to open a PR from any more
@@ -158,19 +127,7 @@ def publish(
 
     # 4. the agent-response comment
     if "comment_id" not in state:
-        data, text = agent_response(report)
-        text = redactor(text)
-        data = {k: (redactor(v) if isinstance(v, str) else v) for k, v in data.items()}
-        # A previous run may have posted and died before recording it: then read the
-        # thread and let the hash dedupe skip it. On a first try no read is needed.
-        comments = store.list_comments(number) if state.get("comment_started") else []
-        adir.record_publish(comment_started=True)
-        comment = post_marker(store, number, "agent-response", data, text, comments=comments)
-        body_hash = markers.body_hash(markers.render("agent-response", data, text))
-        state = adir.record_publish(
-            comment_id=comment.id if comment else _existing_id(store, comments, body_hash),
-            comment_hash=body_hash,
-        )
+        state = _post_response(store, adir, state, number, report, redactor)
 
     # 4a. one short reply on each PR whose feedback this attempt worked on (SPEC §12)
     if meta.get("answers") and state.get("comment_id") and "pr_replied" not in state:
@@ -183,26 +140,125 @@ def publish(
 
     # 5. labels
     if "labels_set" not in state:
-        model_label = meta.get("model")
-        wanted: list[str] = [f"model:{model_label}"] if model_label else []
-        if decision.reroute_to:
-            wanted.append(f"agent:{decision.reroute_to}")
-        if ensure_labels and wanted:
-            ensure_labels(wanted)
-        kwargs: dict[str, Any] = {"model": model_label} if model_label else {}
-        if decision.reroute_to:
-            kwargs["agent"] = decision.reroute_to
-            kwargs["model"] = None  # the next agent picks its own model
-        trigger = "failure" if status is not decision.status else decision.trigger
-        if state.get("released") and status is not Status.NEEDS_REVIEW:
-            trigger = "release"  # from the needs_review the held push had set
-        set_status(store, number, status, trigger=trigger, reason=reason, **kwargs)
-        state = adir.record_publish(labels_set=status.value)
+        state = _set_labels(store, adir, state, meta, decision, status, reason, ensure_labels)
 
     if held:  # not complete: `--publish-only` scans again and pushes a fixed branch
         return _published(adir.record_publish(status=status.value))
     state = adir.record_publish(complete=True, status=status.value)
     return _published(state)
+
+
+def _commit_leftovers(
+    config: Config, adir: AttemptDir, meta: dict[str, Any], worktree: Path, number: int
+) -> dict[str, Any]:
+    """Commit what the agent left uncommitted (step 1)."""
+
+    identity = git.identity_env(config.git.name, config.git.email)
+    message = f"orch: {meta['title']} ({taskid.ref(number)}, attempt {meta['attempt']})"
+    try:
+        sha = git.commit_all(worktree, message, identity)
+    except git.GitError as exc:
+        raise PublishError(
+            f"task {taskid.ref(number)}: cannot commit the agent's work: {exc.message}"
+        ) from exc
+    return adir.record_publish(commit_sha=sha)
+
+
+def _push(
+    adir: AttemptDir,
+    state: dict[str, Any],
+    meta: dict[str, Any],
+    head: str | None,
+    redactor: Redactor,
+    push_env: Callable[[], Mapping[str, str]] | None,
+) -> dict[str, Any]:
+    """Scan the branch, then push it unless the scan held it (step 2)."""
+
+    number = int(meta["number"])
+    worktree = Path(meta["worktree"])
+    branch = str(meta["branch"])
+    state = _guard(adir, state, worktree, str(meta["base_ref"]), branch, number, redactor)
+    if state.get("pushed_sha") == head or state.get("held"):
+        return state
+    try:
+        git.push_branch(worktree, branch, env=push_env() if push_env else None)
+    except git.GitError as exc:
+        raise PublishError(
+            f"task {taskid.ref(number)}: cannot push {branch}: {redactor(exc.message)}; "
+            f"the work is committed in {worktree}; "
+            f"run `orch task run --publish-only {taskid.text(number)}`"
+        ) from exc
+    return adir.record_publish(pushed_sha=head)
+
+
+def _open_pr(
+    store: Store, adir: AttemptDir, meta: dict[str, Any], report: AttemptReport, redactor: Redactor
+) -> dict[str, Any]:
+    """Open the pull request, or update the one already open on the branch (step 3)."""
+
+    branch = str(meta["branch"])
+    title = redactor(pr_title(str(meta["title"]), int(meta["number"])))
+    body = redactor(pr_body(report))
+    existing = store.find_pr(branch, "open")
+    if existing is None:
+        pr = store.create_pr(branch, str(meta["default_branch"]), title, body)
+    else:
+        pr = store.update_pr(existing.number, body=body)
+    return adir.record_publish(pr=pr.number, pr_url=pr.url)
+
+
+def _post_response(
+    store: Store,
+    adir: AttemptDir,
+    state: dict[str, Any],
+    number: int,
+    report: AttemptReport,
+    redactor: Redactor,
+) -> dict[str, Any]:
+    """The agent-response comment, posted once (step 4)."""
+
+    data, text = agent_response(report)
+    text = redactor(text)
+    data = {k: (redactor(v) if isinstance(v, str) else v) for k, v in data.items()}
+    # A previous run may have posted and died before recording it: then read the
+    # thread and let the hash dedupe skip it. On a first try no read is needed.
+    comments = store.list_comments(number) if state.get("comment_started") else []
+    adir.record_publish(comment_started=True)
+    comment = post_marker(store, number, "agent-response", data, text, comments=comments)
+    body_hash = markers.body_hash(markers.render("agent-response", data, text))
+    return adir.record_publish(
+        comment_id=comment.id if comment else _existing_id(store, comments, body_hash),
+        comment_hash=body_hash,
+    )
+
+
+def _set_labels(
+    store: Store,
+    adir: AttemptDir,
+    state: dict[str, Any],
+    meta: dict[str, Any],
+    decision: Decision,
+    status: Status,
+    reason: str,
+    ensure_labels: Callable[[list[str]], object] | None,
+) -> dict[str, Any]:
+    """The task's model/agent labels and its new status (step 5)."""
+
+    model_label = meta.get("model")
+    wanted: list[str] = [f"model:{model_label}"] if model_label else []
+    if decision.reroute_to:
+        wanted.append(f"agent:{decision.reroute_to}")
+    if ensure_labels and wanted:
+        ensure_labels(wanted)
+    kwargs: dict[str, Any] = {"model": model_label} if model_label else {}
+    if decision.reroute_to:
+        kwargs["agent"] = decision.reroute_to
+        kwargs["model"] = None  # the next agent picks its own model
+    trigger = "failure" if status is not decision.status else decision.trigger
+    if state.get("released") and status is not Status.NEEDS_REVIEW:
+        trigger = "release"  # from the needs_review the held push had set
+    set_status(store, int(meta["number"]), status, trigger=trigger, reason=reason, **kwargs)
+    return adir.record_publish(labels_set=status.value)
 
 
 def _guard(
