@@ -133,15 +133,7 @@ def supervise(
     tmux_session: str | None = None,
 ) -> ExitInfo:
     """Run the agent to completion or until killed; write exit.json; return the facts."""
-    adir.create()
-    for path, content in invocation.files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-    adir.stdin.write_text(invocation.stdin or "", encoding="utf-8")
-    adir.write(adir.command, command_record(list(invocation.argv), invocation.cwd, invocation.env))
-    with contextlib.suppress(FileNotFoundError):
-        (adir.path / STOP_FILE).unlink()
-
+    _write_inputs(invocation, adir)
     started = clock.monotonic()
     if use_tmux:
         runner: _Runner = _TmuxRunner(invocation, adir, tmux_session or f"orch-{os.getpid()}")
@@ -157,41 +149,16 @@ def supervise(
     if on_start:
         on_start(pid)
 
-    watcher = _OutputWatcher(adir, describe)
-    last_activity = started
-    last_report = started - 10.0
-    timed_out = idle_killed = stopped = interrupted = False
-    reason = ""
+    ending = _Ending()
+    watch = _Watch(runner, adir, clock, started, timeout, idle_timeout, grace)
     previous = _install_term_handler()
     try:
-        while True:
-            code = runner.poll()
-            now = clock.monotonic()
-            if watcher.changed():
-                last_activity = now
-            if code is not None:
-                break
-            if (adir.path / STOP_FILE).exists():
-                reason = _stop_reason(adir)
-                # The tick's reap asks with "stuck: …" when it sees no output for too long.
-                idle_killed = reason.startswith("stuck")
-                stopped = not idle_killed
-            elif timeout and now - started > timeout:
-                timed_out, reason = True, f"wall timeout of {int(timeout)}s reached"
-            elif idle_timeout and now - last_activity > idle_timeout:
-                idle_killed, reason = True, f"no output for {int(idle_timeout)}s"
-            if stopped or timed_out or idle_killed:
-                runner.kill(grace, clock)
-                break
-            if on_progress and now - last_report >= 1.0:
-                last_report = now
-                on_progress(Progress(now - started, now - last_activity, watcher.last_line))
-            clock.sleep(POLL_SECONDS)
+        watch.run(ending, _OutputWatcher(adir, describe), on_progress)
     except KeyboardInterrupt:
-        interrupted, reason = True, "interrupted (Ctrl-C)"
+        ending.interrupted, ending.reason = True, "interrupted (Ctrl-C)"
         runner.kill(grace, clock)
     except Interrupted:
-        stopped, reason = True, "the supervisor was interrupted"
+        ending.stopped, ending.reason = True, "the supervisor was interrupted"
         runner.kill(grace, clock)
     finally:
         _restore_term_handler(previous)
@@ -200,16 +167,91 @@ def supervise(
     info = ExitInfo(
         exit_code=exit_code,
         signal=sig,
-        timed_out=timed_out,
-        idle_killed=idle_killed,
-        stopped=stopped,
+        timed_out=ending.timed_out,
+        idle_killed=ending.idle_killed,
+        stopped=ending.stopped,
         duration_s=round(clock.monotonic() - started, 3),
         pid=pid,
-        reason=reason,
-        interrupted=interrupted,
+        reason=ending.reason,
+        interrupted=ending.interrupted,
     )
     adir.write(adir.exit, info.to_json())
     return info
+
+
+def _write_inputs(invocation: InvocationLike, adir: AttemptDir) -> None:
+    """The attempt directory, the invocation's files, stdin and command record; no stale
+    stop request."""
+    adir.create()
+    for path, content in invocation.files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    adir.stdin.write_text(invocation.stdin or "", encoding="utf-8")
+    adir.write(adir.command, command_record(list(invocation.argv), invocation.cwd, invocation.env))
+    with contextlib.suppress(FileNotFoundError):
+        (adir.path / STOP_FILE).unlink()
+
+
+@dataclass
+class _Ending:
+    """Why the agent ended, as far as the supervisor made it end."""
+
+    timed_out: bool = False
+    idle_killed: bool = False
+    stopped: bool = False
+    interrupted: bool = False
+    reason: str = ""
+
+
+@dataclass
+class _Watch:
+    """The poll loop: output activity, the stop file, the wall and idle timeouts."""
+
+    runner: _Runner
+    adir: AttemptDir
+    clock: Clock
+    started: float
+    timeout: float
+    idle_timeout: float
+    grace: float
+
+    def run(
+        self,
+        ending: _Ending,
+        watcher: _OutputWatcher,
+        on_progress: Callable[[Progress], None] | None,
+    ) -> None:
+        """Poll until the agent exits, or kill it when it must stop (recorded in `ending`)."""
+        started, clock = self.started, self.clock
+        last_activity = started
+        last_report = started - 10.0
+        while True:
+            code = self.runner.poll()
+            now = clock.monotonic()
+            if watcher.changed():
+                last_activity = now
+            if code is not None:
+                return
+            self._check(ending, now, last_activity)
+            if ending.stopped or ending.timed_out or ending.idle_killed:
+                self.runner.kill(self.grace, clock)
+                return
+            if on_progress and now - last_report >= 1.0:
+                last_report = now
+                on_progress(Progress(now - started, now - last_activity, watcher.last_line))
+            clock.sleep(POLL_SECONDS)
+
+    def _check(self, ending: _Ending, now: float, last_activity: float) -> None:
+        if (self.adir.path / STOP_FILE).exists():
+            ending.reason = _stop_reason(self.adir)
+            # The tick's reap asks with "stuck: …" when it sees no output for too long.
+            ending.idle_killed = ending.reason.startswith("stuck")
+            ending.stopped = not ending.idle_killed
+        elif self.timeout and now - self.started > self.timeout:
+            ending.timed_out, ending.reason = True, f"wall timeout of {int(self.timeout)}s reached"
+        elif self.idle_timeout and now - last_activity > self.idle_timeout:
+            ending.idle_killed = True
+            ending.reason = f"no output for {int(self.idle_timeout)}s"
 
 
 def request_stop(adir: AttemptDir, reason: str) -> None:
