@@ -90,14 +90,7 @@ def route_task(
 
     issue = issue or store.get_issue(number)
     task = Task.from_issue(issue)
-    if task.no_agent:
-        raise OrchError(f"task #{number} has the no-agent label: orch never routes it")
-    if task.status not in (Status.NEW, Status.ROUTED):
-        shown = task.status.value if task.status else "no single status"
-        raise OrchError(
-            f"task #{number} is {shown}; only new (or routed) tasks are routed — "
-            f"use `orch task retry {number}` to start it over"
-        )
+    _check_routable(number, task)
     comments = list(comments) if comments is not None else store.list_comments(number)
     logins = orch_logins(store, project.config.workflow.orch_logins)
     history = History.from_comments(_since_last_route(comments, logins), logins)
@@ -115,28 +108,8 @@ def route_task(
         answer, error = ask_router(deps, project, issue, facts, env=env)
         facts = _with_answer(facts, answer, error)
     decision = decide(facts)
-
     if decision.routed:
-        assert decision.agent is not None
-        ensure_labels_cached(
-            store,
-            [f"{L.AGENT_PREFIX}{decision.agent}", f"{L.COMPLEXITY_PREFIX}{decision.complexity}"],
-            deps.paths,
-        )
-        set_status(
-            store,
-            number,
-            Status.ROUTED,
-            trigger="route",
-            reason=decision.reason,
-            agent=decision.agent,
-            complexity=decision.complexity,
-            issue=issue,
-        )
-        post_marker(
-            store, number, "route", decision.to_json(), route_text(decision), comments=comments
-        )
-        status = Status.ROUTED.value
+        status = _record_routed(deps, store, number, issue, comments, decision)
     elif decision.failed_llm:
         data = {
             "failed": True,
@@ -148,24 +121,73 @@ def route_task(
         post_marker(store, number, "route", data, route_text(decision), comments=comments)
         status = (task.status or Status.NEW).value
     else:
-        set_status(
-            store,
-            number,
-            Status.NEEDS_REVIEW,
-            trigger="route_failed",
-            reason=decision.reason,
-            issue=issue,
-        )
-        post_marker(
-            store,
-            number,
-            "route",
-            {**decision.to_json(), "status": "needs_review"},
-            route_text(decision),
-            comments=comments,
-        )
-        status = Status.NEEDS_REVIEW.value
+        status = _record_unroutable(store, number, issue, comments, decision)
     return RouteResult(number, decision, status, dry_run)
+
+
+def _check_routable(number: int, task: Task) -> None:
+    if task.no_agent:
+        raise OrchError(f"task #{number} has the no-agent label: orch never routes it")
+    if task.status not in (Status.NEW, Status.ROUTED):
+        shown = task.status.value if task.status else "no single status"
+        raise OrchError(
+            f"task #{number} is {shown}; only new (or routed) tasks are routed — "
+            f"use `orch task retry {number}` to start it over"
+        )
+
+
+def _record_routed(
+    deps: Deps,
+    store: Store,
+    number: int,
+    issue: Issue,
+    comments: list[Comment],
+    decision: RouteDecision,
+) -> str:
+    """Labels, status `routed` and the `orch:route` comment for a chosen agent."""
+
+    assert decision.agent is not None
+    ensure_labels_cached(
+        store,
+        [f"{L.AGENT_PREFIX}{decision.agent}", f"{L.COMPLEXITY_PREFIX}{decision.complexity}"],
+        deps.paths,
+    )
+    set_status(
+        store,
+        number,
+        Status.ROUTED,
+        trigger="route",
+        reason=decision.reason,
+        agent=decision.agent,
+        complexity=decision.complexity,
+        issue=issue,
+    )
+    post_marker(store, number, "route", decision.to_json(), route_text(decision), comments=comments)
+    return Status.ROUTED.value
+
+
+def _record_unroutable(
+    store: Store, number: int, issue: Issue, comments: list[Comment], decision: RouteDecision
+) -> str:
+    """No agent can take the task: status `needs_review` and the `orch:route` comment."""
+
+    set_status(
+        store,
+        number,
+        Status.NEEDS_REVIEW,
+        trigger="route_failed",
+        reason=decision.reason,
+        issue=issue,
+    )
+    post_marker(
+        store,
+        number,
+        "route",
+        {**decision.to_json(), "status": "needs_review"},
+        route_text(decision),
+        comments=comments,
+    )
+    return Status.NEEDS_REVIEW.value
 
 
 def _router_set(comments: Sequence[Comment], agent: str | None, logins: frozenset[str]) -> bool:
