@@ -26,6 +26,7 @@ from orch.deps import Deps
 from orch.errors import OrchError
 from orch.io import git
 from orch.paths import Paths
+from orch.store.base import Store
 from orch.task.attempt import read_sidecar
 from orch.task.history import Task
 from orch.task.ops import AddOptions, add_task
@@ -100,13 +101,7 @@ def run_demo(base: Path | None, clock: Any, say: Callable[[str], None]) -> DemoR
     checkout, origin, home = base / "widgets", base / "widgets-origin.git", base / "orch-home"
 
     say(f"1. create a git repository {checkout} with a bare origin {origin}")
-    git.init(origin, bare=True)
-    git.init(checkout)
-    (checkout / "README.md").write_text("# widgets\n\nA throw-away project for `orch demo`.\n")
-    identity = git.identity_env("orch demo", "demo@orch.invalid")
-    git.commit_all(checkout, "initial commit", identity)
-    git.add_remote(checkout, "origin", str(origin))
-    git.push_branch(checkout, "main")
+    identity = _make_repository(checkout, origin)
 
     say(f"2. orch init --local (config and state in {home}; your own projects are untouched)")
     (checkout / ".orch.yml").write_text(project_config(agent_path()), encoding="utf-8")
@@ -132,26 +127,7 @@ def run_demo(base: Path | None, clock: Any, say: Callable[[str], None]) -> DemoR
         ),
     )
     say(f'3. orch task add "{TASK_TITLE}"  ->  task #{task.number} (status new)')
-
-    def show(action: Action) -> None:
-        say(
-            f"     {action.phase}: #{action.task} {action.action}"
-            + (f" ({action.detail})" if action.detail else "")
-        )
-
-    status = "new"
-    ticks = 0
-    while ticks < MAX_TICKS and status != "in_review":
-        ticks += 1
-        say(f"{3 + ticks}. orch tick --wait")
-        report = run_tick(deps, TickOptions(wait=True), show)
-        if report.errors:
-            raise OrchError(f"the demo tick failed; see {paths.log_file}")
-        current = Task.from_issue(store.get_issue(task.number)).status
-        status = current.value if current else "?"
-        say(f"     task #{task.number} is now {status}")
-    if status != "in_review":
-        raise OrchError(f"the demo task ended {status}, not in_review; see {paths.log_file}")
+    status, ticks = _tick_to_review(deps, store, task.number, say)
 
     sidecar = read_sidecar(paths, project.repo, task.number)
     pr = store.find_pr(str(sidecar.get("branch") or ""), state="open")
@@ -168,16 +144,63 @@ def run_demo(base: Path | None, clock: Any, say: Callable[[str], None]) -> DemoR
         branch=str(sidecar.get("branch") or ""),
     )
     adir = sidecar.get("attempt_dir") or str(paths.attempt_dir(project.repo, task.number, 1))
-    result.where = [
+    result.where = _where(result, origin, str(adir), paths.log_file)
+    return result
+
+
+def _make_repository(checkout: Path, origin: Path) -> dict[str, str]:
+    """A repository with one commit, pushed to a bare origin; returns the git identity."""
+
+    git.init(origin, bare=True)
+    git.init(checkout)
+    (checkout / "README.md").write_text("# widgets\n\nA throw-away project for `orch demo`.\n")
+    identity = git.identity_env("orch demo", "demo@orch.invalid")
+    git.commit_all(checkout, "initial commit", identity)
+    git.add_remote(checkout, "origin", str(origin))
+    git.push_branch(checkout, "main")
+    return identity
+
+
+def _tick_to_review(
+    deps: Deps, store: Store, number: int, say: Callable[[str], None]
+) -> tuple[str, int]:
+    """Tick (waiting for each run) until the task is in_review: (its status, ticks)."""
+
+    def show(action: Action) -> None:
+        say(
+            f"     {action.phase}: #{action.task} {action.action}"
+            + (f" ({action.detail})" if action.detail else "")
+        )
+
+    status = "new"
+    ticks = 0
+    while ticks < MAX_TICKS and status != "in_review":
+        ticks += 1
+        say(f"{3 + ticks}. orch tick --wait")
+        report = run_tick(deps, TickOptions(wait=True), show)
+        if report.errors:
+            raise OrchError(f"the demo tick failed; see {deps.paths.log_file}")
+        current = Task.from_issue(store.get_issue(number)).status
+        status = current.value if current else "?"
+        say(f"     task #{number} is now {status}")
+    if status != "in_review":
+        raise OrchError(f"the demo task ended {status}, not in_review; see {deps.paths.log_file}")
+    return status, ticks
+
+
+def _where(result: DemoResult, origin: Path, adir: str, log_file: Path) -> list[tuple[str, str]]:
+    """Where to look afterwards, as (what, command or path) pairs."""
+
+    checkout, home = result.checkout, result.home
+    return [
         ("the change", f"git -C {checkout} diff main..{result.branch}"),
         ("the worktree", result.worktree),
         ("the pushed branch", f"git -C {origin} log --oneline {result.branch}"),
         (
             "the task and its result",
-            f"ORCH_HOME={home} orch --project {checkout} task get {task.number}",
+            f"ORCH_HOME={home} orch --project {checkout} task get {result.task}",
         ),
-        ("the agent's output", str(adir)),
-        ("the tick log", str(paths.log_file)),
-        ("clean up", f"rm -rf {base}"),
+        ("the agent's output", adir),
+        ("the tick log", str(log_file)),
+        ("clean up", f"rm -rf {result.base}"),
     ]
-    return result
