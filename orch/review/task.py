@@ -41,7 +41,7 @@ from orch.clock import parse_iso
 from orch.errors import NotFound, OrchError, UsageError
 from orch.io import git, proc
 from orch.io.locks import TaskLock
-from orch.io.redact import Redactor, redact_data
+from orch.io.redact import redact_data, redactor_for
 from orch.run import worktree as wt
 from orch.run.supervisor import supervise
 from orch.run.worktree import branch_name
@@ -645,7 +645,7 @@ def _cool_down(deps: Deps, agent: str, model: str | None, error_class: str, rese
 
 def _redactor(project: Project) -> Any:
 
-    return Redactor.from_env(os.environ, project.config.workflow.secret_env)
+    return redactor_for(project.config)
 
 
 # ---------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from orch.errors import Interrupted, OrchError, os_reason
 from orch.io import git, proc
 from orch.io.faults import fault_point
 from orch.io.locks import TaskLock
-from orch.io.redact import Redactor
+from orch.io.redact import redactor_for
 from orch.route.router import route_task
 from orch.run import checkout
 from orch.run import worktree as wt
@@ -422,9 +422,7 @@ def _prepare(
             default_branch=git.default_branch(project.root),
         )
     except wt.WorktreeError as exc:
-        raise _Blocked(
-            Redactor.from_env(os.environ, config.workflow.secret_env)(exc.message)
-        ) from exc
+        raise _Blocked(redactor_for(config)(exc.message)) from exc
     adir = attempt_dir(deps.paths, project.repo, number, attempt)
     if adir.path.exists():
         # A finished attempt with the same number (after `/retry` reset the count): keep it
