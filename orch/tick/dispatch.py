@@ -9,19 +9,16 @@ session. The tick never waits for it (except `--wait`); the supervisor sets
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 
 from orch.agents.probe import cannot_run
 from orch.errors import OrchError, os_reason
-from orch.io import proc
 from orch.io.proc import pid_alive
-from orch.run.runner import supervisor_argv
+from orch.run.spawn import spawn_task, task_argv
 from orch.status import Status
 from orch.store.base import Comment
 from orch.task import budget
-from orch.task.attempt import update_sidecar
 from orch.task.budget import task_budget_reason
 from orch.task.history import History, Task, set_status
 from orch.tick.claim import Claim, live_claims, setup_retry_at, try_claim
@@ -221,23 +218,8 @@ def _supervisor_log(ctx: ProjectTick, number: int) -> Path:
 
 def _start(ctx: ProjectTick, number: int, log_path: Path) -> Started:
 
-    with open(log_path, "ab") as log:
-        child = proc.spawn(
-            supervisor_argv(ctx.deps, ctx.project, number),
-            cwd=ctx.project.root,
-            env=dict(os.environ),
-            stdout=log.fileno(),
-            stderr=log.fileno(),
-        )
-
-    # What `orch task run --detach` records, so reap and max_parallel see it at once.
-    update_sidecar(
-        ctx.deps.paths,
-        ctx.repo,
-        number,
-        supervisor_pid=child.pid,
-        supervisor_start=proc.process_start_time(child.pid),
-    )
+    argv = task_argv(ctx.deps, ctx.project, "run", number, supervisor=True)
+    child = spawn_task(ctx.deps, ctx.project, number, argv, log_path)
     return Started(
         project=ctx.repo, task=number, process=child, started_at=ctx.deps.clock.monotonic()
     )
