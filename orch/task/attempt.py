@@ -172,11 +172,14 @@ def update_sidecar(paths: Paths, repo: str, number: int, **fields: Any) -> dict[
     return data
 
 
+ProcessRole = Literal["supervisor", "agent"]
+
+
 def record_process(
     paths: Paths,
     repo: str,
     number: int,
-    role: Literal["supervisor", "agent"],
+    role: ProcessRole,
     pid: int,
     **fields: Any,
 ) -> dict[str, Any]:
@@ -191,17 +194,14 @@ def record_process(
     )
 
 
-def forget_processes(paths: Paths, repo: str, number: int) -> dict[str, Any]:
-    """Remove the supervisor and agent processes from the sidecar (the run has ended)."""
-    return update_sidecar(
-        paths,
-        repo,
-        number,
-        supervisor_pid=None,
-        supervisor_start=None,
-        agent_pid=None,
-        agent_start=None,
-    )
+def forget_processes(
+    paths: Paths, repo: str, number: int, roles: tuple[ProcessRole, ...] = ("supervisor", "agent")
+) -> dict[str, Any]:
+    """Remove the task's processes in `roles` from the sidecar (the run has ended)."""
+    gone: dict[str, None] = {}
+    for role in roles:
+        gone.update({f"{role}_pid": None, f"{role}_start": None})
+    return update_sidecar(paths, repo, number, **gone)
 
 
 def running_sidecars(paths: Paths) -> list[tuple[str, int, dict[str, Any]]]:

@@ -20,7 +20,7 @@ from orch.status import Status
 from orch.store.base import Comment
 from orch.task import budget
 from orch.task.budget import task_budget_reason
-from orch.task.history import History, Task, set_status
+from orch.task.history import History, Task
 from orch.tick.claim import Claim, live_claims, setup_retry_at, try_claim
 from orch.tick.context import ProjectTick, Started
 from orch.tick.supervisors import running, running_tasks
@@ -71,20 +71,23 @@ def _over_task_budget(ctx: ProjectTick, task: Task, comments: tuple[Comment, ...
     )
     if reason is None:
         return False
-    ctx.act(ctx.would("mark needs_review"), task.number, reason)
-    if not ctx.dry_run:
-        ctx.refresh(
-            set_status(
-                ctx.store,
-                task.number,
-                Status.NEEDS_REVIEW,
-                trigger="dispatch_failed",
-                reason=reason,
-                note=True,
-                issue=task.issue,
-            )
-        )
+    _cannot_dispatch(ctx, task, reason)
     return True
+
+
+def _cannot_dispatch(ctx: ProjectTick, task: Task, reason: str) -> None:
+    """needs_review: this task cannot be dispatched (a dry run only says so)."""
+    if ctx.dry_run:
+        ctx.act(ctx.would("mark needs_review"), task.number, reason)
+        return
+    ctx.move(
+        task,
+        Status.NEEDS_REVIEW,
+        action="mark needs_review",
+        trigger="dispatch_failed",
+        reason=reason,
+    )
+    ctx.forget_comments(task.number)
 
 
 def _busy(ctx: ProjectTick) -> int:
@@ -181,20 +184,7 @@ def _cannot_run(ctx: ProjectTick, task: Task) -> bool:
     )
     if problem is None:
         return False
-    ctx.act(ctx.would("mark needs_review"), task.number, problem.message)
-    if not ctx.dry_run:
-        ctx.refresh(
-            set_status(
-                ctx.store,
-                task.number,
-                Status.NEEDS_REVIEW,
-                trigger="dispatch_failed",
-                reason=problem.message,
-                note=True,
-                issue=task.issue,
-            )
-        )
-        ctx.forget_comments(task.number)
+    _cannot_dispatch(ctx, task, problem.message)
     return True
 
 
