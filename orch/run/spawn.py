@@ -25,6 +25,14 @@ if TYPE_CHECKING:
     from orch.project import Project
 
 
+def orch_argv(root: Path, config_file: Path | None) -> list[str]:
+    """This orch (same interpreter), with the same `--config`, on the project at `root`."""
+    argv = [sys.executable, "-m", "orch"]
+    if config_file:
+        argv += ["--config", str(config_file)]
+    return [*argv, "--project", str(root)]
+
+
 def task_argv(
     deps: Deps,
     project: Project,
@@ -39,10 +47,7 @@ def task_argv(
 
     `--supervisor`: a detached run records on the task why it could not start, since
     nobody reads its stderr (RunOptions.detached)."""
-    argv = [sys.executable, "-m", "orch"]
-    if deps.config_file:
-        argv += ["--config", str(deps.config_file)]
-    argv += ["--project", str(project.root), "task", command, taskid.text(number)]
+    argv = [*orch_argv(project.root, deps.config_file), "task", command, taskid.text(number)]
     if supervisor:
         argv.append("--supervisor")
     if agent:
