@@ -50,6 +50,18 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def format_duration(seconds: float) -> str:
+    """`30s`, `4m 03s`, `2h 05m 00s`: how long something took or has left, for people."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
 def parse_iso(text: str) -> datetime:
     """Parse GitHub's and our own ISO timestamps (with Z or an offset) into aware UTC."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))

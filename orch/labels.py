@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from orch.config.model import COMPLEXITIES
 from orch.status import Status
 
 
@@ -42,7 +43,6 @@ AGENT_PREFIX = "agent:"
 MODEL_PREFIX = "model:"
 JOB_PREFIX = "job:"
 STATUS_PREFIX = "status:"
-COMPLEXITIES = ("simple", "medium", "complex")
 
 
 def base_labels() -> list[LabelSpec]:

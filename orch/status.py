@@ -74,6 +74,12 @@ for _dst in (Status.DONE, Status.ROUTED):
     )
 # ...checked before the task is marked in_progress, so a new task with an agent: label too.
 TRANSITIONS.setdefault((Status.NEW, Status.BLOCKED), ("missing_tool", "worktree"))
+# Repair gives a task with zero or several status labels the one its history names
+# (orch.task.history.repair_target), whatever the labels were.
+for _src in (None, *Status):
+    for _dst in Status:
+        if _src is not _dst:
+            TRANSITIONS[(_src, _dst)] = (*TRANSITIONS.get((_src, _dst), ()), "repair")
 
 
 def allowed(src: Status | None, dst: Status, trigger: str) -> bool:

@@ -132,10 +132,10 @@ def test_cli_list_and_clear(tmp_path: Path, orch_env: dict[str, str]) -> None:
     )
     listed = run_orch("cooldown", "list", cwd=tmp_path, env=orch_env)
     assert listed.code == 0
-    key, until, left, cls, *reason = listed.out.split()
-    assert (key, cls, " ".join(reason)) == ("claude:opus", "usage_limit", "You've hit your limit")
+    key, until, left, cls, reason = listed.out.rstrip("\n").split("\t")
+    assert (key, cls, reason) == ("claude:opus", "usage_limit", "You've hit your limit")
     assert until == future.strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert left in ("2h29m", "2h30m")
+    assert left in ("2h 29m 59s", "2h 30m 00s")
     as_json = json.loads(run_orch("cooldown", "list", "--json", cwd=tmp_path, env=orch_env).out)
     assert as_json["schema"] == 1
     assert [c["key"] for c in as_json["cooldowns"]] == ["claude:opus"]

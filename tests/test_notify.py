@@ -14,7 +14,7 @@ from orch.integrations import notify
 from orch.status import Status
 from orch.store.base import Issue
 from orch.store.local import LocalStore
-from orch.task.history import add_status_hook, set_status
+from orch.task.history import set_status
 from tests.emulator.server import Emulator
 from tests.helpers import Repo
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj
@@ -90,10 +90,10 @@ def test_a_hanging_or_failing_notify_never_breaks_a_status_change(
 ) -> None:
     monkeypatch.setattr(notify, "TIMEOUT_SECONDS", 0.5)
     store, issue = _issue_store(tmp_path)
-    add_status_hook(store, notify.status_hook("sleep 30", REPO))
-    add_status_hook(store, notify.status_hook("exit 1", REPO))
+    store.status_hooks.add(notify.status_hook("sleep 30", REPO))
+    store.status_hooks.add(notify.status_hook("exit 1", REPO))
     out = tmp_path / "events.jsonl"
-    add_status_hook(store, notify.status_hook(f"cat >> '{out}'", REPO))
+    store.status_hooks.add(notify.status_hook(f"cat >> '{out}'", REPO))
 
     started = time.monotonic()
     updated = set_status(store, issue.number, Status.BLOCKED, trigger="result", reason="waiting")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from orch.run.render import AttemptReport, agent_response, badge, format_duration, pr_body, pr_title
+from orch.clock import format_duration
+from orch.run.render import AttemptReport, agent_response, badge, pr_body, pr_title
 
 REPORT = AttemptReport(
     number=7,

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from orch.clock import Clock, parse_iso, utc_iso
+from orch.clock import Clock, format_duration, parse_iso, utc_iso
 from orch.errors import UsageError
 from orch.io.locks import file_lock
 from orch.io.sidecar import read_versioned, write_versioned
@@ -199,12 +199,5 @@ class Cooldowns:
 
 
 def remaining(cooldown: Cooldown, now: datetime) -> str:
-    """`2h05m`, `4m`, `30s`: how long until the cooldown ends."""
-    seconds = max(int((cooldown.until - now).total_seconds()), 0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m"
-    return f"{secs}s"
+    """`2h 05m 00s`, `4m 03s`, `30s`: how long until the cooldown ends."""
+    return format_duration(max(int((cooldown.until - now).total_seconds()), 0))

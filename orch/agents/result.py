@@ -12,8 +12,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from orch.config.model import COMPLEXITIES
+
 RESULT_STATUSES = ("done", "in_progress", "blocked", "needs_review")
-COMPLEXITIES = ("simple", "medium", "complex")
 _LIST_FIELDS = ("accomplished", "remaining", "blockers", "files_changed", "learnings")
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 

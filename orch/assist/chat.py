@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shlex
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from orch.io.redact import redact
 from orch.io.sidecar import read_versioned, write_text_atomic, write_versioned
 from orch.labels import statuses_in
 from orch.paths import Paths
+from orch.run.spawn import orch_argv
 from orch.run.view import live
 from orch.store.base import Store
 from orch.task import budget
@@ -291,11 +291,8 @@ def run_command(
 ) -> dict[str, Any]:
     """Run one confirmed `orch …` command on the same project; what it printed and its exit."""
     argv = shlex.split(command)[1:]
-    head = [sys.executable, "-m", "orch", "--project", str(root)]
-    if config_file is not None:
-        head += ["--config", str(config_file)]
     done = proc.run(
-        [*head, *argv],
+        [*orch_argv(root, config_file), *argv],
         cwd=root,
         env=dict(env if env is not None else os.environ),
         timeout=COMMAND_TIMEOUT,

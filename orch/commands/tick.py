@@ -103,7 +103,7 @@ class WaitNarrator:
             self.console.note(f"orch: {event.repo}#{event.task}: supervisor exited {event.code}")
         if not event.running:
             return
-        from orch.run.render import format_duration
+        from orch.clock import format_duration
 
         waiting = "orch: waiting for " + ", ".join(
             f"{r.repo}#{r.task} ({format_duration(r.seconds)})" for r in event.running

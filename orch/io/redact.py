@@ -3,14 +3,20 @@
 Two sources of secrets: the exact values of secret-looking environment variables
 (any name containing TOKEN, KEY, SECRET or PASSWORD, plus names listed in
 `workflow.secret_env`), and well-known token shapes. Redaction never raises and never
-drops the text around a secret.
+drops the text around a secret. `redactor_for(config)` is the one place that builds the
+redactor for what a project's process sends out (it reads this process's environment).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orch.config.model import Config
 
 MASK = "[REDACTED]"
 SECRET_NAME_PARTS = ("TOKEN", "KEY", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL")
@@ -76,6 +82,12 @@ class Redactor:
 
     def __call__(self, text: str | None) -> str:
         return redact(text, self.values)
+
+
+def redactor_for(config: Config) -> Redactor:
+    """The redactor for everything this process sends out for a project: the secret
+    values in its environment, those named in `workflow.secret_env`, and token shapes."""
+    return Redactor.from_env(os.environ, config.workflow.secret_env)
 
 
 def redact(text: str | None, values: Iterable[str] = ()) -> str:

@@ -10,13 +10,12 @@ never touches the PR's branch. Artifacts: `<state>/repos/<o>/<r>/pr-reviews/N/<k
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orch.errors import OrchError
 from orch.io import git
-from orch.io.redact import Redactor, redact_data
+from orch.io.redact import redact_data, redactor_for
 from orch.review.task import Checkout, Target, reviewer_for, run_review_agent
 from orch.task.attempt import AttemptDir
 from orch.task.history import History, Task, post_marker
@@ -43,7 +42,7 @@ def review_pull(
         model = project.config.model_for("review", agent)
         data.update(reviewer=agent, model=model)
         data.update(_verdict(deps, project, found, pull, agent, model))
-    redactor = Redactor.from_env(os.environ, project.config.workflow.secret_env)
+    redactor = redactor_for(project.config)
     data = dict(redact_data(data, redactor.values))  # type: ignore[call-overload]
     outcome = f"asked by @{comment.author}; orch does not merge or push to this pull request"
     text = render_comment(data, pr=pull.number, outcome=outcome)

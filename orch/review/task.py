@@ -20,7 +20,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,14 +40,15 @@ from orch.clock import parse_iso
 from orch.errors import NotFound, OrchError, UsageError
 from orch.io import git, proc
 from orch.io.locks import TaskLock
-from orch.io.redact import Redactor, redact_data
+from orch.io.redact import redact_data, redactor_for
 from orch.run import worktree as wt
 from orch.run.outcome import parse_output
 from orch.run.runner import agent_tracker, task_env, task_worktree
+from orch.run.spawn import spawn_task, task_argv
 from orch.run.supervisor import supervise
 from orch.run.worktree import branch_name
 from orch.status import Status
-from orch.task.attempt import AttemptDir, read_sidecar, update_sidecar
+from orch.task.attempt import AttemptDir, forget_processes, read_sidecar, record_process
 from orch.task.history import History, Task, orch_logins, post_marker, set_status
 from orch.task.verdict import (
     change_requests,
@@ -234,25 +234,11 @@ def review_task(
     me = os.getpid()
     try:
         # Counted against max_parallel like a supervisor, and visible to `orch task live`.
-        update_sidecar(
-            deps.paths,
-            project.repo,
-            number,
-            supervisor_pid=me,
-            supervisor_start=proc.process_start_time(me),
-        )
+        record_process(deps.paths, project.repo, number, "supervisor", me)
         return _review(deps, project, store, options, env)
     finally:
         if read_sidecar(deps.paths, project.repo, number).get("supervisor_pid") == me:
-            update_sidecar(
-                deps.paths,
-                project.repo,
-                number,
-                supervisor_pid=None,
-                supervisor_start=None,
-                agent_pid=None,
-                agent_start=None,
-            )
+            forget_processes(deps.paths, project.repo, number)
         lock.release()
 
 
@@ -632,7 +618,7 @@ def _cool_down(deps: Deps, agent: str, model: str | None, error_class: str, rese
 
 def _redactor(project: Project) -> Any:
 
-    return Redactor.from_env(os.environ, project.config.workflow.secret_env)
+    return redactor_for(project.config)
 
 
 # ---------------------------------------------------------------------------------------
@@ -645,33 +631,11 @@ def spawn_review(
     """Start `orch task review N` in its own session; record its pid in the sidecar (so
     max_parallel counts it) and return the process."""
 
-    argv = [sys.executable, "-m", "orch"]
-    if deps.config_file:
-        argv += ["--config", str(deps.config_file)]
-    argv += ["--project", str(project.root), "task", "review", str(options.number)]
-    if options.agent:
-        argv += ["--agent", options.agent]
-    if options.model:
-        argv += ["--model", options.model]
-    log = deps.paths.task_dir(project.repo, options.number) / "review.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
-        child = proc.spawn(
-            argv,
-            cwd=project.root,
-            env=dict(env or os.environ),
-            stdout=out.fileno(),
-            stderr=out.fileno(),
-            new_session=True,
-        )
-    update_sidecar(
-        deps.paths,
-        project.repo,
-        options.number,
-        supervisor_pid=child.pid,
-        supervisor_start=proc.process_start_time(child.pid),
+    argv = task_argv(
+        deps, project, "review", options.number, agent=options.agent, model=options.model
     )
-    return child
+    log = deps.paths.task_dir(project.repo, options.number) / "review.log"
+    return spawn_task(deps, project, options.number, argv, log, env=env)
 
 
 def start_detached(

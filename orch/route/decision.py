@@ -7,12 +7,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from orch import labels as L
+from orch.config.model import COMPLEXITIES
 
 if TYPE_CHECKING:
     pass
-
-
-COMPLEXITIES = ("simple", "medium", "complex")
 
 
 DEFAULT_COMPLEXITY = "medium"

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from orch.agents import ask
 from orch.agents.prompt import render_template, template_text, untrusted_block
 from orch.agents.result import ROUTE_SCHEMA
-from orch.route.decision import COMPLEXITIES, RouteFacts, label_complexity, why_unusable
+from orch.config.model import COMPLEXITIES
+from orch.route.decision import RouteFacts, label_complexity, why_unusable
 
 if TYPE_CHECKING:
     from orch.agents.base import AgentOutcome

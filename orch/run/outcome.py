@@ -9,7 +9,6 @@ publishing needs is then on disk, so a crash between here and publishing loses n
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,7 @@ from orch.agents import adapter_for
 from orch.agents.cooldown import Cooldowns
 from orch.clock import parse_iso
 from orch.io import git, proc
-from orch.io.redact import Redactor, redact_data
+from orch.io.redact import redact_data, redactor_for
 from orch.run.decision import Decision, Facts, decide, next_untried_agent
 from orch.run.supervisor import ExitInfo
 from orch.task.attempt import AttemptDir
@@ -58,7 +57,7 @@ def finish_attempt(
         next_agent = _next_agent(deps, project, tried)
     facts = _facts(meta, agent, outcome, exit_info, lost=lost, next_agent=next_agent)
     decision = decide(facts)
-    redactor = Redactor.from_env(os.environ, config.workflow.secret_env)
+    redactor = redactor_for(config)
 
     adir.write(
         adir.result,

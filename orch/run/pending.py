@@ -9,14 +9,13 @@ agent and for `--publish-only`; the tick's reap phase calls it for dead runs.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from orch import log
 from orch.errors import EXIT_FAILED, OrchError, os_reason
 from orch.io import proc
 from orch.io.faults import fault_point
-from orch.io.redact import Redactor
+from orch.io.redact import redactor_for
 from orch.run.decision import Decision
 from orch.run.outcome import finish_attempt
 from orch.run.publish import PublishError, publish
@@ -51,7 +50,7 @@ def publish_pending(deps: Deps, project: Project, store: Store, adir: AttemptDir
     meta = adir.read(adir.meta) or {}
     number = int(meta["number"])
     config = project.config
-    redactor = Redactor.from_env(os.environ, config.workflow.secret_env)
+    redactor = redactor_for(config)
     try:
         exit_info = read_exit(adir)
         if exit_info is None:

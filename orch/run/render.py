@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orch import taskid
+from orch.clock import format_duration
 
 # GitHub refuses comment bodies over 65536 characters; stay well below.
 MAX_COMMENT = 60_000
@@ -186,17 +187,6 @@ def pr_body(report: AttemptReport) -> str:
         f"<sub>Opened by orch: {badge(report.agent)}{model}, attempt {report.attempt}.</sub>"
     )
     return "\n".join(lines)
-
-
-def format_duration(seconds: float) -> str:
-    total = max(0, round(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m {secs:02d}s"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
 
 
 def _bullets(items: Sequence[str], *, code: bool = False) -> list[str]:

@@ -14,14 +14,12 @@ import contextlib
 import os
 import shutil
 import socket
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orch import labels as L
-from orch import taskid
 from orch.agents import BuildRequest, adapter_for
 from orch.agents.probe import cannot_run
 from orch.agents.probe import which as agent_which
@@ -32,7 +30,7 @@ from orch.errors import Interrupted, OrchError, os_reason
 from orch.io import git, proc
 from orch.io.faults import fault_point
 from orch.io.locks import TaskLock
-from orch.io.redact import Redactor
+from orch.io.redact import redactor_for
 from orch.route.router import route_task
 from orch.run import checkout
 from orch.run import worktree as wt
@@ -40,10 +38,11 @@ from orch.run.outcome import finish_attempt
 from orch.run.pending import publish_pending, unpublished
 from orch.run.prompts import attempt_prompts
 from orch.run.result import RunResult
+from orch.run.spawn import spawn_task, task_argv
 from orch.run.supervisor import Progress, supervise
 from orch.run.worktree import branch_name, worktree_path
 from orch.status import Status
-from orch.task.attempt import AttemptDir, attempt_dir, update_sidecar
+from orch.task.attempt import AttemptDir, attempt_dir, forget_processes, record_process
 from orch.task.budget import task_budget_reason
 from orch.task.conversation import answers
 from orch.task.history import History, Task, orch_logins, post_marker, set_status
@@ -98,15 +97,7 @@ def run_task(
         # On a full disk this write fails too: the error already said so, and a stale pid
         # is dead to every liveness check.
         with contextlib.suppress(OSError):
-            update_sidecar(
-                deps.paths,
-                project.repo,
-                number,
-                supervisor_pid=None,
-                supervisor_start=None,
-                agent_pid=None,
-                agent_start=None,
-            )
+            forget_processes(deps.paths, project.repo, number)
         lock.release()
 
 
@@ -482,9 +473,7 @@ def _worktree(deps: Deps, project: Project, task: Task) -> Worktree:
     try:
         return task_worktree(deps, project, task)
     except wt.WorktreeError as exc:
-        raise _Blocked(
-            Redactor.from_env(os.environ, project.config.workflow.secret_env)(exc.message)
-        ) from exc
+        raise _Blocked(redactor_for(project.config)(exc.message)) from exc
 
 
 def task_worktree(deps: Deps, project: Project, task: Task) -> Worktree:
@@ -519,11 +508,12 @@ def _record_supervisor(
 ) -> None:
     """The sidecar learns the attempt and this process, its supervisor."""
 
-    me = os.getpid()
-    update_sidecar(
+    record_process(
         deps.paths,
         repo,
         run.number,
+        "supervisor",
+        os.getpid(),
         worktree=str(tree.path),
         branch=tree.branch,
         attempt=run.attempt,
@@ -531,8 +521,6 @@ def _record_supervisor(
         agent=run.agent,
         model=run.model,
         started_at=started_at,
-        supervisor_pid=me,
-        supervisor_start=proc.process_start_time(me),
     )
 
 
@@ -549,13 +537,7 @@ def agent_tracker(deps: Deps, repo: str, number: int) -> Callable[[int], None]:
     """The supervisor's on_start: record the agent's pid in the task's sidecar."""
 
     def started(pid: int) -> None:
-        update_sidecar(
-            deps.paths,
-            repo,
-            number,
-            agent_pid=pid,
-            agent_start=proc.process_start_time(pid),
-        )
+        record_process(deps.paths, repo, number, "agent", pid)
 
     return started
 
@@ -691,23 +673,6 @@ def _ensure_labels(deps: Deps, store: Store, names: list[str]) -> None:
 # Detached runs (tick dispatch, `orch task run --detach`)
 
 
-def supervisor_argv(deps: Deps, project: Project, number: int) -> list[str]:
-    """`orch task run N --supervisor`: a detached run records on the task why it could
-    not start, since nobody reads its stderr (RunOptions.detached)."""
-    argv = [sys.executable, "-m", "orch"]
-    if deps.config_file:
-        argv += ["--config", str(deps.config_file)]
-    return [
-        *argv,
-        "--project",
-        str(project.root),
-        "task",
-        "run",
-        taskid.text(number),
-        "--supervisor",
-    ]
-
-
 def start_detached(
     deps: Deps, project: Project, options: RunOptions, *, env: Mapping[str, str] | None = None
 ) -> RunResult:
@@ -716,29 +681,11 @@ def start_detached(
     number = options.number or next_runnable(store)
     # Fail fast (exit 5) when a supervisor already runs it; the child takes the lock itself.
     TaskLock(deps.paths, project.repo, number).acquire().release()
-    argv = supervisor_argv(deps, project, number)
-    if options.agent:
-        argv += ["--agent", options.agent]
-    if options.model:
-        argv += ["--model", options.model]
-    log = deps.paths.task_dir(project.repo, number) / "supervisor.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
-        child = proc.spawn(
-            argv,
-            cwd=project.root,
-            env=dict(env or os.environ),
-            stdout=out.fileno(),
-            stderr=out.fileno(),
-            new_session=True,
-        )
-    update_sidecar(
-        deps.paths,
-        project.repo,
-        number,
-        supervisor_pid=child.pid,
-        supervisor_start=proc.process_start_time(child.pid),
+    argv = task_argv(
+        deps, project, "run", number, supervisor=True, agent=options.agent, model=options.model
     )
+    log = deps.paths.task_dir(project.repo, number) / "supervisor.log"
+    child = spawn_task(deps, project, number, argv, log, env=env)
     return RunResult(number, "detached", pid=child.pid, extra={"log": str(log)})
 
 

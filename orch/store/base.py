@@ -1,13 +1,15 @@
-"""The Store protocol and the plain records it returns."""
+"""The Store protocol, the plain records it returns, and the status hooks a store carries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from orch.labels import LabelSpec
+from orch.status import Status
 
 
 @dataclass(frozen=True)
@@ -156,10 +158,39 @@ class Snapshot:
     mentions: tuple[Mention, ...] = ()
 
 
+StatusHook = Callable[[Issue, Status | None, Status, str], None]
+"""Called after a task's status changed: (issue after the change, from, to, reason)."""
+
+
+class StatusHooks:
+    """What runs after every status change `set_status` (orch.task.history) makes through
+    a store: the Projects V2 board and notify (orch.task.hooks installs them; a dry-run
+    store has none). A hook's failure is logged and never fails the change."""
+
+    def __init__(self) -> None:
+        self._hooks: list[StatusHook] = []
+        self.installed = False  # orch.task.hooks.install ran for this store
+
+    def add(self, hook: StatusHook) -> None:
+        self._hooks.append(hook)
+
+    def __len__(self) -> int:
+        return len(self._hooks)
+
+    def run(self, issue: Issue, src: Status | None, to: Status, reason: str) -> None:
+        for hook in self._hooks:
+            try:
+                hook(issue, src, to, reason)
+            except Exception:  # a hook never fails the status change
+                logging.getLogger("orch").exception("#%s: status hook failed", issue.number)
+
+
 class Store(Protocol):
-    """Issues, labels, comments and PRs of one repository (`repo` = OWNER/REPO)."""
+    """Issues, labels, comments and PRs of one repository (`repo` = OWNER/REPO), and the
+    hooks that run after each status change made through it."""
 
     repo: str
+    status_hooks: StatusHooks
 
     # labels
     def ensure_labels(self, specs: Iterable[LabelSpec]) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 from orch.clock import SystemClock
 from orch.labels import LabelSpec
 from orch.output import Console
-from orch.store.base import Comment, Issue, LabelEvent, PullRequest, Snapshot, Store
+from orch.store.base import Comment, Issue, LabelEvent, PullRequest, Snapshot, StatusHooks, Store
 
 
 class DryRunStore:
@@ -24,6 +24,7 @@ class DryRunStore:
         self.inner = inner
         self.console = console
         self.repo = inner.repo
+        self.status_hooks = StatusHooks()  # a dry run moves nothing: no hooks
         self.writes: list[str] = []
 
     def _would(self, method: str, path: str, body: dict[str, Any] | None = None) -> None:

@@ -50,6 +50,7 @@ from orch.store.base import (
     Review,
     ReviewComment,
     Snapshot,
+    StatusHooks,
 )
 
 log = logging.getLogger("orch")
@@ -63,6 +64,7 @@ class GitHubStore:
     def __init__(self, gh: Gh, repo: str) -> None:
         self.gh = gh
         self.repo = repo
+        self.status_hooks = StatusHooks()
         self.owner, self.name = repo.split("/", 1)
         self._base = f"repos/{repo}"
         self._default_branch: str | None = None

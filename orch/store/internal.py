@@ -23,7 +23,7 @@ from typing import Any
 from orch import taskid
 from orch.errors import NotFound, OrchError
 from orch.labels import LabelSpec
-from orch.store.base import Comment, Issue, LabelEvent, PullRequest, Snapshot, Store
+from orch.store.base import Comment, Issue, LabelEvent, PullRequest, Snapshot, StatusHooks, Store
 from orch.store.dryrun import DryRunStore
 from orch.store.local import LocalStore
 
@@ -35,6 +35,7 @@ class WithInternal:
         self.primary = primary
         self.internal = internal
         self.repo = primary.repo
+        self.status_hooks = StatusHooks()
 
     @property
     def gh(self) -> Any:

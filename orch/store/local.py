@@ -27,7 +27,7 @@ from orch.io import git
 from orch.io.sidecar import read_json, write_json_atomic
 from orch.labels import LabelSpec
 from orch.status import Status
-from orch.store.base import Comment, Issue, LabelEvent, Mention, PullRequest, Snapshot
+from orch.store.base import Comment, Issue, LabelEvent, Mention, PullRequest, Snapshot, StatusHooks
 
 SCHEMA = 1
 PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
@@ -39,6 +39,7 @@ class LocalStore:
     def __init__(self, root: Path, repo: str, clock: Clock, user: str | None = None) -> None:
         self.root = root
         self.repo = repo
+        self.status_hooks = StatusHooks()
         self.clock = clock
         self.user = user or _local_user()
 

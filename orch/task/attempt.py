@@ -26,9 +26,10 @@ import fcntl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from orch import taskid
+from orch.io.proc import process_start_time
 from orch.io.sidecar import read_json, read_versioned, write_json_atomic, write_versioned
 from orch.paths import Paths
 
@@ -169,6 +170,38 @@ def update_sidecar(paths: Paths, repo: str, number: int, **fields: Any) -> dict[
         data.pop("schema", None)
         write_versioned(path, SIDECAR_VERSION, data)
     return data
+
+
+ProcessRole = Literal["supervisor", "agent"]
+
+
+def record_process(
+    paths: Paths,
+    repo: str,
+    number: int,
+    role: ProcessRole,
+    pid: int,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Record the task's supervisor or agent process in the sidecar (with `fields`): its
+    pid and the start-time token that tells a reused pid from it (orch.run.view)."""
+    return update_sidecar(
+        paths,
+        repo,
+        number,
+        **fields,
+        **{f"{role}_pid": pid, f"{role}_start": process_start_time(pid)},
+    )
+
+
+def forget_processes(
+    paths: Paths, repo: str, number: int, roles: tuple[ProcessRole, ...] = ("supervisor", "agent")
+) -> dict[str, Any]:
+    """Remove the task's processes in `roles` from the sidecar (the run has ended)."""
+    gone: dict[str, None] = {}
+    for role in roles:
+        gone.update({f"{role}_pid": None, f"{role}_start": None})
+    return update_sidecar(paths, repo, number, **gone)
 
 
 def running_sidecars(paths: Paths) -> list[tuple[str, int, dict[str, Any]]]:

@@ -9,8 +9,7 @@ comments (`History`), never from local files, and only from comments orch wrote
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -169,7 +168,7 @@ def set_status(
     unchanged = sorted(current.labels) == wanted
     updated = current if unchanged else store.set_labels(number, wanted)
     if src is not to:
-        _run_status_hooks(store, updated, src, to, reason)
+        store.status_hooks.run(updated, src, to, reason)
     if note and src is not to:
         post_marker(
             store,
@@ -180,30 +179,6 @@ def set_status(
             comments=comments,
         )
     return updated
-
-
-StatusHook = Callable[[Issue, "Status | None", Status, str], None]
-"""Called after a task's status changed: (issue after the change, from, to, reason)."""
-
-
-def add_status_hook(store: Store, hook: StatusHook) -> None:
-    """Run `hook` after every status change `set_status` makes through this store object
-    (the board, notify: orch.task.hooks). A hook's failure never fails the change."""
-    hooks: list[StatusHook] | None = getattr(store, "status_hooks", None)
-    if hooks is None:
-        hooks = []
-        store.status_hooks = hooks  # type: ignore[attr-defined]
-    hooks.append(hook)
-
-
-def _run_status_hooks(
-    store: Store, issue: Issue, src: Status | None, to: Status, reason: str
-) -> None:
-    for hook in getattr(store, "status_hooks", ()):
-        try:
-            hook(issue, src, to, reason)
-        except Exception:  # a hook never fails the status change
-            logging.getLogger("orch").exception("#%s: status hook failed", issue.number)
 
 
 def status_text(src: Status | None, to: Status, reason: str) -> str:
@@ -406,8 +381,11 @@ def repair_target(
 def repair(
     store: Store, issue: Issue, comments: Sequence[Comment], logins: markers.OrchLogins
 ) -> Issue | None:
-    """Fix a task carrying zero or several status labels in one label write."""
+    """Fix a task carrying zero or several status labels in one label write (through
+    set_status, so the board and notify see the move)."""
     target = repair_target(issue, comments, logins)
     if target is None:
         return None
-    return store.set_labels(issue.number, L.with_status(issue.labels, target))
+    return set_status(
+        store, issue.number, target, trigger="repair", reason="status labels repaired", issue=issue
+    )

@@ -1,9 +1,9 @@
 """What runs after a task's status changes: the Projects V2 board and the notify channels.
 
-`install(store, project, paths)` attaches the hooks a project's config asks for to a
-store object (see orch.task.history.add_status_hook); `Deps.store()` calls it for every real
-store, so every `set_status` (tick phases, the supervisor, owner commands, `orch task …`)
-updates the board and notifies. Dry-run stores get no hooks.
+`install(store, project, paths)` adds the hooks a project's config asks for to the
+store's `status_hooks` (orch.store.base.StatusHooks); `Deps.store()` calls it for every
+real store, so every `set_status` (tick phases, intake, repair, the supervisor, owner
+commands, `orch task …`) updates the board and notifies. Dry-run stores get no hooks.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from orch.integrations import notify
 from orch.integrations.board import Board, board_cache_file, status_hook
-from orch.task.history import add_status_hook
 
 if TYPE_CHECKING:
     from orch.paths import Paths
@@ -22,15 +21,16 @@ if TYPE_CHECKING:
 
 def install(store: Store, project: Project, paths: Paths) -> Store:
 
-    if getattr(store, "status_hooks_installed", False):
+    hooks = store.status_hooks
+    if hooks.installed:
         return store  # a store object handed out again (tests' store_factory)
-    store.status_hooks_installed = True  # type: ignore[attr-defined]
+    hooks.installed = True
     config = project.config
     gh = getattr(store, "gh", None)
     if config.gh.project_id and gh is not None:
         board = Board.from_config(gh, config, board_cache_file(paths.repo_dir(project.repo)))
         if board is not None:
-            add_status_hook(store, status_hook(board, project.repo))
+            hooks.add(status_hook(board, project.repo))
     if config.notify.configured:
-        add_status_hook(store, notify.status_hook(config.notify, project.repo, project.root))
+        hooks.add(notify.status_hook(config.notify, project.repo, project.root))
     return store

@@ -18,7 +18,7 @@ from orch.errors import AuthError, GhMissing, OrchError, RateLimited
 from orch.integrations import notify
 from orch.status import Status
 from orch.store.base import Comment, Issue, Mention, PullRequest, PullThread
-from orch.task.history import Task, orch_logins
+from orch.task.history import Task, orch_logins, set_status
 
 if TYPE_CHECKING:
     from orch.deps import Deps
@@ -121,6 +121,35 @@ class ProjectTick:
         if statuses:
             found = [t for t in found if t.status in statuses]
         return sorted(found, key=lambda t: (t.issue.created_at, t.number))
+
+    def move(
+        self,
+        task: Task,
+        to: Status,
+        *,
+        action: str,
+        trigger: str,
+        reason: str,
+        detail: str | None = None,
+        note: bool = True,
+        comments: Iterable[Comment] | None = None,
+    ) -> Issue:
+        """One status move in this tick: show it (`action`, "would …" in a dry run, with
+        `detail` or the reason), set the status through set_status (the transition table,
+        the status hooks, the note) and keep the tick's view of the issue current."""
+        self.act(self.would(action), task.number, reason if detail is None else detail)
+        updated = set_status(
+            self.store,
+            task.number,
+            to,
+            trigger=trigger,
+            reason=reason,
+            note=note,
+            issue=task.issue,
+            comments=None if comments is None else tuple(comments),
+        )
+        self.refresh(updated)
+        return updated
 
     def refresh(self, issue: Issue) -> None:
         """Remember an issue a phase just changed (closed issues leave the open set)."""

@@ -9,21 +9,18 @@ session. The tick never waits for it (except `--wait`); the supervisor sets
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 
 from orch.agents.probe import cannot_run
 from orch.errors import OrchError, os_reason
-from orch.io import proc
 from orch.io.proc import pid_alive
-from orch.run.runner import supervisor_argv
+from orch.run.spawn import spawn_task, task_argv
 from orch.status import Status
 from orch.store.base import Comment
 from orch.task import budget
-from orch.task.attempt import update_sidecar
 from orch.task.budget import task_budget_reason
-from orch.task.history import History, Task, set_status
+from orch.task.history import History, Task
 from orch.tick.claim import Claim, live_claims, setup_retry_at, try_claim
 from orch.tick.context import ProjectTick, Started
 from orch.tick.supervisors import running, running_tasks
@@ -74,20 +71,23 @@ def _over_task_budget(ctx: ProjectTick, task: Task, comments: tuple[Comment, ...
     )
     if reason is None:
         return False
-    ctx.act(ctx.would("mark needs_review"), task.number, reason)
-    if not ctx.dry_run:
-        ctx.refresh(
-            set_status(
-                ctx.store,
-                task.number,
-                Status.NEEDS_REVIEW,
-                trigger="dispatch_failed",
-                reason=reason,
-                note=True,
-                issue=task.issue,
-            )
-        )
+    _cannot_dispatch(ctx, task, reason)
     return True
+
+
+def _cannot_dispatch(ctx: ProjectTick, task: Task, reason: str) -> None:
+    """needs_review: this task cannot be dispatched (a dry run only says so)."""
+    if ctx.dry_run:
+        ctx.act(ctx.would("mark needs_review"), task.number, reason)
+        return
+    ctx.move(
+        task,
+        Status.NEEDS_REVIEW,
+        action="mark needs_review",
+        trigger="dispatch_failed",
+        reason=reason,
+    )
+    ctx.forget_comments(task.number)
 
 
 def _busy(ctx: ProjectTick) -> int:
@@ -184,20 +184,7 @@ def _cannot_run(ctx: ProjectTick, task: Task) -> bool:
     )
     if problem is None:
         return False
-    ctx.act(ctx.would("mark needs_review"), task.number, problem.message)
-    if not ctx.dry_run:
-        ctx.refresh(
-            set_status(
-                ctx.store,
-                task.number,
-                Status.NEEDS_REVIEW,
-                trigger="dispatch_failed",
-                reason=problem.message,
-                note=True,
-                issue=task.issue,
-            )
-        )
-        ctx.forget_comments(task.number)
+    _cannot_dispatch(ctx, task, problem.message)
     return True
 
 
@@ -221,23 +208,8 @@ def _supervisor_log(ctx: ProjectTick, number: int) -> Path:
 
 def _start(ctx: ProjectTick, number: int, log_path: Path) -> Started:
 
-    with open(log_path, "ab") as log:
-        child = proc.spawn(
-            supervisor_argv(ctx.deps, ctx.project, number),
-            cwd=ctx.project.root,
-            env=dict(os.environ),
-            stdout=log.fileno(),
-            stderr=log.fileno(),
-        )
-
-    # What `orch task run --detach` records, so reap and max_parallel see it at once.
-    update_sidecar(
-        ctx.deps.paths,
-        ctx.repo,
-        number,
-        supervisor_pid=child.pid,
-        supervisor_start=proc.process_start_time(child.pid),
-    )
+    argv = task_argv(ctx.deps, ctx.project, "run", number, supervisor=True)
+    child = spawn_task(ctx.deps, ctx.project, number, argv, log_path)
     return Started(
         project=ctx.repo, task=number, process=child, started_at=ctx.deps.clock.monotonic()
     )

@@ -24,7 +24,7 @@ from orch.errors import RateLimited
 from orch.status import Status
 from orch.store.base import Comment, Issue
 from orch.task import markers
-from orch.task.history import post_marker
+from orch.task.history import Task, post_marker
 from orch.task.owner import parse_command
 from orch.tick.context import ProjectTick, log_exception
 from orch.tick.owner_phase import authorized
@@ -50,9 +50,15 @@ def run(ctx: ProjectTick) -> None:
 def _intake(ctx: ProjectTick, issue: Issue) -> None:
     if not authorized(ctx, issue.author, issue.author_type):
         return
-    ctx.act(ctx.would("intake"), issue.number, f"opened by {issue.author}: status new")
-    updated = ctx.store.set_labels(issue.number, L.with_status(issue.labels, Status.NEW))
-    ctx.refresh(updated)
+    ctx.move(
+        Task.from_issue(issue),
+        Status.NEW,
+        action="intake",
+        trigger="intake",
+        reason="",
+        detail=f"opened by {issue.author}: status new",
+        note=False,
+    )
     ctx.changed.add(issue.number)
     ctx.approved.add(issue.number)
 

@@ -26,7 +26,7 @@ from orch.io.locks import holder
 from orch.run.worktree import branch_name, find_existing, remove
 from orch.status import Status
 from orch.store.base import Comment, Issue, PullRequest
-from orch.task.history import History, Task, set_status
+from orch.task.history import History, Task
 from orch.tick.context import ProjectTick
 from orch.tick.snapshot import task_of
 
@@ -99,15 +99,12 @@ def _named_pr(ctx: ProjectTick, task: Task) -> int | None:
 
 def _done(ctx: ProjectTick, task: Task, pr: PullRequest) -> None:
     number = task.number
-    ctx.act(ctx.would("mark done"), number, f"PR #{pr.number} merged")
-    updated = set_status(
-        ctx.store,
-        number,
+    updated = ctx.move(
+        task,
         Status.DONE,
+        action="mark done",
         trigger="merged",
         reason=f"PR #{pr.number} merged",
-        note=True,
-        issue=task.issue,
         comments=_known_comments(ctx, number),
     )
     if ctx.project.config.workflow.auto_close and updated.state != "closed":
@@ -118,15 +115,13 @@ def _done(ctx: ProjectTick, task: Task, pr: PullRequest) -> None:
 
 
 def _closed_unmerged(ctx: ProjectTick, task: Task, pr: PullRequest) -> None:
-    ctx.act(ctx.would("mark needs_review"), task.number, f"PR #{pr.number} closed without merging")
-    updated = set_status(
-        ctx.store,
-        task.number,
+    updated = ctx.move(
+        task,
         Status.NEEDS_REVIEW,
+        action="mark needs_review",
         trigger="pr_closed",
         reason=f"PR #{pr.number} was closed without merging",
-        note=True,
-        issue=task.issue,
+        detail=f"PR #{pr.number} closed without merging",
         comments=_known_comments(ctx, task.number),
     )
     _refresh(ctx, updated)

@@ -21,8 +21,8 @@ from orch.io.locks import TaskLock
 from orch.run.pending import publish_pending, unpublished
 from orch.run.supervisor import request_stop
 from orch.status import Status
-from orch.task.attempt import AttemptDir, read_sidecar, update_sidecar
-from orch.task.history import History, Task, set_status
+from orch.task.attempt import AttemptDir, forget_processes, read_sidecar
+from orch.task.history import History, Task
 from orch.tick.claim import live_claims
 from orch.tick.context import ProjectTick
 from orch.tick.supervisors import is_alive
@@ -105,18 +105,10 @@ def _dead(ctx: ProjectTick, task: Task, sidecar: dict[str, object]) -> None:
     target = Status.ROUTED if history.attempts < limit else Status.NEEDS_REVIEW
     why = "its supervisor is gone" if local_trace else "no supervisor and no activity"
     reason = f"{why}; attempt {history.attempts} of {limit}"
-    ctx.act(
-        ctx.would("requeue") if target is Status.ROUTED else ctx.would("mark needs_review"),
-        number,
-        reason,
-    )
-    ctx.refresh(
-        set_status(
-            ctx.store, number, target, trigger="reap", reason=reason, note=True, issue=task.issue
-        )
-    )
+    action = "requeue" if target is Status.ROUTED else "mark needs_review"
+    ctx.move(task, target, action=action, trigger="reap", reason=reason)
     if not ctx.dry_run and local_trace:
-        update_sidecar(ctx.deps.paths, ctx.repo, number, supervisor_pid=None, supervisor_start=None)
+        forget_processes(ctx.deps.paths, ctx.repo, number, ("supervisor",))
 
 
 def _quiet_too_long(ctx: ProjectTick, task: Task) -> bool:

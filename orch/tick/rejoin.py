@@ -9,7 +9,7 @@ from __future__ import annotations
 from orch import labels as L
 from orch.status import Status
 from orch.store.base import Issue
-from orch.task.history import Task, set_status
+from orch.task.history import Task
 from orch.task.ops import parent_of
 from orch.tick.context import ProjectTick
 
@@ -46,15 +46,11 @@ def run(ctx: ProjectTick) -> None:
 
 
 def _rejoin(ctx: ProjectTick, task: Task, count: int) -> None:
-    ctx.act(ctx.would("rejoin"), task.number, f"all {count} sub-issues done: status routed")
-    ctx.refresh(
-        set_status(
-            ctx.store,
-            task.number,
-            Status.ROUTED,
-            trigger="rejoin",
-            reason=f"all {count} sub-issues are done",
-            note=True,
-            issue=task.issue,
-        )
+    ctx.move(
+        task,
+        Status.ROUTED,
+        action="rejoin",
+        trigger="rejoin",
+        reason=f"all {count} sub-issues are done",
+        detail=f"all {count} sub-issues done: status routed",
     )

@@ -31,7 +31,7 @@ from orch.review.task import (
 )
 from orch.status import Status
 from orch.store.base import Comment
-from orch.task.history import Task, set_status
+from orch.task.history import Task
 from orch.task.verdict import verdict_for
 from orch.tick.context import ProjectTick, Started
 from orch.tick.dispatch import busy
@@ -116,18 +116,9 @@ def _review(ctx: ProjectTick, task: Task) -> None:
         reason = (
             f"the reviewer gave no verdict {failures} times for PR #{target.pr.number} at {sha}"
         )
-        ctx.act(ctx.would("mark needs_review"), number, reason)
         _done_with(ctx, number)
-        ctx.refresh(
-            set_status(
-                ctx.store,
-                number,
-                Status.NEEDS_REVIEW,
-                trigger="review",
-                reason=reason,
-                note=True,
-                issue=task.issue,
-            )
+        ctx.move(
+            task, Status.NEEDS_REVIEW, action="mark needs_review", trigger="review", reason=reason
         )
         return
     agent = reviewer_for(ctx.deps, ctx.project, task.agent)

@@ -109,7 +109,7 @@ class _ProgressLine:
     def show(self, progress: object) -> None:
         if self.silent:
             return
-        from orch.run.render import format_duration
+        from orch.clock import format_duration
 
         elapsed = format_duration(getattr(progress, "elapsed", 0.0))
         last = getattr(progress, "last_line", "") or "waiting for output"
@@ -190,7 +190,7 @@ def live(
 
 
 def _live_rows(found: list) -> list[list[str]]:  # type: ignore[type-arg]
-    from orch.run.render import format_duration
+    from orch.clock import format_duration
 
     return [
         [
