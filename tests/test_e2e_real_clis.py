@@ -83,7 +83,8 @@ def test_tick_runs_the_real_cli_to_a_pull_request(
     number = int(emulator.add_issue("Add a note", "Append a line to NOTES.md.", labels)["number"])
 
     started = time.monotonic()
-    done = run_orch("tick", "--wait", cwd=work, env=env, timeout=240)
+    # A separate process so the timeout bounds real agents that might hang.
+    done = run_orch("tick", "--wait", cwd=work, env=env, timeout=240, subprocess=True)
     elapsed = time.monotonic() - started
 
     state = Path(env["ORCH_HOME"]) / "state"

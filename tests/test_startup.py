@@ -37,7 +37,8 @@ def test_a_bare_call_does_not_import_pydantic(args: list[str], orch_env: dict[st
 def test_values_that_need_checking_are_still_checked(
     orch_env: dict[str, str], tmp_path: Path
 ) -> None:
-    done = run_orch("log", "-n", "abc", cwd=tmp_path, env=orch_env)
+    # A fresh process: start-up is what this checks (orch.commands.startup).
+    done = run_orch("log", "-n", "abc", cwd=tmp_path, env=orch_env, subprocess=True)
     assert done.code == 2
     assert done.err.strip().splitlines()[-1] == (
         "Error: Invalid value for '-n' / '--lines': Input should be a valid integer, unable to "
