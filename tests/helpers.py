@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test Owner",
@@ -78,3 +80,10 @@ def run_orch(
         check=False,
     )
     return Result(done.returncode, done.stdout, done.stderr)
+
+
+def tick_actions(out: str) -> list[dict[str, Any]]:
+    """The actions of one `orch tick --json` document."""
+    document = json.loads(out)
+    assert isinstance(document["actions"], list), document
+    return list(document["actions"])
