@@ -1,7 +1,8 @@
 """What a tick phase did (or, with --dry-run, would do): one record per action.
 
-Rendered by `orch tick` as a human line or, with --json, one object per line
-(`project`, `phase`, `task`, `action`, `detail`); also written to the orch log.
+Rendered by `orch tick` as a human line or, with --json, one object in the document's
+`actions` list (`project`, `phase`, `task`, `action`, `detail`); also written to the orch
+log.
 """
 
 from __future__ import annotations

@@ -106,7 +106,8 @@ def emit_json(data: Any) -> None:
 
 
 def emit_json_line(data: dict[str, Any]) -> None:
-    """One compact JSON object per line (streams such as `tick --json`)."""
+    """One compact JSON object per line: for a stream that follows live work (`orch stream
+    --json`), the one place orch prints more than one document."""
     record = {"schema": JSON_SCHEMA, **data}
     if _session.jq is not None:
         _write_filtered(_session.jq, record, compact=True)

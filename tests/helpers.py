@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import locale
 import logging
 import os
@@ -21,7 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from orch import cli
 from orch import log as orch_log
@@ -238,3 +239,10 @@ def _standard_streams(stdin: IO[bytes], stdout: IO[bytes], stderr: IO[bytes]) ->
         for fd, saved in enumerate(saved_fds):
             os.dup2(saved, fd)
             os.close(saved)
+
+
+def tick_actions(out: str) -> list[dict[str, Any]]:
+    """The actions of one `orch tick --json` document."""
+    document = json.loads(out)
+    assert isinstance(document["actions"], list), document
+    return list(document["actions"])

@@ -17,7 +17,7 @@ import pytest
 
 from orch.status import Status
 from tests.emulator.server import Emulator
-from tests.helpers import Repo, git
+from tests.helpers import Repo, git, tick_actions
 from tests.run_helpers import RunProject, make_run_project, result_obj
 
 REPO = "acme/widgets"
@@ -89,7 +89,7 @@ def project(gh_repo: Repo, gh_env: dict[str, str], tmp_path: Path) -> RunProject
 def tick(project: RunProject) -> list[tuple[str, Any, str]]:
     done = project.orch("tick", "--json", "--wait")
     assert done.code == 0, done
-    rows = [json.loads(line) for line in done.out.splitlines()]
+    rows = tick_actions(done.out)
     return [(r["phase"], r["task"], r["action"]) for r in rows]
 
 

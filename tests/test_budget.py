@@ -16,7 +16,7 @@ from orch.store.local import LocalStore
 from orch.task import budget, markers
 from tests.emulator.fixtures import write_orch_config
 from tests.emulator.server import Emulator
-from tests.helpers import Repo, run_orch
+from tests.helpers import Repo, run_orch, tick_actions
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj
 
 REPO = "local/widgets"
@@ -123,7 +123,7 @@ def test_a_run_adds_its_cost_to_the_daily_ledger(project: RunProject) -> None:
 def tick_json(repo: Repo, env: dict[str, str]) -> list[dict]:  # type: ignore[type-arg]
     done = run_orch("tick", "--json", cwd=repo.work, env=env)
     assert done.code == 0, done
-    return [json.loads(line) for line in done.out.splitlines() if line.strip()]
+    return tick_actions(done.out)
 
 
 def test_dispatch_sends_a_task_over_its_budget_to_needs_review(

@@ -13,7 +13,7 @@ import pytest
 from orch.status import Status
 from orch.task import markers
 from tests.emulator.server import Emulator
-from tests.helpers import Repo, git
+from tests.helpers import Repo, git, tick_actions
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj
 
 
@@ -96,7 +96,7 @@ def test_the_tick_runs_an_internal_task_pushes_its_branch_and_opens_a_pr(
     first = project.orch("tick", "--json", "--wait")
 
     assert first.code == 0, first
-    rows = [json.loads(line) for line in first.out.splitlines()]
+    rows = tick_actions(first.out)
     assert [(r["phase"], r["task"], r["action"]) for r in rows] == [
         ("route", "i1", "routed"),
         ("dispatch", "i1", "dispatched"),
@@ -122,7 +122,7 @@ def test_the_tick_runs_an_internal_task_pushes_its_branch_and_opens_a_pr(
 
     assert done.code == 0, done
     assert ("merge", "i1", "marked done") in [
-        (r["phase"], r["task"], r["action"]) for r in map(json.loads, done.out.splitlines())
+        (r["phase"], r["task"], r["action"]) for r in tick_actions(done.out)
     ]
     record = internal_record(project, 1)
     assert Status.DONE.label in record["labels"] and record["state"] == "closed"

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from orch.status import Status
-from tests.helpers import Repo, git, make_repo, run_orch
+from tests.helpers import Repo, git, make_repo, run_orch, tick_actions
 from tests.run_helpers import wait_for
 from tests.tick_helpers import LocalProject, local_project
 
@@ -128,7 +128,7 @@ def test_tick_walks_every_registered_project_and_max_parallel_holds_across_them(
 
     done = run_orch("tick", "--json", cwd=tmp_path, env=env)
 
-    rows = [json.loads(line) for line in done.out.splitlines()]
+    rows = tick_actions(done.out)
     assert [(r["project"], r["phase"], r["task"], r["action"]) for r in rows] == [
         ("local/alpha", "dispatch", 1, "dispatched"),
         ("local/beta", "dispatch", 1, "wait"),
@@ -136,16 +136,14 @@ def test_tick_walks_every_registered_project_and_max_parallel_holds_across_them(
     assert rows[1]["detail"] == "1 of max_parallel 1 agents running on this host"
 
     second = run_orch("tick", "--json", cwd=tmp_path, env=env)
-    assert [(r["project"], r["action"]) for r in map(json.loads, second.out.splitlines())] == [
+    assert [(r["project"], r["action"]) for r in tick_actions(second.out)] == [
         ("local/beta", "wait"),
     ]
     alpha_store = local_project_store(alpha)
     assert wait_for(lambda: alpha_store.status(1) is Status.IN_REVIEW, timeout=30)
 
     third = run_orch("tick", "--json", "--wait", cwd=tmp_path, env=env)
-    assert [
-        (r["project"], r["phase"], r["action"]) for r in map(json.loads, third.out.splitlines())
-    ] == [
+    assert [(r["project"], r["phase"], r["action"]) for r in tick_actions(third.out)] == [
         ("local/beta", "dispatch", "dispatched"),
     ]
     assert local_project_store(beta).status(1) is Status.IN_REVIEW

@@ -14,7 +14,7 @@ import pytest
 from orch.status import Status
 from orch.task import markers
 from tests.emulator.server import Emulator
-from tests.helpers import Repo, git
+from tests.helpers import Repo, git, tick_actions
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj, wait_for
 
 REPO = "acme/widgets"
@@ -78,7 +78,7 @@ def add_task(emulator: Emulator, title: str = "Say hello") -> int:
 def tick(project: RunProject, *args: str) -> list[tuple[str, Any, str]]:
     done = project.orch("tick", "--json", *args)
     assert done.code == 0, done
-    rows = [json.loads(line) for line in done.out.splitlines()]
+    rows = tick_actions(done.out)
     return [(r["phase"], r["task"], r["action"]) for r in rows]
 
 

@@ -3,11 +3,9 @@ real gh against the emulator, requests counted."""
 
 from __future__ import annotations
 
-import json
-
 from orch.status import Status
 from tests.emulator.server import Emulator
-from tests.helpers import Repo, Result, run_orch
+from tests.helpers import Repo, Result, run_orch, tick_actions
 
 
 def tick(repo: Repo, env: dict[str, str], *args: str) -> Result:
@@ -98,7 +96,7 @@ def test_a_merge_is_seen_on_the_next_tick_through_the_snapshot(
 
     done = tick(gh_repo, gh_env, "--json")
 
-    rows = [json.loads(line) for line in done.out.splitlines()]
+    rows = tick_actions(done.out)
     assert [(r["phase"], r["task"], r["action"], r["detail"]) for r in rows] == [
         ("merge", number, "marked done", f"PR #{pr['number']} merged"),
         ("merge", number, "closed", "workflow.auto_close"),

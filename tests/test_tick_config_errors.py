@@ -4,11 +4,12 @@ after the healthy projects were ticked, with one line naming file, key and valid
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Repo, make_repo, run_orch
+from tests.helpers import Repo, make_repo, run_orch, tick_actions
 
 
 def two_projects(tmp_path: Path, env: dict[str, str]) -> tuple[Repo, Repo]:
@@ -62,7 +63,6 @@ def test_tick_ticks_the_healthy_project_then_exits_2_naming_the_broken_one(
 def test_tick_json_names_the_broken_project_in_a_config_action(
     tmp_path: Path, orch_env: dict[str, str]
 ) -> None:
-    import json
 
     _, broken = two_projects(tmp_path, orch_env)
     (broken.work / ".orch.yml").write_text("store: local\nworkflow:\n  max_parallel: many\n")
@@ -70,9 +70,9 @@ def test_tick_json_names_the_broken_project_in_a_config_action(
     ticked = run_orch("tick", "--json", "--only", "snapshot", cwd=tmp_path, env=orch_env)
 
     assert ticked.code == 2, ticked
-    assert [json.loads(line) for line in ticked.out.splitlines()] == [
+    assert json.loads(ticked.out)["config_errors"] == 1
+    assert tick_actions(ticked.out) == [
         {
-            "schema": 1,
             "project": str(broken.work),
             "phase": "config",
             "task": None,

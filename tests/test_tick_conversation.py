@@ -14,7 +14,7 @@ import pytest
 from orch.status import Status
 from orch.task import markers
 from tests.emulator.server import Emulator
-from tests.helpers import Repo
+from tests.helpers import Repo, tick_actions
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
@@ -66,7 +66,7 @@ def _markers(comments: list[dict[str, Any]], kind: str) -> list[markers.Marker]:
 def _tick_actions(project: RunProject, *args: str) -> list[tuple[str, Any, str]]:
     done = project.orch("tick", "--json", *args)
     assert done.code == 0, done
-    rows = [json.loads(line) for line in done.out.splitlines()]
+    rows = tick_actions(done.out)
     return [(r["phase"], r["task"], r["action"]) for r in rows]
 
 

@@ -18,7 +18,7 @@ from orch.paths import Paths
 from orch.status import Status
 from orch.task import markers
 from orch.tick import engine
-from tests.helpers import Repo, make_repo, run_orch
+from tests.helpers import Repo, make_repo, run_orch, tick_actions
 from tests.run_helpers import wait_for
 from tests.tick_helpers import LocalProject, local_project
 
@@ -42,7 +42,7 @@ def project(repo: Repo, orch_env: dict[str, str]) -> LocalProject:
 
 
 def rows(out: str) -> list[tuple[str, int | None, str]]:
-    return [(r["phase"], r["task"], r["action"]) for r in map(json.loads, out.splitlines())]
+    return [(r["phase"], r["task"], r["action"]) for r in tick_actions(out)]
 
 
 def kinds(project: LocalProject, number: int) -> list[str]:
@@ -71,11 +71,19 @@ def test_second_tick_while_one_runs_says_so_and_exits_0(project: LocalProject) -
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
         done = project.orch("tick")
+        as_json = project.orch("tick", "--json")
     finally:
         holder.kill()
         holder.wait()
     assert (done.code, done.out) == (0, "")
     assert done.err == "orch: another tick is running (pid 4242 on elsewhere); nothing to do\n"
+    assert as_json.code == 0, as_json
+    assert json.loads(as_json.out) == {
+        "schema": 1,
+        "ran": False,
+        "holder": "pid 4242 on elsewhere",
+        "actions": [],
+    }
 
 
 def test_dry_run_shows_every_action_and_changes_nothing(project: LocalProject) -> None:
@@ -144,13 +152,16 @@ def test_a_failure_is_reported_and_the_rest_goes_on(project: LocalProject) -> No
     done = project.orch("tick", "--json", "--only", "route", "--only", "merge")
 
     assert done.code == 1, done
+    document = json.loads(done.out)  # the whole tick: one JSON document
+    assert (document["schema"], document["ran"], document["errors"]) == (1, True, 1)
+    assert document["projects"] == ["local/widgets"]
     assert rows(done.out) == [
         ("route", new, "routed"),
         ("merge", broken, "error"),
         ("merge", merged, "marked done"),
         ("merge", merged, "closed"),
     ]
-    assert json.loads(done.out.splitlines()[1])["detail"] == (
+    assert tick_actions(done.out)[1]["detail"] == (
         "pull request #999 not found in local/widgets (local store)"
     )
     assert done.err == "orch: tick finished with 1 error(s); see above and `orch log`\n"
@@ -177,7 +188,9 @@ def test_ten_ticks_at_once_dispatch_each_task_once(project: LocalProject) -> Non
     dispatched = [r for out, _ in outs for r in rows(out) if r[2] == "dispatched"]
     assert sorted(r[1] for r in dispatched) == numbers
     skipped = [err for _, err in outs if "another tick is running" in err]
-    assert len(skipped) + sum(1 for out, _ in outs if out) >= 9
+    ran = [json.loads(out)["ran"] for out, _ in outs]
+    assert len(skipped) == ran.count(False)
+    assert ran.count(True) >= 1
     for number in numbers:
         assert project.status(number) is Status.IN_REVIEW
         assert kinds(project, number) == ["claim", "agent-response"]
@@ -342,7 +355,7 @@ def test_due_jobs_fire_in_the_jobs_phase(project: LocalProject) -> None:
 
     assert first.code == 0, first
     assert [(r[0], r[1]) for r in rows(first.out)] == [("jobs", None)]
-    assert second.out == ""  # the slot is taken: nothing fires twice
+    assert rows(second.out) == []  # the slot is taken: nothing fires twice
     assert (project.repo.work / "job-output.txt").read_text() == "ran\n"
     # The job's action is logged once (by the tick), not once more by orch.jobs.runs.
     log = (Path(project.env["ORCH_HOME"]) / "state" / "logs" / "orch.log").read_text()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 
 from orch.status import Status
 from tests.emulator.server import Emulator
-from tests.helpers import Repo, git
+from tests.helpers import Repo, git, tick_actions
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj
 
 
@@ -31,7 +30,7 @@ def project(gh_repo: Repo, gh_env: dict[str, str], tmp_path: Path) -> RunProject
 
 
 def actions(out: str) -> list[tuple[str, Any, str]]:
-    rows = [json.loads(line) for line in out.splitlines()]
+    rows = tick_actions(out)
     assert all(r["schema"] == 1 and r["project"] == "acme/widgets" for r in rows)
     return [(r["phase"], r["task"], r["action"]) for r in rows]
 

@@ -4,7 +4,6 @@ nothing. Real gh against the emulator (its issue search), fake agents, real git.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 from orch.status import Status
 from orch.task import markers
 from tests.emulator.server import Emulator
-from tests.helpers import Repo, git
+from tests.helpers import Repo, git, tick_actions
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj
 
 
@@ -28,7 +27,7 @@ def project(gh_repo: Repo, gh_env: dict[str, str], tmp_path: Path) -> RunProject
 def _tick(project: RunProject, *args: str) -> list[tuple[str, Any, str]]:
     done = project.orch("tick", "--json", *args)
     assert done.code == 0, done
-    rows = [json.loads(line) for line in done.out.splitlines()]
+    rows = tick_actions(done.out)
     return [(r["phase"], r["task"], r["action"]) for r in rows]
 
 

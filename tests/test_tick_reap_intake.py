@@ -11,7 +11,7 @@ import yaml
 
 from orch.status import Status
 from orch.task import markers
-from tests.helpers import Repo
+from tests.helpers import Repo, tick_actions
 from tests.tick_helpers import LocalProject, local_project
 
 
@@ -28,9 +28,7 @@ def project(repo: Repo, orch_env: dict[str, str]) -> LocalProject:
 
 
 def rows(out: str) -> list[tuple[str, int | None, str, str]]:
-    return [
-        (r["phase"], r["task"], r["action"], r["detail"]) for r in map(json.loads, out.splitlines())
-    ]
+    return [(r["phase"], r["task"], r["action"], r["detail"]) for r in tick_actions(out)]
 
 
 def test_in_progress_task_nobody_runs_is_requeued_after_the_stuck_timeout(
@@ -41,7 +39,7 @@ def test_in_progress_task_nobody_runs_is_requeued_after_the_stuck_timeout(
     project.store.create_comment(number, markers.render("agent-response", {"attempt": 1}))
 
     early = project.orch("tick", "--only", "reap", "--json")
-    assert (early.code, early.out) == (0, "")
+    assert (early.code, tick_actions(early.out)) == (0, [])
     assert project.status(number) is Status.IN_PROGRESS
 
     late = project.orch("tick", "--only", "reap", "--json", clock_offset=3)
@@ -106,7 +104,7 @@ def test_authored_intake_takes_issues_from_authorized_authors_only(project: Loca
 def test_labeled_intake_ignores_unlabeled_issues(project: LocalProject) -> None:
     number = project.store.create_issue("Just an issue", "", []).number
     done = project.orch("tick", "--json")
-    assert (done.code, done.out) == (0, "")
+    assert (done.code, tick_actions(done.out)) == (0, [])
     assert project.issue(number).labels == ()
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from orch import labels as L
 from orch.status import Status
-from tests.helpers import Repo
+from tests.helpers import Repo, tick_actions
 from tests.tick_helpers import LocalProject, local_project
 
 
@@ -31,14 +31,14 @@ def test_blocked_parent_rejoins_when_every_child_is_done(project: LocalProject) 
     project.store.update_issue(first, state="closed")
 
     waiting = project.orch("tick", "--only", "rejoin", "--json")
-    assert (waiting.code, waiting.out) == (0, "")
+    assert (waiting.code, tick_actions(waiting.out)) == (0, [])
     assert project.status(parent) is Status.BLOCKED
 
     project.store.set_labels(second, L.with_status([], Status.DONE))
     done = project.orch("tick", "--only", "rejoin", "--json")
 
     assert done.code == 0, done
-    (row,) = [json.loads(line) for line in done.out.splitlines()]
+    (row,) = tick_actions(done.out)
     assert (row["phase"], row["task"], row["action"], row["detail"]) == (
         "rejoin",
         parent,

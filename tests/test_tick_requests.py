@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 from orch.status import Status
 from tests.emulator.server import Emulator
-from tests.helpers import Repo, Result, run_orch
+from tests.helpers import Repo, Result, run_orch, tick_actions
 
 
 def tick(repo: Repo, env: dict[str, str], *args: str) -> Result:
@@ -136,6 +135,6 @@ def test_rejected_token_ends_the_tick_with_exit_4(
         "tick", "--json", cwd=gh_repo.work, env={**gh_env, "GH_ENTERPRISE_TOKEN": "bad"}
     )
     assert done.code == 4, done
-    (row,) = [json.loads(line) for line in done.out.splitlines()]
+    (row,) = tick_actions(done.out)
     assert (row["project"], row["phase"], row["action"]) == ("acme/widgets", "snapshot", "error")
     assert done.err.endswith("orch: tick finished with 1 error(s); see above and `orch log`\n")

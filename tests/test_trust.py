@@ -18,7 +18,7 @@ import pytest
 from orch.status import Status
 from orch.task import markers
 from tests.emulator.server import Emulator
-from tests.helpers import Repo
+from tests.helpers import Repo, tick_actions
 from tests.run_helpers import RunProject, make_run_project
 from tests.test_review import author, head_sha, in_review, reviewer, reviews, verdict
 
@@ -44,7 +44,7 @@ def project(
 def tick(project: RunProject, *args: str) -> list[tuple[str, Any, str, str]]:
     done = project.orch("tick", "--json", *args)
     assert done.code == 0, done
-    rows = [json.loads(line) for line in done.out.splitlines()]
+    rows = tick_actions(done.out)
     return [(r["phase"], r["task"], r["action"], r["detail"]) for r in rows]
 
 

@@ -28,7 +28,7 @@ HELP: dict[str, tuple[str, tuple[str, ...]]] = {
         (
             "orch tick",
             "orch tick --wait               # wait for the agents it starts",
-            "orch tick --dry-run --json --jq '.actions[].kind'",
+            "orch tick --dry-run --json --jq '.actions[].action'",
         ),
     ),
     "completion": (

@@ -345,16 +345,16 @@ def tick(ctx: typer.Context, dry_run: DryRunOpt = False, json: JsonOpt = False) 
     The jobs phase of `orch tick`, alone, for the current project.
     """
     from orch.jobs.runs import run_due_jobs
-    from orch.output import emit_json_line
+    from orch.output import emit_json
 
     d = deps(ctx)
     project = d.project()
     # The jobs phase makes no write itself with dry_run, so the plain store serves reads.
     actions = run_due_jobs(project, d.store(project), d, dry_run=dry_run)
+    if json:
+        emit_json({"actions": [action.to_json() for action in actions]})
+        return
     for action in actions:
-        if json:
-            emit_json_line(action.to_json())
-        else:
-            d.console.out(action.line())
-    if not actions and not json:
+        d.console.out(action.line())
+    if not actions:
         d.console.note("no job due")

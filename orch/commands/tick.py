@@ -42,7 +42,7 @@ def command(
     2 when a registered project's configuration is invalid (the others are ticked)."""
     from orch.actions import Action
     from orch.errors import EXIT_AUTH, EXIT_FAILED, EXIT_USAGE, OrchError
-    from orch.output import emit_json_line
+    from orch.output import emit_json
     from orch.tick import TickOptions, run_tick
 
     d = deps(ctx)
@@ -53,8 +53,8 @@ def command(
 
     def show(action: Action) -> None:
         if json:
-            emit_json_line(action.to_json())
-        elif action.action != "wait" or d.console.verbose:
+            return  # the whole tick is one document, written at the end
+        if action.action != "wait" or d.console.verbose:
             # A tick from cron that did nothing prints nothing (cron mails any output).
             d.console.out(action.line())
 
@@ -62,6 +62,8 @@ def command(
         report = run_tick(d, options, show, narrator.event)
     finally:
         narrator.clear()
+    if json:
+        emit_json(report.to_json())
     if not report.ran:
         holder = f" ({report.holder})" if report.holder else ""
         d.console.note(f"orch: another tick is running{holder}; nothing to do")

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from orch import log
 from orch.actions import Action
@@ -84,6 +84,21 @@ class TickReport:
     config_errors: int = 0  # registered projects skipped: their configuration is invalid
     waited: list[tuple[str, int, int | None]] = field(default_factory=list)  # (repo, task, code)
     ended: list[Ended] = field(default_factory=list)  # how the tasks it waited for ended
+
+    def to_json(self) -> dict[str, Any]:
+        """`orch tick --json`: the whole pass as one document."""
+        if not self.ran:
+            return {"ran": False, "holder": self.holder, "actions": []}
+        data: dict[str, Any] = {
+            "ran": True,
+            "projects": self.projects,
+            "actions": [action.to_json() for action in self.actions],
+            "errors": self.errors,
+            "config_errors": self.config_errors,
+        }
+        if self.waited:
+            data["ended"] = [end.to_json() for end in self.ended]
+        return data
 
 
 class TickLockHeld(Exception):
