@@ -60,8 +60,12 @@ HELP: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "task get": (
-        "Show one task: status, PR, attempts, cost, sidecar.",
-        ("orch task get 12", "orch task get 12 --jq '.task.pr.url'"),
+        "Show one task: status, PR and reviews, attempts, cost.",
+        (
+            "orch task get 12",
+            "orch task get 12 --jq '.task.pr.url'",
+            "orch task get 12 --jq '.task.pr.review_state'",
+        ),
     ),
     "task retry": (
         "Start a task over (status new, agent cleared).",

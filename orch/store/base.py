@@ -259,6 +259,10 @@ class Store(Protocol):
 
     def get_pr(self, number: int) -> PullRequest: ...
 
+    def list_reviews(self, number: int) -> list[Review]:
+        """The PR's submitted reviews, oldest first, without their inline comments."""
+        ...
+
     def merge_pr(self, number: int, method: str = "squash") -> None: ...
 
     # people

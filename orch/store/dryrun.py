@@ -16,7 +16,16 @@ from typing import Any
 from orch.clock import SystemClock
 from orch.labels import LabelSpec
 from orch.output import Console
-from orch.store.base import Comment, Issue, LabelEvent, PullRequest, Snapshot, StatusHooks, Store
+from orch.store.base import (
+    Comment,
+    Issue,
+    LabelEvent,
+    PullRequest,
+    Review,
+    Snapshot,
+    StatusHooks,
+    Store,
+)
 
 
 class DryRunStore:
@@ -59,6 +68,9 @@ class DryRunStore:
 
     def get_pr(self, number: int) -> PullRequest:
         return self.inner.get_pr(number)
+
+    def list_reviews(self, number: int) -> list[Review]:
+        return self.inner.list_reviews(number)
 
     def permission(self, login: str) -> str:
         return self.inner.permission(login)

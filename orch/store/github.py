@@ -277,6 +277,29 @@ class GitHubStore:
         except NotFound:
             raise NotFound(f"pull request #{number} not found in {self.repo}") from None
 
+    def list_reviews(self, number: int) -> list[Review]:
+        try:
+            data = self.gh.rest("GET", f"{self._base}/pulls/{number}/reviews", paginate=True)
+        except NotFound:
+            raise NotFound(f"pull request #{number} not found in {self.repo}") from None
+        reviews: list[Review] = []
+        for item in data or []:
+            if not isinstance(item, dict) or not item.get("submitted_at"):
+                continue  # a pending review is nobody's verdict yet
+            login, kind = _login(item.get("user"))
+            reviews.append(
+                Review(
+                    id=int(item["id"]),
+                    author=login,
+                    state=str(item.get("state") or ""),
+                    body=str(item.get("body") or ""),
+                    submitted_at=parse_iso(str(item["submitted_at"])),
+                    author_type=kind,
+                    association=str(item.get("author_association") or ""),
+                )
+            )
+        return reviews
+
     def merge_pr(self, number: int, method: str = "squash") -> None:
         try:
             self.gh.rest("PUT", f"{self._base}/pulls/{number}/merge", body={"merge_method": method})

@@ -23,7 +23,16 @@ from typing import Any
 from orch import taskid
 from orch.errors import NotFound, OrchError
 from orch.labels import LabelSpec
-from orch.store.base import Comment, Issue, LabelEvent, PullRequest, Snapshot, StatusHooks, Store
+from orch.store.base import (
+    Comment,
+    Issue,
+    LabelEvent,
+    PullRequest,
+    Review,
+    Snapshot,
+    StatusHooks,
+    Store,
+)
 from orch.store.dryrun import DryRunStore
 from orch.store.local import LocalStore
 
@@ -175,6 +184,9 @@ class WithInternal:
 
     def get_pr(self, number: int) -> PullRequest:
         return self.primary.get_pr(number)
+
+    def list_reviews(self, number: int) -> list[Review]:
+        return self.primary.list_reviews(number)
 
     def merge_pr(self, number: int, method: str = "squash") -> None:
         self.primary.merge_pr(number, method)

@@ -19,7 +19,7 @@ from orch.io.sidecar import read_json, write_json_atomic
 from orch.paths import Paths
 from orch.project import Project
 from orch.status import Status
-from orch.store.base import Issue, Store
+from orch.store.base import Issue, Review, Store
 from orch.store.dryrun import DryRunStore
 from orch.store.internal import create_internal
 from orch.task.history import (
@@ -209,13 +209,15 @@ def get_task(
 @dataclass(frozen=True)
 class PrView:
     """The task's pull request as `task get` shows it: from orch's own markers (the
-    number, orch's latest review verdict) and one read of the PR (URL, state)."""
+    number, orch's latest review verdict) plus two reads (the PR; its reviews on GitHub)."""
 
     number: int
     url: str
     state: str  # open | closed | merged | missing
     review: str | None  # orch's latest verdict on it (approve, request_changes, …)
     reviewer: str | None
+    review_state: str | None = None  # GitHub's: changes_requested | approved | commented
+    reviews: tuple[tuple[str, str], ...] = ()  # (login, state) of each reviewer's latest
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -224,6 +226,8 @@ class PrView:
             "state": self.state,
             "review": self.review,
             "reviewer": self.reviewer,
+            "review_state": self.review_state,
+            "reviews": [{"author": a, "state": s} for a, s in self.reviews],
         }
 
     def line(self) -> str:
@@ -231,7 +235,36 @@ class PrView:
         if self.url:
             text += f" {self.url}"
         review = f"{self.review} by {self.reviewer}" if self.reviewer else self.review
-        return text + f" (review: {review or 'none yet'})"
+        text += f" (review: {review or 'none yet'})"
+        if self.reviews:
+            people = ", ".join(f"{a} {_REVIEW_WORDS.get(s, s.lower())}" for a, s in self.reviews)
+            text += f" (GitHub reviews: {people})"
+        return text
+
+
+_REVIEW_WORDS = {"APPROVED": "approved", "CHANGES_REQUESTED": "requested changes"}
+
+
+def latest_reviews(reviews: Iterable[Review]) -> tuple[tuple[str, str], ...]:
+    """Each reviewer's standing review, as GitHub's `latestReviews`: the newest approval,
+    change request or dismissal, else the newest comment review; oldest reviewer first."""
+    standing: dict[str, str] = {}
+    for review in sorted(reviews, key=lambda r: r.submitted_at):
+        if review.state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
+            standing[review.author] = review.state
+        elif review.state == "COMMENTED":
+            standing.setdefault(review.author, review.state)
+    return tuple((author, state) for author, state in standing.items() if state != "DISMISSED")
+
+
+def review_state(latest: Sequence[tuple[str, str]]) -> str | None:
+    """The PR's review state from its reviewers' standing reviews: one change request
+    outweighs any approvals, as on GitHub."""
+    states = {state for _, state in latest}
+    for state in ("CHANGES_REQUESTED", "APPROVED", "COMMENTED"):
+        if state in states:
+            return state.lower()
+    return None
 
 
 def task_pr(store: Store, history: History) -> PrView | None:
@@ -248,9 +281,10 @@ def task_pr(store: Store, history: History) -> PrView | None:
     reviewer = str(verdict["reviewer"]) if verdict.get("reviewer") else None
     try:
         pr = store.get_pr(number)
+        latest = latest_reviews(store.list_reviews(number))
     except NotFound:
         return PrView(number, "", "missing", review, reviewer)
-    return PrView(number, pr.url, pr.state, review, reviewer)
+    return PrView(number, pr.url, pr.state, review, reviewer, review_state(latest), latest)
 
 
 def _pr_number(value: Any) -> int | None:

@@ -146,7 +146,7 @@ def get(
     ],
     json: JsonOpt = False,
 ) -> None:
-    """Show one task: issue, status, attempts, cost, local sidecar."""
+    """Show one task: issue, status, PR and its reviews, attempts, cost, local sidecar."""
     from orch import taskid
     from orch.output import emit_json
     from orch.task.ops import get_task
