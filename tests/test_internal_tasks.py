@@ -12,6 +12,7 @@ import pytest
 
 from orch.status import Status
 from orch.task import markers
+from orch.task.publish import token_line
 from tests.emulator.server import Emulator
 from tests.helpers import Repo, git, tick_actions
 from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj
@@ -151,12 +152,51 @@ def test_publish_promotes_an_internal_task_to_exactly_one_issue(
     assert record["state"] == "closed"
     published = [markers.parse(c["body"]) for c in record["comments"]]
     assert any(
-        m and m.kind == "published" and m.data["issue"] == issue["number"] for m in published
+        m and m.kind == "published" and m.data.get("issue") == issue["number"] for m in published
     )
     # Publishing again is refused, and creates nothing.
     again = project.orch("task", "publish", "i1")
     assert again.code == 1 and f"#{issue['number']}" in again.err
     assert emulator.count("POST", "/repos/acme/widgets/issues") == 1
+
+
+def _publish_intent(project: RunProject) -> str:
+    found = [markers.parse(c["body"]) for c in internal_comments(project, 1)]
+    (token,) = [m.data["token"] for m in found if m and m.kind == "published"]
+    return str(token)
+
+
+@pytest.mark.parametrize("github_made_it", [True, False])
+def test_a_publish_whose_answer_was_lost_never_makes_a_second_issue(
+    project: RunProject, emulator: Emulator, github_made_it: bool
+) -> None:
+    assert project.orch("task", "add", "Write the FAQ", "--internal").code == 0
+    assert project.orch("task", "assign", "i1", "claude").code == 0
+    emulator.server_error(None, status=500, method="POST", path="/repos/acme/widgets/issues")
+
+    failed = project.orch("task", "publish", "i1")
+
+    assert failed.code != 0 and emulator.issues() == []
+    token = _publish_intent(project)  # the intent was written before the POST
+    assert internal_record(project, 1)["state"] == "open"
+    if github_made_it:  # GitHub created the issue, but its answer never reached orch
+        emulator.add_issue("Write the FAQ", f"...\n{token_line(token)}", ["agent:claude"])
+    emulator.clear_faults()
+    emulator.reset_log()
+
+    done = project.orch("task", "publish", "i1")
+
+    assert done.code == 0, done
+    (issue,) = emulator.issues()
+    assert done.out == f"{issue['number']}\n" and token_line(token) in issue["body"]
+    assert emulator.count("POST", "/repos/acme/widgets/issues") == (0 if github_made_it else 1)
+    record = internal_record(project, 1)
+    assert record["state"] == "closed"
+    assert [
+        m.data.get("issue")
+        for m in map(markers.parse, (c["body"] for c in record["comments"]))
+        if m and m.kind == "published"
+    ] == [None, issue["number"]]
 
 
 def test_an_internal_job_makes_internal_tasks_without_a_github_request(

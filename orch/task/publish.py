@@ -6,10 +6,16 @@ learnings). The internal record then points to the issue: a `published` marker c
 with its number and URL, and the record is closed, so the tick leaves it alone and the
 issue carries the work on. One `POST …/issues` in all (labels are cached since
 `orch init`); a task that is running, or already published, is refused.
+
+Never two issues: before the POST the record gets a `published` marker with only a token
+(the intent, a local write), and the issue body carries that token. If the POST's answer
+is lost (a timeout, a crash, a kill) the next `task publish` finds the issue by its token
+among orch's own issues (one list read, only then) instead of creating another.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from orch import labels as L
@@ -17,7 +23,7 @@ from orch import taskid
 from orch.errors import InvalidTransition, OrchError, UsageError
 from orch.paths import Paths
 from orch.status import Status
-from orch.store.base import Issue, Store
+from orch.store.base import Comment, Issue, Store
 from orch.task import markers
 from orch.task.history import History, Task, post_marker
 from orch.task.ops import ensure_labels_cached
@@ -37,6 +43,19 @@ def published_issue(comments_markers: list[markers.Marker]) -> int | None:
     return None
 
 
+def publish_intent(comments_markers: list[markers.Marker]) -> str | None:
+    """The token of a publish that was started: a `published` marker without an issue."""
+    for marker in reversed(comments_markers):
+        token = marker.data.get("token")
+        if marker.kind == "published" and "issue" not in marker.data and isinstance(token, str):
+            return token
+    return None
+
+
+def token_line(token: str) -> str:
+    return f"<!-- orch:publish-token {token} -->"
+
+
 def publish_task(store: Store, paths: Paths, number: int) -> Published:
     """Create the issue, then mark and close the internal record (see module doc)."""
     if not taskid.is_internal(number):
@@ -52,11 +71,13 @@ def publish_task(store: Store, paths: Paths, number: int) -> Published:
             f"{taskid.text(number)} is running; wait for it (or `orch task kill "
             f"{taskid.text(number)}`), then publish"
         )
-    labels = [name for name in task.labels if L.is_orch_label(name)]
-    ensure_labels_cached(store, labels, paths)
-    # An internal task's comments are all orch's (orch.task.markers.orch_marker).
-    body = issue_body(task, History.from_comments(comments, frozenset()))
-    issue = store.create_issue(task.title, body, labels)
+    token = publish_intent(found)
+    issue = _created_before(store, token) if token else None
+    if issue is None:
+        if token is None:
+            token = secrets.token_hex(8)
+            post_marker(store, number, "published", {"token": token}, comments=comments)
+        issue = _create(store, paths, task, comments, token)
     post_marker(
         store,
         number,
@@ -68,6 +89,21 @@ def publish_task(store: Store, paths: Paths, number: int) -> Published:
     )
     store.update_issue(number, state="closed")
     return Published(number, issue)
+
+
+def _create(store: Store, paths: Paths, task: Task, comments: list[Comment], token: str) -> Issue:
+    labels = [name for name in task.labels if L.is_orch_label(name)]
+    ensure_labels_cached(store, labels, paths)
+    # An internal task's comments are all orch's (orch.task.markers.orch_marker).
+    body = issue_body(task, History.from_comments(comments, frozenset()))
+    return store.create_issue(task.title, f"{body}\n{token_line(token)}", labels)
+
+
+def _created_before(store: Store, token: str) -> Issue | None:
+    """The issue an interrupted publish created, found by its token among orch's issues."""
+    line = token_line(token)
+    mine = store.list_issues(state="all", author=store.viewer_login())
+    return next((issue for issue in reversed(mine) if line in issue.body), None)
 
 
 def issue_body(task: Task, history: History) -> str:
