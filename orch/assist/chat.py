@@ -24,7 +24,7 @@ from typing import Any
 from orch.agents import ask
 from orch.agents.cooldown import Cooldowns, remaining
 from orch.agents.prompt import render_template, template_text, untrusted_block
-from orch.clock import Clock, utc_iso
+from orch.clock import Clock, format_duration, utc_iso
 from orch.config.model import Config
 from orch.errors import OrchError, UsageError
 from orch.io import proc
@@ -129,7 +129,7 @@ def context(paths: Paths, clock: Clock, repo: str, store: Store) -> str:
     lines.append(f"\nRunning sessions on this host ({len(running)}):")
     lines += [
         f"- {r.repo}#{r.number}: {r.agent or '?'}/{r.model or 'default'}, attempt {r.attempt}, "
-        f"{int(r.elapsed_s or 0)}s"
+        f"{format_duration(r.elapsed_s or 0)} so far"
         for r in running
     ] or ["- none"]
     lines += [
