@@ -14,9 +14,11 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sh
 
@@ -59,30 +61,42 @@ def run(
         command = sh.Command(program)
     except sh.CommandNotFound as exc:
         raise CommandNotFound(program) from exc
+    running = command(
+        *args,
+        _cwd=str(cwd) if cwd else None,
+        _env=child_env(env, cwd or None),
+        _in=input if input is not None else "",
+        _ok_code=list(range(256)),
+        _return_cmd=True,
+        _tty_out=False,
+        _decode_errors="replace",
+        _bg=True,  # waited for below: sh's own `_timeout` adds 0.1 s to every call
+        _bg_exc=False,
+    )
+    expired = threading.Event()
+    timer = threading.Timer(timeout, _expire, (running, expired)) if timeout else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
     try:
-        done = command(
-            *args,
-            _cwd=str(cwd) if cwd else None,
-            _env=child_env(env, cwd or None),
-            _in=input if input is not None else "",
-            _timeout=timeout,
-            _ok_code=list(range(256)),
-            _return_cmd=True,
-            _tty_out=False,
-            _decode_errors="replace",
-        )
-    except sh.TimeoutException as exc:
-        return ProcResult(
-            (program, *args), -int(getattr(exc, "exit_code", 9) or 9), "", "", timed_out=True
-        )
+        running.wait()
     except sh.SignalException as exc:
-        return ProcResult(
-            (program, *args),
-            exc.exit_code,
-            _text(exc.stdout),
-            _text(exc.stderr),
-        )
-    return ProcResult((program, *args), done.exit_code, _text(done.stdout), _text(done.stderr))
+        if expired.is_set():
+            return ProcResult((program, *args), -signal.SIGKILL, "", "", timed_out=True)
+        return ProcResult((program, *args), exc.exit_code, _text(exc.stdout), _text(exc.stderr))
+    finally:
+        if timer is not None:
+            timer.cancel()
+    return ProcResult(
+        (program, *args), running.exit_code, _text(running.stdout), _text(running.stderr)
+    )
+
+
+def _expire(running: Any, expired: threading.Event) -> None:
+    """A `run()` timeout: kill the command (its pid; `run_in_group` kills groups)."""
+    expired.set()
+    with contextlib.suppress(ProcessLookupError):
+        running.signal(signal.SIGKILL)
 
 
 def child_env(env: Mapping[str, str] | None, cwd: Path | str | None) -> dict[str, str] | None:

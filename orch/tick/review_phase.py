@@ -35,6 +35,7 @@ from orch.task.history import Task
 from orch.task.verdict import verdict_for
 from orch.tick.context import ProjectTick, Started
 from orch.tick.dispatch import busy
+from orch.tick.supervisors import running as supervisor_running
 
 MAX_NO_VERDICT = 3  # reviews of one head SHA without a verdict before a human is asked
 
@@ -86,8 +87,8 @@ def _comments(ctx: ProjectTick, task: Task) -> tuple[Comment, ...]:
 def _review(ctx: ProjectTick, task: Task) -> None:
 
     number, paths = task.number, ctx.deps.paths
-    if holder(paths, ctx.repo, number) is not None:
-        _again(ctx, number)  # a reviewer or a run works on it now
+    if holder(paths, ctx.repo, number) is not None or supervisor_running(paths, ctx.repo, number):
+        _again(ctx, number)  # a reviewer or a run works on it now (or is starting up)
         return
     target, _ = find_target(
         ctx.project,
