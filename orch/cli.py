@@ -152,8 +152,9 @@ GLOBAL_FLAGS = frozenset({"-v", "--verbose", "-q", "--quiet"})
 GLOBAL_VALUED = frozenset({"--project", "--config"})
 
 
-def hoist_globals(argv: list[str]) -> list[str]:
-    """`argv` with the global options found after the sub-command moved in front of it."""
+def split_globals(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(the global options with their values, the rest of `argv` in order): the globals
+    found after the sub-command go in front of it."""
     front: list[str] = []
     rest: list[str] = []
     index = 0
@@ -170,7 +171,7 @@ def hoist_globals(argv: list[str]) -> list[str]:
         else:
             rest.append(arg)
         index += 1
-    return front + rest
+    return front, rest
 
 
 def take_jq(argv: list[str]) -> tuple[list[str], str | None]:
@@ -225,14 +226,15 @@ def _prepare(command: Any, argv: list[str]) -> list[str]:
     from orch import output
     from orch.commands._common import compile_jq, takes_json
 
-    argv, expression = take_jq(hoist_globals(argv))
+    front, rest = split_globals(argv)
+    rest, expression = take_jq(rest)
     program = None
     if expression is not None:
-        if not takes_json(command, argv):
+        if not takes_json(command, rest):  # the command's words, global values aside
             raise UsageError("--jq works only with commands that have --json")
         program = compile_jq(expression)
     output.start(program)
-    return argv
+    return front + rest
 
 
 def run(argv: list[str] | None = None, obj: object = None) -> int:

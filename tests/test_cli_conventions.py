@@ -164,6 +164,21 @@ def test_global_options_work_after_the_subcommand(
     assert verbose.code == 0 and json.loads(verbose.out)["task"]["number"] == 1
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_jq_with_a_global_option_that_takes_a_value(
+    project: Orch, repo: Repo, tmp_path: Path, where: str
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    command = ["task", "get", "1", "--jq", ".task.title"]
+    scope = ["--project", str(repo.work)]
+    argv = scope + command if where == "before" else command + scope
+
+    done = project(*argv, cwd=elsewhere)
+
+    assert (done.code, done.out, done.err) == (0, "Fix login\n", ""), done
+
+
 def _pages() -> Iterator[tuple[str, object]]:
     def walk(command: object, path: tuple[str, ...]) -> Iterator[tuple[str, object]]:
         yield " ".join(path), command
