@@ -10,6 +10,7 @@ import json
 import os
 import pty
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -162,6 +163,27 @@ def test_global_options_work_after_the_subcommand(
     assert (done.code, done.out) == (0, "#1\tnew\t-\tFix login\n#2\tnew\tcodex\tTidy [docs]\n")
     verbose = project("task", "get", "1", "--json", "--verbose")
     assert verbose.code == 0 and json.loads(verbose.out)["task"]["number"] == 1
+
+
+def _jq_examples() -> list[str]:
+    from orch.commands.help_text import HELP
+
+    # `task publish` needs GitHub: tests/test_internal_tasks.py runs it.
+    return [
+        e
+        for _, examples in HELP.values()
+        for e in examples
+        if "--jq" in e and "task publish" not in e
+    ]
+
+
+@pytest.mark.parametrize("example", _jq_examples())
+def test_every_jq_example_in_the_help_selects_from_real_output(project: Orch, example: str) -> None:
+    argv = shlex.split(example.replace(" 12", " 1"))[1:]
+
+    done = project(*argv)
+
+    assert done.code == 0 and "--jq" not in done.err, (example, done)
 
 
 @pytest.mark.parametrize("where", ["before", "after"])

@@ -4,6 +4,7 @@ nothing. Real gh against the emulator (its issue search), fake agents, real git.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,13 @@ from orch.status import Status
 from orch.task import markers
 from tests.emulator.server import Emulator
 from tests.helpers import Repo, git, tick_actions
-from tests.run_helpers import RunProject, claude_envelope, make_run_project, result_obj
+from tests.run_helpers import (
+    RunProject,
+    claude_envelope,
+    make_run_project,
+    result_obj,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -112,7 +119,7 @@ def test_orch_review_on_a_human_pr_posts_one_verdict_and_merges_nothing(
         }
     )
 
-    assert _tick(project) == [("mention", pr, "reviewed")]
+    assert _tick(project, "--wait") == [("mention", pr, "reviewing")]
 
     (review,) = _kinds(emulator, pr, "review")
     assert review.data.get("summary") == "Small and fine.", review
@@ -128,6 +135,40 @@ def test_orch_review_on_a_human_pr_posts_one_verdict_and_merges_nothing(
     assert _tick(project) == []  # once
     assert len(_kinds(emulator, pr, "review")) == 1
     assert len(project.calls()) == 1
+
+
+def test_the_tick_never_waits_for_a_mention_review(
+    project: RunProject, emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.add_user("alice", permission="write")
+    pr = _human_pr(project, emulator)
+    emulator.add_comment(pr, "@orch review", user="alice")
+    gate = tmp_path / "let-the-reviewer-answer"
+    answer = {"decision": "comment", "summary": "Looked.", "notes": []}
+    project.scenario(
+        {
+            "claude": {
+                "record": "calls/claude-{n}.json",
+                "steps": [
+                    {"run": f"while [ ! -e '{gate}' ]; do sleep 0.05; done"},
+                    {"stdout": claude_envelope(answer)},
+                ],
+            }
+        }
+    )
+
+    # The reviewer waits for the gate, so a tick that waited for it would never end.
+    assert _tick(project) == [("mention", pr, "reviewing")]
+    assert _kinds(emulator, pr, "review") == []
+    live = project.orch("task", "live", "--json")
+    assert [t["number"] for t in json.loads(live.out)["live"]] == [pr], live
+    assert _tick(project) == []  # while it reviews: nothing started twice
+
+    gate.touch()
+    assert wait_for(lambda: len(_kinds(emulator, pr, "review")) == 1)
+    assert wait_for(lambda: json.loads(project.orch("task", "live", "--json").out)["live"] == [])
+    assert _tick(project) == []
+    assert len(_kinds(emulator, pr, "review")) == 1 and len(project.calls()) == 1
 
 
 def test_a_mention_is_looked_at_once_while_the_tick_reads_it_again(

@@ -105,7 +105,7 @@ HELP: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "task live": (
         "Running agents on this host: task, agent, elapsed.",
-        ("orch task live", "orch task live --watch", "orch task live --jq '.live[].task'"),
+        ("orch task live", "orch task live --watch", "orch task live --jq '.live[].number'"),
     ),
     "task logs": (
         "An attempt's agent output and result, readably.",
@@ -239,7 +239,7 @@ HELP: dict[str, tuple[str, tuple[str, ...]]] = {
     "service stop": ("Pause the timer (running agents finish).", ("orch service stop",)),
     "agents": (
         "Agent CLIs found, their versions and cooldowns.",
-        ("orch agents", "orch agents --jq '.agents[] | select(.found) | .name'"),
+        ("orch agents", "orch agents --jq '.agents[] | select(.installed) | .name'"),
     ),
     "cooldown": (
         "Agents cooling down after usage or auth errors.",
@@ -260,7 +260,7 @@ HELP: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "config show": (
         "Print the merged configuration.",
-        ("orch config show", "orch config show --jq '.agents | keys'"),
+        ("orch config show", "orch config show --jq '.config.agents | keys'"),
     ),
     "config path": ("Print where orch reads config and keeps state.", ("orch config path",)),
     "doctor": (

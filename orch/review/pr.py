@@ -1,5 +1,9 @@
 """`@orch review` on a pull request orch did not open (SPEC §12): one review, one comment.
 
+The tick starts it detached (`orch task review PR --mention ID`, `review_requested()`), so
+a long review never holds the tick; the child reads the PR and the mention again and
+reviews once unless orch answered that comment meanwhile.
+
 `review_pull()` fetches the PR's head from origin (the branch, else GitHub's
 `refs/pull/N/head` for a fork) into `refs/orch/pr/N`, checks it out detached in a
 throw-away worktree, runs the review agent in review mode on `git diff base...head`, and
@@ -13,18 +17,52 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orch.errors import OrchError
+from orch.errors import NotFound, OrchError
 from orch.io import git
+from orch.io.locks import TaskLock
 from orch.io.redact import redact_data, redactor_for
 from orch.review.task import Checkout, Target, reviewer_for, run_review_agent
-from orch.task.attempt import AttemptDir
-from orch.task.history import History, Task, post_marker
+from orch.store.base import Issue, Mention
+from orch.task import markers
+from orch.task.attempt import AttemptDir, forget_processes
+from orch.task.history import History, Task, orch_logins, post_marker
 from orch.task.verdict import render_comment
 
 if TYPE_CHECKING:
     from orch.deps import Deps
     from orch.project import Project
-    from orch.store.base import Comment, Mention, PullRequest, Store
+    from orch.store.base import Comment, PullRequest, Store
+
+
+def review_requested(
+    deps: Deps, project: Project, store: Store, number: int, comment_id: int
+) -> str:
+    """Review PR `number` for the mention `comment_id` (read again), unless orch answered
+    it meanwhile or the PR closed; return what happened. Holds the PR's lock; forgets its
+    process record (written by the tick that started it) when done."""
+    with TaskLock(deps.paths, project.repo, number):  # TaskLocked: another one reviews it
+        try:
+            return _requested(deps, project, store, number, comment_id)
+        finally:
+            forget_processes(deps.paths, project.repo, number)
+
+
+def _requested(deps: Deps, project: Project, store: Store, number: int, comment_id: int) -> str:
+    pull = store.get_pr(number)
+    comments = tuple(store.list_comments(number))
+    comment = next((c for c in comments if c.id == comment_id), None)
+    if comment is None:
+        raise NotFound(f"comment {comment_id} not found on pull request #{number}")
+    logins = orch_logins(store, project.config.workflow.orch_logins)
+    for other in comments:
+        marker = markers.orch_marker(other, logins)
+        if marker is not None and marker.data.get("comment_id") == comment_id:
+            return "answered already"
+    if pull.state != "open":
+        return f"not reviewed: the pull request is {pull.state}"
+    when = pull.updated_at or comment.created_at
+    issue = Issue(pull.number, pull.title, pull.body, "open", (), "", when, when, url=pull.url)
+    return review_pull(deps, project, store, Mention(issue, comments, pull), comment)
 
 
 def review_pull(

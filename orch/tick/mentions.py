@@ -8,9 +8,11 @@ people who may steer orch (SPEC §7.1), count; anyone else's mention does nothin
 - On an open issue that is not a task: it becomes one (`status:new`), with an `orch:ack`
   naming the comment and carrying the mention's text as context. The next phases route
   and dispatch it like any new task.
-- On an open PR that is not orch's: `@orch review` runs the review agent once on the PR's
-  head and posts its verdict as one `orch:review` comment naming the comment
-  (orch.review.pr) — it never merges and never pushes.
+- On an open PR that is not orch's: `@orch review` starts a detached
+  `orch task review PR --mention ID` (the tick does not wait for the agent), which runs
+  the review agent once on the PR's head and posts its verdict as one `orch:review`
+  comment naming the comment (orch.review.pr) — it never merges and never pushes. Its
+  process is recorded like a run's, so max_parallel and `orch task live` see it.
 
 Handled once: the ack or review comment names the mention's comment id.
 """
@@ -21,14 +23,16 @@ import contextlib
 
 from orch import labels as L
 from orch.errors import RateLimited
-from orch.review.pr import review_pull
+from orch.io.locks import holder
+from orch.run.spawn import spawn_task, task_argv
 from orch.status import Status
 from orch.store.base import Comment, Mention
 from orch.task import conversation as convo
 from orch.task.history import post_marker, set_status
-from orch.tick.context import ProjectTick, log_exception
+from orch.tick.context import ProjectTick, Started, log_exception
 from orch.tick.owner_phase import authorized
 from orch.tick.pr_feedback import marker_reader
+from orch.tick.supervisors import running as supervisor_running
 
 TASK_REPLY = "On it: this issue is now an orch task (status new)."
 
@@ -104,5 +108,11 @@ def _review(ctx: ProjectTick, found: Mention, comment: Comment) -> None:
     if ctx.dry_run:
         ctx.act("would review", found.issue.number, f"PR #{found.pull.number} for {comment.author}")
         return
-    decision = review_pull(ctx.deps, ctx.project, ctx.store, found, comment)
-    ctx.act("reviewed", found.issue.number, f"PR #{found.pull.number}: {decision}")
+    number, paths = found.pull.number, ctx.deps.paths
+    if holder(paths, ctx.repo, number) is not None or supervisor_running(paths, ctx.repo, number):
+        return  # a review of this PR is under way; its comment moves the PR again
+    argv = [*task_argv(ctx.deps, ctx.project, "review", number), "--mention", str(comment.id)]
+    log = paths.task_dir(ctx.repo, number) / "review.log"
+    child = spawn_task(ctx.deps, ctx.project, number, argv, log)
+    ctx.shared.started.append(Started(project=ctx.repo, task=number, process=child))
+    ctx.act("reviewing", number, f"PR #{number} for {comment.author}, pid {child.pid}")

@@ -28,6 +28,15 @@ def review(
         str | None,
         typer.Option("--model", help="Review with this model instead of model_map.review."),
     ] = None,
+    mention: Annotated[
+        int | None,
+        typer.Option(
+            "--mention",
+            metavar="COMMENT_ID",
+            hidden=True,  # the tick's detached `@orch review` on a PR orch did not open
+            help="Review pull request ID for this `@orch review` comment.",
+        ),
+    ] = None,
     dry_run: DryRunOpt = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -37,6 +46,15 @@ def review(
 
     d = deps(ctx)
     project = d.project()
+    if mention is not None:
+        from orch.review.pr import review_requested
+
+        done = review_requested(d, project, d.store(project), number, mention)
+        if json_:
+            emit_json({"review": {"pr": number, "comment_id": mention, "outcome": done}})
+        else:
+            d.console.out(f"PR #{number}: {done}")
+        return
     options = ReviewOptions(number=number, agent=agent, model=model)
     if dry_run:
         for line in describe_review(d, project, options):
