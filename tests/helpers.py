@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -246,3 +247,12 @@ def tick_actions(out: str) -> list[dict[str, Any]]:
     document = json.loads(out)
     assert isinstance(document["actions"], list), document
     return list(document["actions"])
+
+
+def into_a_slot(minutes: int = 5) -> float:
+    """An ORCH_TEST_CLOCK_OFFSET (seconds) that puts the wall clock one minute into the
+    next `minutes`-long cron slot, so ticks run right after each other share one slot
+    whenever the test runs (a real clock crosses a slot boundary now and then)."""
+    now = datetime.now(UTC)
+    start = now.replace(minute=now.minute - now.minute % minutes, second=0, microsecond=0)
+    return (start + timedelta(minutes=minutes + 1) - now).total_seconds()
