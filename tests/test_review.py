@@ -4,6 +4,7 @@ fake codex reviews it (the reviewer is an agent other than the author), real git
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -144,7 +145,20 @@ def test_approved_orch_pr_is_merged_and_the_task_done(
     sha = head_sha(project, pr["head"]["ref"])
     emulator.reset_log()
 
-    assert tick(project, "--wait") == [("review", number, "reviewing")]
+    waited = project.orch("tick", "--json", "--wait")
+    rows = tick_actions(waited.out)
+    assert [(r["phase"], r["task"], r["action"]) for r in rows] == [("review", number, "reviewing")]
+    # How the review ended, and how long it has run (not the host's uptime).
+    assert json.loads(waited.out)["ended"] == [
+        {
+            "repo": REPO,
+            "task": number,
+            "exit_code": 0,
+            "status": "reviewed",
+            "reason": "verdict: approve",
+        }
+    ]
+    assert re.search(rf"waiting for {REPO}#{number} \(\d{{1,2}}s\)", waited.err), waited.err
 
     (review,) = reviews(emulator, number)
     assert review == {

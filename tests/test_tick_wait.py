@@ -119,6 +119,25 @@ def test_ended_reads_each_attempts_decision(tmp_path: Path) -> None:
     ]
 
 
+def test_ended_reads_a_reviews_verdict(tmp_path: Path) -> None:
+    paths = Paths(config_dir=tmp_path, state_dir=tmp_path / "state")
+    for k, decision in ((1, "request_changes"), (2, "approve")):
+        review = paths.task_dir("acme/widgets", 3) / "reviews" / str(k)
+        review.mkdir(parents=True)
+        outcome = {"outcome": {"result": {"decision": decision, "summary": "ok"}}}
+        (review / "result.json").write_text(json.dumps(outcome))
+    kinds = {("acme/widgets", 3): "review", ("acme/widgets", 9): "pr-review"}
+
+    found = ended(paths, [("acme/widgets", 3, 0), ("acme/widgets", 9, 1)], kinds)
+
+    log = paths.task_dir("acme/widgets", 9) / "review.log"
+    assert found == [
+        Ended("acme/widgets", 3, 0, "reviewed", "verdict: approve"),
+        Ended("acme/widgets", 9, 1, "reviewed", f"no verdict recorded; see {log}"),
+    ]
+    assert summary_line(found[0]) == "orch: acme/widgets#3: reviewed (verdict: approve)"
+
+
 @pytest.fixture
 def project(repo: Repo, orch_env: dict[str, str]) -> LocalProject:
     p = local_project(repo, {**orch_env, "ORCH_DEMO_DELAY": "0.2"})

@@ -30,12 +30,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class Started:
-    """A supervisor started by this tick's dispatch (for `--wait`)."""
+    """A supervisor this tick started: a run, a task's review or a PR's (for `--wait`)."""
 
     project: str
     task: int
     process: subprocess.Popen[bytes]
-    started_at: float = 0.0  # Clock.monotonic() when it was started
+    started_at: float  # Clock.monotonic() when it was started
+    kind: str = "run"  # run | review | pr-review (`@orch review` on a PR orch did not open)
 
 
 @dataclass

@@ -179,7 +179,8 @@ def run_tick(
             heartbeat=options.wait_heartbeat,
             timeout=options.wait_timeout,
         )
-        report.ended = ended(deps.paths, report.waited)
+        kinds = {(s.project, s.task): s.kind for s in shared.started}
+        report.ended = ended(deps.paths, report.waited, kinds)
     return report
 
 

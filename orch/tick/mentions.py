@@ -114,5 +114,6 @@ def _review(ctx: ProjectTick, found: Mention, comment: Comment) -> None:
     argv = [*task_argv(ctx.deps, ctx.project, "review", number), "--mention", str(comment.id)]
     log = paths.task_dir(ctx.repo, number) / "review.log"
     child = spawn_task(ctx.deps, ctx.project, number, argv, log)
-    ctx.shared.started.append(Started(project=ctx.repo, task=number, process=child))
+    now = ctx.deps.clock.monotonic()
+    ctx.shared.started.append(Started(ctx.repo, number, child, now, kind="pr-review"))
     ctx.act("reviewing", number, f"PR #{number} for {comment.author}, pid {child.pid}")

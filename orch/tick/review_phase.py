@@ -140,7 +140,8 @@ def _review(ctx: ProjectTick, task: Task) -> None:
         ctx.act("would review", number, f"PR #{target.pr.number} at {sha} with {who}")
         return
     child = spawn_review(ctx.deps, ctx.project, ReviewOptions(number, agent=agent))
-    ctx.shared.started.append(Started(project=ctx.repo, task=number, process=child))
+    now = ctx.deps.clock.monotonic()
+    ctx.shared.started.append(Started(ctx.repo, number, child, now, kind="review"))
     ctx.shared.dispatched += 1
     _again(ctx, number)  # look again next tick, whatever the reviewer does
     ctx.act("reviewing", number, f"PR #{target.pr.number} at {sha} with {who}, pid {child.pid}")

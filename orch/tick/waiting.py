@@ -3,15 +3,16 @@
 The loop polls the supervisor processes through the Clock seam (tests move a fake clock,
 nothing sleeps) and reports events: one when a supervisor exits, and a heartbeat every
 `heartbeat` seconds naming the tasks still running and for how long. When all have
-exited, `ended()` reads how each task ended from its attempt's result.json (no GitHub
-request). Rendering is the command's business (orch/commands/tick.py).
+exited, `ended()` reads how each ended from the files it left (no GitHub request): a run
+from its attempt's result.json, a review from its newest verdict. Rendering is the command's business (orch/commands/tick.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from orch.clock import Clock
@@ -116,9 +117,46 @@ def _running(pending: Sequence[Waited], now: float) -> tuple[Running, ...]:
     return tuple(Running(i.project, i.task, max(0.0, now - i.started_at)) for i in pending)
 
 
-def ended(paths: Paths, waited: Sequence[tuple[str, int, int | None]]) -> list[Ended]:
-    """How each waited task ended, from its latest attempt's decision (result.json)."""
-    return [_ended(paths, repo, task, code) for repo, task, code in waited]
+def ended(
+    paths: Paths,
+    waited: Sequence[tuple[str, int, int | None]],
+    kinds: Mapping[tuple[str, int], str] | None = None,
+) -> list[Ended]:
+    """How each waited task ended: a run from its latest attempt's decision (result.json),
+    a review (`kinds` "review", or "pr-review" for `@orch review` on a PR orch did not
+    open) from its newest verdict."""
+    kinds = kinds or {}
+    found = []
+    for repo, task, code in waited:
+        kind = kinds.get((repo, task), "run")
+        if kind == "run" or code is None:
+            found.append(_ended(paths, repo, task, code))
+        else:
+            folder = (
+                paths.task_dir(repo, task) / "reviews"
+                if kind == "review"
+                else paths.repo_dir(repo) / "pr-reviews" / str(task)
+            )
+            log = paths.task_dir(repo, task) / "review.log"
+            found.append(_review_ended(folder, log, repo, task, code))
+    return found
+
+
+def _review_ended(folder: Path, log: Path, repo: str, task: int, code: int) -> Ended:
+    numbered = [p for p in folder.glob("*/result.json") if p.parent.name.isdigit()]
+    newest = max(numbered, key=lambda p: int(p.parent.name), default=None)
+    decision = None
+    if newest is not None:
+        try:
+            data = json.loads(newest.read_text("utf-8"))
+            outcome = data.get("outcome") if isinstance(data, dict) else None
+            verdict = outcome.get("result") if isinstance(outcome, dict) else None
+            decision = verdict.get("decision") if isinstance(verdict, dict) else None
+        except (OSError, ValueError):
+            decision = None
+    if decision:
+        return Ended(repo, task, code, "reviewed", f"verdict: {decision}")
+    return Ended(repo, task, code, "reviewed", f"no verdict recorded; see {log}")
 
 
 def _ended(paths: Paths, repo: str, task: int, code: int | None) -> Ended:
