@@ -157,6 +157,11 @@ def test_the_tick_never_waits_for_a_mention_review(
         }
     )
 
+    mention = emulator.comments(pr)[-1]["id"]
+    dry = project.orch("task", "review", str(pr), "--mention", str(mention), "--dry-run")
+    assert (dry.code, dry.out) == (0, f"would review pull request #{pr} for comment {mention}\n")
+    assert project.calls() == []
+
     # The reviewer waits for the gate, so a tick that waited for it would never end.
     assert _tick(project) == [("mention", pr, "reviewing")]
     assert _kinds(emulator, pr, "review") == []

@@ -49,6 +49,11 @@ def review(
     if mention is not None:
         from orch.review.pr import review_requested
 
+        if dry_run:
+            d.console.would(f"would review pull request #{number} for comment {mention}")
+            if json_:
+                emit_json({"review": None})
+            return
         done = review_requested(d, project, d.store(project), number, mention)
         if json_:
             emit_json({"review": {"pr": number, "comment_id": mention, "outcome": done}})
