@@ -75,6 +75,18 @@ class Paths:
     def attempt_dir(self, repo: str, number: int, attempt: int) -> Path:
         return self.task_dir(repo, number) / "attempts" / str(attempt)
 
+    def reviews_dir(self, repo: str, number: int) -> Path:
+        """The review agent's runs on the task's PR, one numbered folder each."""
+        return self.task_dir(repo, number) / "reviews"
+
+    def pr_reviews_dir(self, repo: str, number: int) -> Path:
+        """`@orch review` runs on PR `number`, which orch did not open."""
+        return self.repo_dir(repo) / "pr-reviews" / str(number)
+
+    def review_log(self, repo: str, number: int) -> Path:
+        """The output of the detached `orch task review` of a task or PR."""
+        return self.task_dir(repo, number) / "review.log"
+
     def worktrees_dir(self, repo: str) -> Path:
         owner, name = repo.split("/", 1)
         return self.state_dir / "worktrees" / owner / name

@@ -104,9 +104,7 @@ def _verdict(
     git.worktree_add_detached(root, path, head)
     target = Target(Task.from_issue(found.issue), pull, head, (), History())
     checkout = Checkout(path, pull.head, f"refs/remotes/origin/{pull.base}", head)
-    rdir = AttemptDir(
-        _next_dir(deps.paths.repo_dir(project.repo) / "pr-reviews" / str(pull.number))
-    )
+    rdir = AttemptDir(_next_dir(deps.paths.pr_reviews_dir(project.repo, pull.number)))
     try:
         outcome = run_review_agent(
             deps, project, target, agent, model, None, checkout, rdir.create(), track=False

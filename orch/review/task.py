@@ -438,7 +438,7 @@ def _refs(root: Path, target: Target, has_remote: bool) -> tuple[str, str]:
 
 
 def _next_review_dir(deps: Deps, repo: str, number: int) -> Path:
-    folder = deps.paths.task_dir(repo, number) / "reviews"
+    folder = deps.paths.reviews_dir(repo, number)
     taken = [int(p.name) for p in folder.glob("*") if p.name.isdigit()] if folder.is_dir() else []
     return folder / str(max(taken, default=0) + 1)
 
@@ -634,7 +634,7 @@ def spawn_review(
     argv = task_argv(
         deps, project, "review", options.number, agent=options.agent, model=options.model
     )
-    log = deps.paths.task_dir(project.repo, options.number) / "review.log"
+    log = deps.paths.review_log(project.repo, options.number)
     return spawn_task(deps, project, options.number, argv, log, env=env)
 
 
@@ -645,7 +645,7 @@ def start_detached(
 
     TaskLock(deps.paths, project.repo, options.number).acquire().release()
     child = spawn_review(deps, project, options, env=env)
-    log = deps.paths.task_dir(project.repo, options.number) / "review.log"
+    log = deps.paths.review_log(project.repo, options.number)
     return ReviewResult(options.number, "detached", pid=child.pid, reason=f"log: {log}")
 
 
@@ -677,7 +677,7 @@ def no_verdict_runs(paths: Paths, repo: str, number: int, head_sha: str) -> int:
     """How many finished reviews of `head_sha` on this host gave no verdict through the
     reviewer's own fault (garbage, failure, timeout; not a limit or an outage)."""
 
-    folder = paths.task_dir(repo, number) / "reviews"
+    folder = paths.reviews_dir(repo, number)
     count = 0
     for path in sorted(folder.glob("*")) if folder.is_dir() else []:
         rdir = AttemptDir(path)

@@ -104,7 +104,7 @@ def session_log(paths: Paths, repo: str, task: int, sidecar: dict[str, Any]) -> 
     candidates = []
     if isinstance(sidecar.get("attempt_dir"), str):
         candidates.append(Path(sidecar["attempt_dir"]))
-    reviews = paths.task_dir(repo, task) / "reviews"
+    reviews = paths.reviews_dir(repo, task)
     if reviews.is_dir():
         candidates += [p for p in reviews.iterdir() if p.is_dir()]
 

@@ -41,7 +41,11 @@ REVIEW_REPLIES = {
     "(`workflow.enable_review_agent: true` turns it on); comment what should change instead.",
 }
 HUNK_CAP = 1_500  # characters of a diff hunk kept for the prompt (its end: the line)
-_STATE_WORDS = {"CHANGES_REQUESTED": "requested changes", "COMMENTED": "commented"}
+REVIEW_WORDS = {  # a review's state, as people say it
+    "APPROVED": "approved",
+    "CHANGES_REQUESTED": "requested changes",
+    "COMMENTED": "commented",
+}
 
 
 MarkerReader = Callable[[Comment], "markers.Marker | None"]
@@ -181,7 +185,7 @@ def render(item: Feedback, pr: int) -> str:
     `path:line`, the commented code (the diff hunk's end) and the text."""
     what = "comment"
     if item.kind == "review":
-        what = f"review ({_STATE_WORDS.get(item.state, item.state.lower())})"
+        what = f"review ({REVIEW_WORDS.get(item.state, item.state.lower())})"
     lines = [f"**{what.capitalize()} by @{item.author} on PR #{pr}**"]
     if item.body:
         lines += ["", item.body]

@@ -22,6 +22,7 @@ from orch.status import Status
 from orch.store.base import Issue, Review, Store
 from orch.store.dryrun import DryRunStore
 from orch.store.internal import create_internal
+from orch.task.conversation import REVIEW_WORDS
 from orch.task.history import (
     KEEP,
     History,
@@ -237,12 +238,9 @@ class PrView:
         review = f"{self.review} by {self.reviewer}" if self.reviewer else self.review
         text += f" (review: {review or 'none yet'})"
         if self.reviews:
-            people = ", ".join(f"{a} {_REVIEW_WORDS.get(s, s.lower())}" for a, s in self.reviews)
+            people = ", ".join(f"{a} {REVIEW_WORDS.get(s, s.lower())}" for a, s in self.reviews)
             text += f" (GitHub reviews: {people})"
         return text
-
-
-_REVIEW_WORDS = {"APPROVED": "approved", "CHANGES_REQUESTED": "requested changes"}
 
 
 def latest_reviews(reviews: Iterable[Review]) -> tuple[tuple[str, str], ...]:

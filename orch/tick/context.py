@@ -49,7 +49,6 @@ class TickShared:
     wait: bool
     emit: Callable[[Action], None]
     started: list[Started] = field(default_factory=list)
-    dispatched: int = 0  # supervisors started by this tick (all projects)
     dispatched_dry: int = 0  # dispatches a dry run pretended to make
 
 
@@ -91,6 +90,11 @@ class ProjectTick:
     @property
     def dry_run(self) -> bool:
         return self.shared.dry_run
+
+    def track(self, number: int, process: subprocess.Popen[bytes], kind: str = "run") -> None:
+        """Remember a process this tick started (max_parallel, `--wait`), from now."""
+        now = self.deps.clock.monotonic()
+        self.shared.started.append(Started(self.repo, number, process, now, kind))
 
     def act(self, action: str, task: int | None = None, detail: str = "") -> Action:
         """Record (and show, and log) one thing this phase did or, in dry run, would do."""

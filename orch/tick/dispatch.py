@@ -22,7 +22,7 @@ from orch.task import budget
 from orch.task.budget import task_budget_reason
 from orch.task.history import History, Task
 from orch.tick.claim import Claim, live_claims, setup_retry_at, try_claim
-from orch.tick.context import ProjectTick, Started
+from orch.tick.context import ProjectTick
 from orch.tick.supervisors import running, running_tasks
 
 
@@ -160,14 +160,14 @@ def _dispatch(ctx: ProjectTick, task: Task) -> None:
         ctx.forget_comments(task.number)
         ctx.act("skip", task.number, "another dispatcher claimed it first")
         return
-    started = _start(ctx, task.number, log_path)
-    ctx.shared.started.append(started)
-    ctx.shared.dispatched += 1
+    argv = task_argv(ctx.deps, ctx.project, "run", task.number, supervisor=True)
+    child = spawn_task(ctx.deps, ctx.project, task.number, argv, log_path)
+    ctx.track(task.number, child)
     ctx.forget_comments(task.number)
     ctx.act(
         "dispatched",
         task.number,
-        f"supervisor pid {started.process.pid}, agent {task.agent or '-'}",
+        f"supervisor pid {child.pid}, agent {task.agent or '-'}",
     )
 
 
@@ -204,12 +204,3 @@ def _supervisor_log(ctx: ProjectTick, number: int) -> Path:
     log_path = task_dir / "supervisor.log"
     log_path.touch()
     return log_path
-
-
-def _start(ctx: ProjectTick, number: int, log_path: Path) -> Started:
-
-    argv = task_argv(ctx.deps, ctx.project, "run", number, supervisor=True)
-    child = spawn_task(ctx.deps, ctx.project, number, argv, log_path)
-    return Started(
-        project=ctx.repo, task=number, process=child, started_at=ctx.deps.clock.monotonic()
-    )

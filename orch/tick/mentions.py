@@ -23,16 +23,15 @@ import contextlib
 
 from orch import labels as L
 from orch.errors import RateLimited
-from orch.io.locks import holder
 from orch.run.spawn import spawn_task, task_argv
 from orch.status import Status
 from orch.store.base import Comment, Mention
 from orch.task import conversation as convo
 from orch.task.history import post_marker, set_status
-from orch.tick.context import ProjectTick, Started, log_exception
+from orch.tick.context import ProjectTick, log_exception
 from orch.tick.owner_phase import authorized
 from orch.tick.pr_feedback import marker_reader
-from orch.tick.supervisors import running as supervisor_running
+from orch.tick.supervisors import at_work
 
 TASK_REPLY = "On it: this issue is now an orch task (status new)."
 
@@ -109,11 +108,9 @@ def _review(ctx: ProjectTick, found: Mention, comment: Comment) -> None:
         ctx.act("would review", found.issue.number, f"PR #{found.pull.number} for {comment.author}")
         return
     number, paths = found.pull.number, ctx.deps.paths
-    if holder(paths, ctx.repo, number) is not None or supervisor_running(paths, ctx.repo, number):
+    if at_work(paths, ctx.repo, number):
         return  # a review of this PR is under way; its comment moves the PR again
     argv = [*task_argv(ctx.deps, ctx.project, "review", number), "--mention", str(comment.id)]
-    log = paths.task_dir(ctx.repo, number) / "review.log"
-    child = spawn_task(ctx.deps, ctx.project, number, argv, log)
-    now = ctx.deps.clock.monotonic()
-    ctx.shared.started.append(Started(ctx.repo, number, child, now, kind="pr-review"))
+    child = spawn_task(ctx.deps, ctx.project, number, argv, paths.review_log(ctx.repo, number))
+    ctx.track(number, child, kind="pr-review")
     ctx.act("reviewing", number, f"PR #{number} for {comment.author}, pid {child.pid}")

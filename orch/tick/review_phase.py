@@ -20,7 +20,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from orch import taskid
-from orch.io.locks import holder
 from orch.review.task import (
     ReviewOptions,
     apply_verdict,
@@ -33,9 +32,9 @@ from orch.status import Status
 from orch.store.base import Comment
 from orch.task.history import Task
 from orch.task.verdict import verdict_for
-from orch.tick.context import ProjectTick, Started
+from orch.tick.context import ProjectTick
 from orch.tick.dispatch import busy
-from orch.tick.supervisors import running as supervisor_running
+from orch.tick.supervisors import at_work
 
 MAX_NO_VERDICT = 3  # reviews of one head SHA without a verdict before a human is asked
 
@@ -87,7 +86,7 @@ def _comments(ctx: ProjectTick, task: Task) -> tuple[Comment, ...]:
 def _review(ctx: ProjectTick, task: Task) -> None:
 
     number, paths = task.number, ctx.deps.paths
-    if holder(paths, ctx.repo, number) is not None or supervisor_running(paths, ctx.repo, number):
+    if at_work(paths, ctx.repo, number):
         _again(ctx, number)  # a reviewer or a run works on it now (or is starting up)
         return
     target, _ = find_target(
@@ -140,8 +139,6 @@ def _review(ctx: ProjectTick, task: Task) -> None:
         ctx.act("would review", number, f"PR #{target.pr.number} at {sha} with {who}")
         return
     child = spawn_review(ctx.deps, ctx.project, ReviewOptions(number, agent=agent))
-    now = ctx.deps.clock.monotonic()
-    ctx.shared.started.append(Started(ctx.repo, number, child, now, kind="review"))
-    ctx.shared.dispatched += 1
+    ctx.track(number, child, kind="review")
     _again(ctx, number)  # look again next tick, whatever the reviewer does
     ctx.act("reviewing", number, f"PR #{target.pr.number} at {sha} with {who}, pid {child.pid}")

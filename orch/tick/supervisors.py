@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from orch.errors import NotFound
+from orch.io.locks import holder
 from orch.paths import Paths
 from orch.run.view import kill, supervisor_alive
 from orch.task.attempt import read_sidecar, running_sidecars
@@ -32,6 +33,12 @@ def running(paths: Paths, repo: str, number: int) -> dict[str, Any] | None:
     """The task's sidecar when its supervisor is alive, else None."""
     data = read_sidecar(paths, repo, number)
     return data if data and is_alive(data) else None
+
+
+def at_work(paths: Paths, repo: str, number: int) -> bool:
+    """Whether a run or review works on task (or PR) `number` here: it holds the lock, or
+    its process was started and recorded but has not taken the lock yet."""
+    return holder(paths, repo, number) is not None or running(paths, repo, number) is not None
 
 
 def stop(ctx: ProjectTick, number: int) -> bool:

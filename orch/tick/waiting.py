@@ -133,12 +133,11 @@ def ended(
             found.append(_ended(paths, repo, task, code))
         else:
             folder = (
-                paths.task_dir(repo, task) / "reviews"
+                paths.reviews_dir(repo, task)
                 if kind == "review"
-                else paths.repo_dir(repo) / "pr-reviews" / str(task)
+                else paths.pr_reviews_dir(repo, task)
             )
-            log = paths.task_dir(repo, task) / "review.log"
-            found.append(_review_ended(folder, log, repo, task, code))
+            found.append(_review_ended(folder, paths.review_log(repo, task), repo, task, code))
     return found
 
 
