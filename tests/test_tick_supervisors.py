@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 
 from orch.io import proc
+from orch.io.locks import TaskLock
 from orch.paths import Paths
 from orch.run.view import agent_alive, supervisor_alive
-from orch.task.attempt import read_sidecar, update_sidecar
+from orch.task.attempt import read_sidecar, record_process, update_sidecar
+from orch.tick.supervisors import at_work
 from tests.helpers import Repo, run_orch
 
 REPO = "local/widgets"
@@ -126,3 +128,22 @@ def test_kill_during_setup_reaches_the_attempt_that_starts(tmp_path: Path) -> No
         agent.kill()
         supervisor.wait()
         agent.wait()
+
+
+def test_a_task_is_at_work_from_its_start_not_from_its_lock(tmp_path: Path) -> None:
+    """A detached run or review is recorded by the tick that starts it, before the child
+    takes the task's lock: the review and mention phases must see it at once."""
+    paths = Paths(config_dir=tmp_path, state_dir=tmp_path / "state")
+    assert not at_work(paths, "acme/widgets", 5)
+
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        record_process(paths, "acme/widgets", 5, "supervisor", child.pid)
+        assert at_work(paths, "acme/widgets", 5)  # started, no lock taken yet
+    finally:
+        child.kill()
+        child.wait()
+    assert not at_work(paths, "acme/widgets", 5)  # its record outlived it: not at work
+
+    with TaskLock(paths, "acme/widgets", 5):  # a run by hand: the lock alone
+        assert at_work(paths, "acme/widgets", 5)
