@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -130,12 +131,18 @@ def test_cli_list_and_clear(tmp_path: Path, orch_env: dict[str, str]) -> None:
     cd.record(
         "claude", "opus", error_class="usage_limit", reason="You've hit your limit", reset_at=future
     )
+    before = datetime.now(UTC)
     listed = run_orch("cooldown", "list", cwd=tmp_path, env=orch_env)
+    after = datetime.now(UTC)
     assert listed.code == 0
     key, until, left, cls, reason = listed.out.rstrip("\n").split("\t")
     assert (key, cls, reason) == ("claude:opus", "usage_limit", "You've hit your limit")
     assert until == future.strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert left in ("2h 29m 59s", "2h 30m 00s")
+    # What is left when the CLI looked, in the PR body's `2h 29m 59s` form.
+    hours, minutes, seconds = (int(part[:-1]) for part in left.split())
+    shown = timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    assert future - after - timedelta(seconds=1) <= shown <= future - before + timedelta(seconds=1)
+    assert re.fullmatch(r"2h [23]\dm \d\ds", left), left
     as_json = json.loads(run_orch("cooldown", "list", "--json", cwd=tmp_path, env=orch_env).out)
     assert as_json["schema"] == 1
     assert [c["key"] for c in as_json["cooldowns"]] == ["claude:opus"]
